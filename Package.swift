@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "selectjob",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "selectjob", targets: ["selectjob"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, each wrapped once: a system-library target with a shim header, then typed Swift.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "BLAS", dependencies: ["CBLAS"]),
+
+        // Math only: no files, no database.
+        .target(name: "Selection", dependencies: ["BLAS"]),
+        // Feature files in (and out, for tests and demo data).
+        .target(name: "FeatureIO", dependencies: [
+            "HDF5", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The SQLite result store; knows nothing of the math.
+        .target(name: "SelectionStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // Job specification, validation and the run pipeline that wires the layers together.
+        .target(name: "JobRunner", dependencies: [
+            "Selection", "FeatureIO", "SelectionStore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "selectjob", dependencies: [
+            "JobRunner",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "demo-features", dependencies: [
+            "FeatureIO", "Selection",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SelectionTests", dependencies: ["Selection", "FeatureIO"]),
+        .testTarget(name: "FeatureIOTests", dependencies: ["FeatureIO", "HDF5"]),
+        .testTarget(name: "SelectionStoreTests", dependencies: ["SelectionStore"]),
+        .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner", "FeatureIO"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FeatureIO"]),
+    ]
+)

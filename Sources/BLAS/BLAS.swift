@@ -1,0 +1,59 @@
+import CBLAS
+
+/// Thin typed access to the OpenBLAS routines selectjob uses (row-major throughout).
+public enum BLAS {
+    /// C ← α·A·Bᵀ + β·C for row-major A (m×k, row stride `lda`), B (n×k, row stride `ldb`) and
+    /// C (m×n, row stride `ldc`). O(m·n·k) flops.
+    @inlinable
+    public static func multiplyTransposed(
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// C ← α·A·Bᵀ + β·C in double precision; same layout as the single-precision form.
+    @inlinable
+    public static func multiplyTransposed(
+        m: Int, n: Int, k: Int, alpha: Double = 1,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// C ← α·A·B + β·C for row-major A (m×k) and B (k×n), in double precision. O(m·n·k).
+    @inlinable
+    public static func multiply(
+        m: Int, n: Int, k: Int, alpha: Double = 1,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// y ← α·A·x + β·y for row-major A (m×n). O(m·n).
+    @inlinable
+    public static func multiplyVector(
+        m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
+    /// The number of threads OpenBLAS uses for one call.
+    public static var threadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(newValue, 1))) }
+    }
+
+    /// OpenBLAS's build description (version, kernel core, thread model), for the run record.
+    public static var configuration: String {
+        guard let text = openblas_get_config() else { return "OpenBLAS" }
+        return String(cString: text)
+    }
+}

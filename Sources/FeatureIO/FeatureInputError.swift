@@ -1,0 +1,72 @@
+import Foundation
+import HDF5
+
+/// Why a feature file was rejected. Every case names the file, and the dataset where there is one.
+public enum FeatureInputError: Error, Equatable, Sendable {
+    case fileNotFound(file: String)
+    case isDirectory(file: String)
+    case unreadable(file: String)
+    /// Not HDF5, truncated, or otherwise unopenable; `reason` is HDF5's own description.
+    case notHDF5(file: String, reason: String)
+    case missingDataset(file: String, dataset: String)
+    case notADataset(file: String, dataset: String)
+    case wrongRank(file: String, dataset: String, shape: [Int], expected: Int)
+    case wrongType(file: String, dataset: String, found: String, expected: String)
+    case noRows(file: String, dataset: String)
+    case noColumns(file: String, dataset: String)
+    case rowsOutOfRange(file: String, dataset: String, rows: Range<Int>, available: Int)
+    case lengthMismatch(file: String, dataset: String, count: Int, expected: Int)
+    case duplicateID(file: String, dataset: String, id: String, rows: (Int, Int))
+    case nonFinite(file: String, dataset: String, row: Int, column: Int, value: Float)
+    case zeroRow(file: String, dataset: String, row: Int)
+    /// HDF5 failed while reading the data (a truncated file or a damaged chunk, typically).
+    case readFailed(file: String, dataset: String, reason: String)
+
+    init(_ error: HDF5Error) {
+        switch error {
+        case let .cannotOpen(file, reason), let .cannotCreate(file, reason):
+            self = .notHDF5(file: file, reason: reason)
+        case let .missingObject(file, name): self = .missingDataset(file: file, dataset: name)
+        case let .notADataset(file, name): self = .notADataset(file: file, dataset: name)
+        case let .unsupportedType(file, dataset, found, wanted):
+            self = .wrongType(file: file, dataset: dataset, found: found, expected: wanted)
+        case let .readFailed(file, dataset, reason), let .writeFailed(file, dataset, reason):
+            self = .readFailed(file: file, dataset: dataset, reason: reason)
+        }
+    }
+
+    public static func == (lhs: FeatureInputError, rhs: FeatureInputError) -> Bool {
+        lhs.errorDescription == rhs.errorDescription
+    }
+}
+
+extension FeatureInputError: LocalizedError {
+    public var errorDescription: String? {
+        switch self {
+        case let .fileNotFound(file): return "\(file): no such file"
+        case let .isDirectory(file): return "\(file): is a directory, not a feature file"
+        case let .unreadable(file): return "\(file): cannot be read (permission denied?)"
+        case let .notHDF5(file, reason): return "\(file): not a readable HDF5 file (\(reason))"
+        case let .missingDataset(file, dataset): return "\(file): no dataset '\(dataset)'"
+        case let .notADataset(file, dataset): return "\(file): '\(dataset)' is a group, not a dataset"
+        case let .wrongRank(file, dataset, shape, expected):
+            return "\(file): dataset '\(dataset)' has shape \(shape) (rank \(shape.count)), expected rank \(expected)"
+        case let .wrongType(file, dataset, found, expected):
+            return "\(file): dataset '\(dataset)' holds \(found), expected \(expected)"
+        case let .noRows(file, dataset): return "\(file): dataset '\(dataset)' has zero rows"
+        case let .noColumns(file, dataset): return "\(file): dataset '\(dataset)' has zero columns"
+        case let .rowsOutOfRange(file, dataset, rows, available):
+            return "\(file): rows [\(rows.lowerBound), \(rows.upperBound)) are not a non-empty range within the \(available) rows of dataset '\(dataset)'"
+        case let .lengthMismatch(file, dataset, count, expected):
+            return "\(file): dataset '\(dataset)' has \(count) entries but the features have \(expected) rows"
+        case let .duplicateID(file, dataset, id, rows):
+            return "\(file): dataset '\(dataset)' repeats id \(id) (rows \(rows.0) and \(rows.1))"
+        case let .nonFinite(file, dataset, row, column, value):
+            return "\(file): dataset '\(dataset)' has \(value) at row \(row), column \(column)"
+        case let .zeroRow(file, dataset, row):
+            return "\(file): dataset '\(dataset)' row \(row) is all zeros (it has no direction to normalise)"
+        case let .readFailed(file, dataset, reason):
+            return "\(file): reading dataset '\(dataset)' failed (\(reason)); is the file truncated?"
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import Crypto
+import Foundation
+import HDF5
+
+/// Where a job's features live: an HDF5 file, the 2-D dataset in it, and optional 1-D ids and labels.
+public struct FeatureSource: Sendable, Equatable {
+    /// Path of the HDF5 file (already resolved against the job's folder).
+    public var path: String
+    /// Path of the N×d dataset inside the file, e.g. "features" or "/train/features".
+    public var dataset: String
+    /// Optional 1-D dataset of sample ids (integers or strings), N long.
+    public var ids: String?
+    /// Optional 1-D dataset of integer class labels, N long.
+    public var labels: String?
+    /// Optional [start, end) range of rows to read instead of all of them.
+    public var rows: Range<Int>?
+
+    public init(path: String, dataset: String, ids: String? = nil, labels: String? = nil, rows: Range<Int>? = nil) {
+        self.path = path
+        self.dataset = dataset
+        self.ids = ids
+        self.labels = labels
+        self.rows = rows
+    }
+}
+
+/// The identifiers of a pool's samples.
+public enum SampleIDs: Sendable, Equatable {
+    /// No ids dataset: a sample's id is its 0-based row.
+    case rowIndices
+    case integers([Int64])
+    case strings([String])
+}
+
+/// Features read and checked: finite, no all-zero rows, ids unique, lengths consistent.
+public struct FeatureTable: Sendable {
+    public let source: FeatureSource
+    /// Number of samples (rows).
+    public let rows: Int
+    /// Feature dimension.
+    public let columns: Int
+    /// `rows × columns` features, row-major, converted to `Float`.
+    public let values: [Float]
+    public let ids: SampleIDs
+    public let labels: [Int64]?
+    /// The element type as stored in the file, e.g. "float16".
+    public let storedType: String
+    /// "sha256:" + SHA-256 of what was read (shape, values as float32, ids, labels): identifies the data.
+    public let fingerprint: String
+}
+
+extension FeatureTable {
+    /// Reads and validates `source`. O(N·d) time; the features are held once in memory.
+    ///
+    /// Every failure names the file, the dataset and the bad value (see ``FeatureInputError``).
+    public static func load(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
+        let path = source.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .fileNotFound(file: path)
+        }
+        guard !isDirectory.boolValue else { throw .isDirectory(file: path) }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw .unreadable(file: path) }
+
+        do {
+            let file = try HDF5File.open(readingAt: path)
+            let features = try file.dataset(source.dataset)
+            guard features.shape.count == 2 else {
+                throw FeatureInputError.wrongRank(file: path, dataset: source.dataset, shape: features.shape, expected: 2)
+            }
+            guard case let .float(bits) = features.elementKind, [16, 32, 64].contains(bits) else {
+                throw FeatureInputError.wrongType(file: path, dataset: source.dataset,
+                                                  found: features.elementKind.description,
+                                                  expected: "float16, float32 or float64")
+            }
+            let totalRows = features.shape[0], columns = features.shape[1]
+            if let range = source.rows, range.lowerBound < 0 || range.upperBound > totalRows || range.isEmpty {
+                throw FeatureInputError.rowsOutOfRange(file: path, dataset: source.dataset,
+                                                       rows: range, available: totalRows)
+            }
+            let rowRange = source.rows ?? 0..<totalRows
+            guard rowRange.count > 0 else { throw FeatureInputError.noRows(file: path, dataset: source.dataset) }
+            guard columns > 0 else { throw FeatureInputError.noColumns(file: path, dataset: source.dataset) }
+            let values = try features.readFloats(rows: source.rows)
+            try checkValues(values, columns: columns, firstRow: rowRange.lowerBound, file: path, dataset: source.dataset)
+
+            var ids = SampleIDs.rowIndices
+            if let name = source.ids {
+                ids = try readIDs(file, name: name, expectedCount: totalRows, rowRange: rowRange)
+            }
+            var labels: [Int64]?
+            if let name = source.labels {
+                let dataset = try file.dataset(name)
+                try checkOneDimensional(dataset, expectedCount: totalRows, file: path)
+                labels = Array(try dataset.readInt64s()[rowRange])
+            }
+            return FeatureTable(source: source, rows: rowRange.count, columns: columns, values: values, ids: ids,
+                                labels: labels, storedType: "float\(bits)",
+                                fingerprint: fingerprint(rows: rowRange.count, columns: columns, values: values,
+                                                         ids: ids, labels: labels))
+        } catch let error as FeatureInputError {
+            throw error
+        } catch let error as HDF5Error {
+            throw FeatureInputError(error)
+        } catch {
+            throw .unreadable(file: path)
+        }
+    }
+
+    private static func checkValues(_ values: [Float], columns: Int, firstRow: Int, file: String,
+                                    dataset: String) throws(FeatureInputError) {
+        let rows = values.count / columns
+        for r in 0..<rows {
+            var allZero = true
+            for c in 0..<columns {
+                let v = values[r * columns + c]
+                guard v.isFinite else {
+                    throw .nonFinite(file: file, dataset: dataset, row: firstRow + r, column: c, value: v)
+                }
+                if v != 0 { allZero = false }
+            }
+            if allZero { throw .zeroRow(file: file, dataset: dataset, row: firstRow + r) }
+        }
+    }
+
+    private static func checkOneDimensional(_ dataset: HDF5Dataset, expectedCount: Int,
+                                            file: String) throws(FeatureInputError) {
+        guard dataset.shape.count == 1 else {
+            throw .wrongRank(file: file, dataset: dataset.name, shape: dataset.shape, expected: 1)
+        }
+        guard dataset.shape[0] == expectedCount else {
+            throw .lengthMismatch(file: file, dataset: dataset.name, count: dataset.shape[0], expected: expectedCount)
+        }
+    }
+
+    private static func readIDs(_ file: HDF5File, name: String, expectedCount: Int,
+                                rowRange: Range<Int>) throws(FeatureInputError) -> SampleIDs {
+        let dataset: HDF5Dataset
+        do { dataset = try file.dataset(name) } catch { throw FeatureInputError(error) }
+        try checkOneDimensional(dataset, expectedCount: expectedCount, file: file.path)
+        do {
+            switch dataset.elementKind {
+            case .integer:
+                let ids = Array(try dataset.readInt64s()[rowRange])
+                try checkUnique(ids, file: file.path, dataset: name, firstRow: rowRange.lowerBound)
+                return .integers(ids)
+            case .string:
+                let ids = Array(try dataset.readStrings()[rowRange])
+                try checkUnique(ids, file: file.path, dataset: name, firstRow: rowRange.lowerBound)
+                return .strings(ids)
+            default:
+                throw FeatureInputError.wrongType(file: file.path, dataset: name, found: dataset.elementKind.description,
+                                                  expected: "integers or strings")
+            }
+        } catch let error as FeatureInputError {
+            throw error
+        } catch let error as HDF5Error {
+            throw FeatureInputError(error)
+        } catch {
+            throw .unreadable(file: file.path)
+        }
+    }
+
+    private static func checkUnique<ID: Hashable & CustomStringConvertible>(
+        _ ids: [ID], file: String, dataset: String, firstRow: Int
+    ) throws(FeatureInputError) {
+        var firstSeen: [ID: Int] = [:]
+        firstSeen.reserveCapacity(ids.count)
+        for (row, id) in ids.enumerated() {
+            if let earlier = firstSeen.updateValue(row, forKey: id) {
+                throw .duplicateID(file: file, dataset: dataset, id: id.description,
+                                   rows: (firstRow + earlier, firstRow + row))
+            }
+        }
+    }
+
+    private static func fingerprint(rows: Int, columns: Int, values: [Float], ids: SampleIDs,
+                                    labels: [Int64]?) -> String {
+        var hasher = SHA256()
+        withUnsafeBytes(of: (Int64(rows).littleEndian, Int64(columns).littleEndian)) { hasher.update(bufferPointer: $0) }
+        values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        switch ids {
+        case .rowIndices: hasher.update(data: Array("ids:rows".utf8))
+        case let .integers(values):
+            hasher.update(data: Array("ids:int64".utf8))
+            values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        case let .strings(values):
+            hasher.update(data: Array("ids:string".utf8))
+            for value in values { hasher.update(data: Array(value.utf8) + [0]) }
+        }
+        if let labels {
+            hasher.update(data: Array("labels".utf8))
+            labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        }
+        return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,89 @@
+import CHDF5
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The on-disk floating-point format of a dataset written by ``HDF5File/write(floats:shape:to:storage:chunkRows:gzipLevel:)``.
+public enum HDF5FloatStorage: String, Sendable, CaseIterable {
+    /// IEEE half precision, laid out as h5py writes `numpy.float16`.
+    case float16
+    case float32
+    case float64
+}
+
+extension HDF5File {
+    /// Writes `floats` (row-major, `shape.reduce(1, *)` of them) as a new dataset at `name`.
+    ///
+    /// Intermediate groups are created. With `chunkRows`, the dataset is chunked by that many rows;
+    /// with `gzipLevel` (0–9) as well, each chunk is deflate-compressed, as `h5py`'s
+    /// `compression="gzip"` does. HDF5 converts from `Float` to `storage`. O(elements).
+    public func write(floats: [Float], shape: [Int], to name: String, storage: HDF5FloatStorage = .float32,
+                      chunkRows: Int? = nil, gzipLevel: Int? = nil) throws(HDF5Error) {
+        let fileType: hid_t
+        switch storage {
+        case .float32: fileType = H5Tcopy(chdf5_ieee_f32le())
+        case .float64: fileType = H5Tcopy(chdf5_ieee_f64le())
+        case .float16:
+            fileType = H5Tcopy(chdf5_ieee_f32le())
+            H5Tset_fields(fileType, 15, 10, 5, 0, 10)
+            H5Tset_size(fileType, 2)
+            H5Tset_ebias(fileType, 15)
+        }
+        defer { H5Tclose(fileType) }
+        try create(name, shape: shape, fileType: fileType, chunkRows: chunkRows, gzipLevel: gzipLevel) { id in
+            floats.withUnsafeBytes {
+                H5Dwrite(id, chdf5_native_float(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $0.baseAddress)
+            }
+        }
+    }
+
+    /// Writes a 1-D little-endian int64 dataset.
+    public func write(int64s: [Int64], to name: String) throws(HDF5Error) {
+        try create(name, shape: [int64s.count], fileType: chdf5_std_i64le(), chunkRows: nil, gzipLevel: nil) { id in
+            int64s.withUnsafeBytes {
+                H5Dwrite(id, chdf5_native_int64(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $0.baseAddress)
+            }
+        }
+    }
+
+    /// Writes a 1-D dataset of variable-length UTF-8 strings (h5py's `string_dtype()`).
+    public func write(strings: [String], to name: String) throws(HDF5Error) {
+        let type = H5Tcopy(chdf5_c_s1())
+        defer { H5Tclose(type) }
+        H5Tset_size(type, chdf5_variable())
+        H5Tset_cset(type, H5T_CSET_UTF8)
+        let buffers = strings.map { strdup($0) }
+        defer { buffers.forEach { free($0) } }
+        try create(name, shape: [strings.count], fileType: type, chunkRows: nil, gzipLevel: nil) { id in
+            var pointers: [UnsafePointer<CChar>?] = buffers.map { $0.map { UnsafePointer($0) } }
+            return H5Dwrite(id, type, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), &pointers)
+        }
+    }
+
+    private func create(_ name: String, shape: [Int], fileType: hid_t, chunkRows: Int?, gzipLevel: Int?,
+                        write: (hid_t) -> herr_t) throws(HDF5Error) {
+        let dims = shape.map { hsize_t($0) }
+        let space = H5Screate_simple(Int32(dims.count), dims, nil)
+        defer { H5Sclose(space) }
+        let linkProperties = H5Pcreate(chdf5_p_link_create())
+        defer { H5Pclose(linkProperties) }
+        H5Pset_create_intermediate_group(linkProperties, 1)
+        let createProperties = H5Pcreate(chdf5_p_dataset_create())
+        defer { H5Pclose(createProperties) }
+        if let chunkRows, let first = shape.first, first > 0 {
+            var chunk = dims
+            chunk[0] = hsize_t(min(max(chunkRows, 1), first))
+            H5Pset_chunk(createProperties, Int32(chunk.count), chunk)
+            if let gzipLevel { H5Pset_deflate(createProperties, UInt32(gzipLevel)) }
+        }
+        let id = H5Dcreate2(self.id, name, fileType, space, linkProperties, createProperties, chdf5_p_default())
+        guard id >= 0 else { throw .writeFailed(file: path, dataset: name, reason: lastHDF5ErrorText()) }
+        defer { H5Dclose(id) }
+        guard write(id) >= 0 else { throw .writeFailed(file: path, dataset: name, reason: lastHDF5ErrorText()) }
+    }
+
+    /// Flushes buffered data to disk.
+    public func flush() { H5Fflush(id, H5F_SCOPE_GLOBAL) }
+}

@@ -1,0 +1,220 @@
+import BLAS
+
+/// ActiveFT's hyper-parameters, defaulting to the reference's (`ActiveFT_CIFAR.py` arguments).
+public struct ActiveFTParameters: Sendable, Equatable {
+    /// How the K centroids start.
+    public enum Initialization: Sendable, Equatable {
+        /// K distinct rows drawn with the job's seed.
+        case random
+        /// Farthest-point sampling from one random row (Euclidean on the normalised features).
+        case farthestPoint
+        /// Explicit 0-based rows in centroid order.
+        case rows([Int])
+    }
+
+    public var temperature: Double = 0.07
+    public var iterations: Int = 300
+    public var learningRate: Double = 0.001
+    public var balance: Double = 1.0
+    public var initialization: Initialization = .random
+    /// Samples drawn per iteration (the reference's ImageNet variant); `nil` uses every sample.
+    public var batchSize: Int?
+
+    public init(temperature: Double = 0.07, iterations: Int = 300, learningRate: Double = 0.001,
+                balance: Double = 1.0, initialization: Initialization = .random, batchSize: Int? = nil) {
+        self.temperature = temperature
+        self.iterations = iterations
+        self.learningRate = learningRate
+        self.balance = balance
+        self.initialization = initialization
+        self.batchSize = batchSize
+    }
+}
+
+/// ActiveFT data selection (Xie et al., "Active Finetuning: Exploiting Annotation Budget in the
+/// Pretraining-Finetuning Paradigm", CVPR 2023), as `data_selection/sample_tools/ActiveFT_CIFAR.py`
+/// of yichen928/ActiveFT computes it, with the loss and gradient in closed form.
+///
+/// K centroids θ are optimised with Adam so that the normalised centroids match the feature
+/// distribution (each sample pulls its nearest centroid) while repelling each other; then each
+/// centroid, in order, takes the most similar feature not taken yet.
+///
+/// Cost per iteration: one N×K×d sgemm in row blocks fused with the row argmax (no N×K matrix is
+/// kept), one K×K×d gram matrix, and one O(N·d) pass for the sparse gradient. Memory: O(N·d + K·d + K²).
+public enum ActiveFT {
+    /// Runs ActiveFT on `features` (any norm; they are L2-normalised first) to pick `budget` samples.
+    ///
+    /// All randomness (random or farthest-point initialisation, mini-batches) comes from `generator`.
+    /// `progress` is called after each iteration with the loss computed in it.
+    public static func select(
+        features: FeatureMatrix, budget: Int, parameters: ActiveFTParameters,
+        generator: inout SeededGenerator, progress: (SelectionProgress) -> Void = { _ in }
+    ) throws(SelectionError) -> SelectionResult {
+        let n = features.rows
+        guard n > 0 else { throw .emptyPool }
+        guard budget >= 1, budget <= n else { throw .budgetOutOfRange(budget: budget, poolSize: n) }
+        if let batchSize = parameters.batchSize, batchSize < 1 || batchSize > n {
+            throw .batchSizeOutOfRange(batchSize: batchSize, poolSize: n)
+        }
+        let unit = features.normalizedRows()
+        let initialRows = try initialRows(unit, budget: budget, initialization: parameters.initialization,
+                                          generator: &generator)
+
+        let objective = ActiveFTObjective(features: unit, temperature: parameters.temperature,
+                                          balance: parameters.balance)
+        var theta = unit.selecting(rows: initialRows).values.map(Double.init)
+        var adam = AdamOptimizer(count: theta.count, learningRate: parameters.learningRate)
+        var losses: [Double] = []
+        losses.reserveCapacity(parameters.iterations)
+        for iteration in 0..<parameters.iterations {
+            let batch = parameters.batchSize.map { generator.distinctIndices(count: $0, from: n) }
+            let (loss, gradient) = objective.lossAndGradient(centroids: theta, batch: batch)
+            losses.append(loss)
+            adam.step(parameters: &theta, gradient: gradient)
+            progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: loss))
+        }
+        let picks = assignDistinct(features: unit, centroids: normalizedRows(theta, columns: unit.columns))
+        return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
+    }
+
+    /// The starting rows for the centroids, validated against the pool.
+    static func initialRows(
+        _ unit: FeatureMatrix, budget: Int, initialization: ActiveFTParameters.Initialization,
+        generator: inout SeededGenerator
+    ) throws(SelectionError) -> [Int] {
+        switch initialization {
+        case .random:
+            return generator.distinctIndices(count: budget, from: unit.rows)
+        case .farthestPoint:
+            return farthestPointSample(unit, count: budget, generator: &generator)
+        case let .rows(rows):
+            guard rows.count == budget else { throw .initialRowsCount(given: rows.count, budget: budget) }
+            var seen = Set<Int>()
+            for row in rows {
+                guard row >= 0, row < unit.rows else { throw .initialRowOutOfRange(row: row, poolSize: unit.rows) }
+                guard seen.insert(row).inserted else { throw .duplicateInitialRow(row: row) }
+            }
+            return rows
+        }
+    }
+
+    /// Farthest-point sampling on unit vectors: start at a random row, then repeatedly take the row
+    /// whose nearest chosen row is farthest (Euclidean, i.e. smallest best cosine). O(count·N·d).
+    ///
+    /// Follows `farthest_distance_sample` in the reference's `sample_tools/utils.py`.
+    static func farthestPointSample(_ unit: FeatureMatrix, count: Int, generator: inout SeededGenerator) -> [Int] {
+        let n = unit.rows, d = unit.columns
+        var chosen = [Int.random(in: 0..<n, using: &generator)]
+        var isChosen = [Bool](repeating: false, count: n)
+        isChosen[chosen[0]] = true
+        var nearestSimilarity = [Float](repeating: -.infinity, count: n)
+        var similarity = [Float](repeating: 0, count: n)
+        unit.values.withUnsafeBufferPointer { x in
+            while chosen.count < count {
+                let last = chosen[chosen.count - 1]
+                BLAS.multiplyVector(m: n, n: d, a: x.baseAddress!, lda: d, x: x.baseAddress! + last * d,
+                                    y: &similarity)
+                var next = -1
+                var lowest = Float.infinity
+                for i in 0..<n {
+                    nearestSimilarity[i] = max(nearestSimilarity[i], similarity[i])
+                    if !isChosen[i], nearestSimilarity[i] < lowest { lowest = nearestSimilarity[i]; next = i }
+                }
+                chosen.append(next)
+                isChosen[next] = true
+            }
+        }
+        return chosen
+    }
+
+    /// Each centroid, in order, takes the most similar row not taken by an earlier centroid.
+    ///
+    /// Centroid k can lose at most k rows to earlier centroids, so only its k+1 best rows are kept
+    /// (bounded heaps filled from blocked sgemm): O(N·K·d) flops, O(K²) memory. Ties go to the lower row.
+    static func assignDistinct(features unit: FeatureMatrix, centroids: [Float]) -> [Pick] {
+        let n = unit.rows, d = unit.columns, k = centroids.count / d
+        var candidates = (0..<k).map { BoundedBest(capacity: $0 + 1) }
+        let blockRows = 1024
+        var block = [Float](repeating: 0, count: blockRows * k)
+        unit.values.withUnsafeBufferPointer { x in
+            centroids.withUnsafeBufferPointer { c in
+                for start in stride(from: 0, to: n, by: blockRows) {
+                    let rows = min(blockRows, n - start)
+                    BLAS.multiplyTransposed(m: rows, n: k, k: d, a: x.baseAddress! + start * d, lda: d,
+                                            b: c.baseAddress!, ldb: d, c: &block, ldc: k)
+                    for r in 0..<rows {
+                        for j in 0..<k { candidates[j].offer(row: start + r, similarity: block[r * k + j]) }
+                    }
+                }
+            }
+        }
+        var taken = Set<Int>()
+        var picks: [Pick] = []
+        picks.reserveCapacity(k)
+        for j in 0..<k {
+            let best = candidates[j].sortedBestFirst().first { !taken.contains($0.row) }!
+            taken.insert(best.row)
+            picks.append(Pick(row: best.row, score: Double(best.similarity)))
+        }
+        return picks
+    }
+
+    /// Rows of `theta` (a `columns`-wide row-major matrix) scaled to unit norm, as `Float`.
+    static func normalizedRows(_ theta: [Double], columns: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: theta.count)
+        for start in stride(from: 0, to: theta.count, by: columns) {
+            var sum = 0.0
+            for j in start..<(start + columns) { sum += theta[j] * theta[j] }
+            let scale = 1 / sum.squareRoot()
+            for j in start..<(start + columns) { out[j] = Float(theta[j] * scale) }
+        }
+        return out
+    }
+}
+
+/// The `capacity` best (row, similarity) pairs seen so far: a min-heap on (similarity, −row).
+struct BoundedBest {
+    struct Entry { let row: Int; let similarity: Float }
+    let capacity: Int
+    private var heap: [Entry] = []
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        heap.reserveCapacity(capacity)
+    }
+
+    /// Whether `a` ranks below `b`: lower similarity, or equal similarity and a higher row.
+    private static func worse(_ a: Entry, _ b: Entry) -> Bool {
+        a.similarity < b.similarity || (a.similarity == b.similarity && a.row > b.row)
+    }
+
+    /// Keeps the pair if it is among the best `capacity`. O(log capacity), O(1) when rejected.
+    mutating func offer(row: Int, similarity: Float) {
+        let entry = Entry(row: row, similarity: similarity)
+        if heap.count < capacity {
+            heap.append(entry)
+            var i = heap.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard Self.worse(heap[i], heap[parent]) else { break }
+                heap.swapAt(i, parent)
+                i = parent
+            }
+        } else if Self.worse(heap[0], entry) {
+            heap[0] = entry
+            var i = 0
+            while true {
+                let left = 2 * i + 1, right = left + 1
+                var smallest = i
+                if left < heap.count, Self.worse(heap[left], heap[smallest]) { smallest = left }
+                if right < heap.count, Self.worse(heap[right], heap[smallest]) { smallest = right }
+                if smallest == i { break }
+                heap.swapAt(i, smallest)
+                i = smallest
+            }
+        }
+    }
+
+    /// The kept pairs, best first.
+    func sortedBestFirst() -> [Entry] { heap.sorted { Self.worse($1, $0) } }
+}

@@ -1,0 +1,62 @@
+/// One selected sample: its 0-based pool row and the method's score for it.
+public struct Pick: Sendable, Equatable {
+    public let row: Int
+    public let score: Double
+    public init(row: Int, score: Double) {
+        self.row = row
+        self.score = score
+    }
+}
+
+/// What a selection method returns: the picks in rank order and the curve it followed.
+public struct SelectionResult: Sendable {
+    /// Picks in rank order (rank 0 first).
+    public let picks: [Pick]
+    /// Name of the per-step curve, e.g. "loss" for ActiveFT.
+    public let curveName: String
+    /// The curve's value at each step.
+    public let curve: [Double]
+    /// Rows that seeded the method (ActiveFT's initial centroids), for reproducing the run.
+    public let initialRows: [Int]
+
+    public init(picks: [Pick], curveName: String, curve: [Double], initialRows: [Int]) {
+        self.picks = picks
+        self.curveName = curveName
+        self.curve = curve
+        self.initialRows = initialRows
+    }
+}
+
+/// Progress of a running method: `step` of `total` done, and the curve's latest value.
+public struct SelectionProgress: Sendable {
+    public let step: Int
+    public let total: Int
+    public let value: Double
+}
+
+/// A method's precondition that the caller did not meet; each message names the parameter and value.
+public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible {
+    case budgetOutOfRange(budget: Int, poolSize: Int)
+    case initialRowsCount(given: Int, budget: Int)
+    case initialRowOutOfRange(row: Int, poolSize: Int)
+    case duplicateInitialRow(row: Int)
+    case batchSizeOutOfRange(batchSize: Int, poolSize: Int)
+    case emptyPool
+
+    public var description: String {
+        switch self {
+        case let .budgetOutOfRange(budget, poolSize):
+            return "budget \(budget) is outside 1...\(poolSize) (the pool has \(poolSize) samples)"
+        case let .initialRowsCount(given, budget):
+            return "init.rows has \(given) rows but the budget is \(budget)"
+        case let .initialRowOutOfRange(row, poolSize):
+            return "init.rows contains row \(row), outside 0..<\(poolSize)"
+        case let .duplicateInitialRow(row):
+            return "init.rows contains row \(row) more than once"
+        case let .batchSizeOutOfRange(batchSize, poolSize):
+            return "batch_size \(batchSize) is outside 1...\(poolSize)"
+        case .emptyPool:
+            return "the pool is empty"
+        }
+    }
+}
