@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "selectjob", targets: ["selectjob"]),
+        .executable(name: "demo-features", targets: ["demo-features"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -41,8 +42,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Synthetic labelled features for the demo job and the benchmarks.
+        .target(name: "SyntheticData", dependencies: ["Selection"]),
         .executableTarget(name: "demo-features", dependencies: [
-            "FeatureIO", "Selection",
+            "HDF5", "SyntheticData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -51,13 +51,9 @@ public enum ActiveFT {
         generator: inout SeededGenerator, progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
         let n = features.rows
-        guard n > 0 else { throw .emptyPool }
-        guard budget >= 1, budget <= n else { throw .budgetOutOfRange(budget: budget, poolSize: n) }
-        if let batchSize = parameters.batchSize, batchSize < 1 || batchSize > n {
-            throw .batchSizeOutOfRange(batchSize: batchSize, poolSize: n)
-        }
+        try validate(poolSize: n, budget: budget, parameters: parameters)
         let unit = features.normalizedRows()
-        let initialRows = try initialRows(unit, budget: budget, initialization: parameters.initialization,
+        let initialRows = initialRows(unit, budget: budget, initialization: parameters.initialization,
                                           generator: &generator)
 
         let objective = ActiveFTObjective(features: unit, temperature: parameters.temperature,
@@ -77,23 +73,34 @@ public enum ActiveFT {
         return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
     }
 
-    /// The starting rows for the centroids, validated against the pool.
+    /// Checks `parameters` and `budget` against a pool of `poolSize` samples, before any work.
+    public static func validate(poolSize n: Int, budget: Int, parameters: ActiveFTParameters) throws(SelectionError) {
+        guard n > 0 else { throw .emptyPool }
+        guard budget >= 1, budget <= n else { throw .budgetOutOfRange(budget: budget, poolSize: n) }
+        if let batchSize = parameters.batchSize, batchSize < 1 || batchSize > n {
+            throw .batchSizeOutOfRange(batchSize: batchSize, poolSize: n)
+        }
+        if case let .rows(rows) = parameters.initialization {
+            guard rows.count == budget else { throw .initialRowsCount(given: rows.count, budget: budget) }
+            var seen = Set<Int>()
+            for row in rows {
+                guard row >= 0, row < n else { throw .initialRowOutOfRange(row: row, poolSize: n) }
+                guard seen.insert(row).inserted else { throw .duplicateInitialRow(row: row) }
+            }
+        }
+    }
+
+    /// The starting rows for the centroids (already validated).
     static func initialRows(
         _ unit: FeatureMatrix, budget: Int, initialization: ActiveFTParameters.Initialization,
         generator: inout SeededGenerator
-    ) throws(SelectionError) -> [Int] {
+    ) -> [Int] {
         switch initialization {
         case .random:
             return generator.distinctIndices(count: budget, from: unit.rows)
         case .farthestPoint:
             return farthestPointSample(unit, count: budget, generator: &generator)
         case let .rows(rows):
-            guard rows.count == budget else { throw .initialRowsCount(given: rows.count, budget: budget) }
-            var seen = Set<Int>()
-            for row in rows {
-                guard row >= 0, row < unit.rows else { throw .initialRowOutOfRange(row: row, poolSize: unit.rows) }
-                guard seen.insert(row).inserted else { throw .duplicateInitialRow(row: row) }
-            }
             return rows
         }
     }

@@ -1,0 +1,193 @@
+import Crypto
+import FeatureIO
+import Foundation
+import Logging
+import Selection
+import SelectionStore
+
+/// The version recorded in `runs.tool_version`.
+public let selectjobVersion = "0.1.0"
+
+/// What a finished run reports back.
+public struct RunSummary: Sendable {
+    public let runID: Int64
+    public let job: String
+    public let method: String
+    public let n: Int
+    public let d: Int
+    public let budget: Int
+    public let seconds: Double
+    public let database: String
+    /// The last value of the method's curve (ActiveFT's final loss).
+    public let finalValue: Double?
+}
+
+/// Runs jobs: job file → features → selection → database, in that order, so that a bad job or bad
+/// data is rejected before the database is touched, and the selection is committed in one transaction.
+public struct JobRunner: Sendable {
+    /// `--db`, if given: overrides the job's `database`.
+    public var databaseOverride: String?
+    /// The database used when neither `--db` nor the job names one (`SELECTJOB_DB`, else ./selections.sqlite).
+    public var defaultDatabase: String
+
+    public init(databaseOverride: String? = nil, defaultDatabase: String = "selections.sqlite") {
+        self.databaseOverride = databaseOverride
+        self.defaultDatabase = defaultDatabase
+    }
+
+    /// The database a job writes to: `--db`, else the job's own `database`, else the default.
+    public func databasePath(for spec: JobSpec) -> String {
+        databaseOverride ?? spec.database ?? defaultDatabase
+    }
+
+    /// Validates a job file and the data it names, without computing or writing anything.
+    public func validate(jobPath: String) throws(RunError) -> (spec: JobSpec, features: FeatureTable, budget: Int) {
+        let spec: JobSpec
+        do { spec = try JobSpec.load(path: jobPath).spec } catch { throw .job(error) }
+        let features: FeatureTable
+        do { features = try FeatureTable.load(spec.features) } catch { throw .input(error) }
+        let budget = spec.budget.count(poolSize: features.rows)
+        do {
+            switch spec.method {
+            case let .activeFT(parameters):
+                try ActiveFT.validate(poolSize: features.rows, budget: budget, parameters: parameters)
+            }
+        } catch { throw .parameters(file: jobPath, error) }
+        return (spec, features, budget)
+    }
+
+    /// Runs the job at `jobPath` to completion and records it. `progress` sees each step of the method.
+    public func run(jobPath: String, logger: Logger,
+                    progress: (SelectionProgress) -> Void = { _ in }) throws(RunError) -> RunSummary {
+        let started = Date()
+        let contents: Data
+        do { contents = try JobSpec.load(path: jobPath).contents } catch { throw .job(error) }
+        let (spec, features, budget) = try validate(jobPath: jobPath)
+        let databasePath = databasePath(for: spec)
+        logger.info("read features", metadata: [
+            "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
+            "d": "\(features.columns)", "type": "\(features.storedType)",
+        ])
+
+        let store: SelectionStore
+        let runID: Int64
+        do {
+            store = try SelectionStore(path: databasePath)
+            runID = try store.beginRun(NewRun(
+                job: spec.name, jobPath: URL(fileURLWithPath: jobPath).standardizedFileURL.path,
+                jobJSON: String(decoding: contents, as: UTF8.self),
+                jobSHA256: SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined(),
+                featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
+                method: spec.method.name, paramsJSON: RecordedParameters(spec: spec, budget: budget).json,
+                n: features.rows, d: features.columns, budget: budget, seed: Int64(spec.seed),
+                toolVersion: selectjobVersion, startedAt: started))
+        } catch {
+            throw .store(error)
+        }
+        logger.info("run started", metadata: ["run": "\(runID)", "database": "\(databasePath)", "k": "\(budget)"])
+
+        let matrix = FeatureMatrix(rows: features.rows, columns: features.columns, values: features.values)
+        var generator = SeededGenerator(seed: spec.seed)
+        let result: SelectionResult
+        do {
+            switch spec.method {
+            case let .activeFT(parameters):
+                result = try ActiveFT.select(features: matrix, budget: budget, parameters: parameters,
+                                             generator: &generator, progress: progress)
+            }
+        } catch {
+            try? store.endRun(id: runID, status: .failed, error: error.description, finishedAt: Date(),
+                              durationSeconds: Date().timeIntervalSince(started))
+            throw .parameters(file: jobPath, error)
+        }
+
+        let selection = result.picks.enumerated().map { rank, pick in
+            SelectedSample(runID: runID, rank: rank, rowIndex: pick.row, sampleID: features.ids.identifier(ofRow: pick.row),
+                           score: pick.score, label: features.labels?[pick.row])
+        }
+        let metrics = result.curve.enumerated().map { step, value in
+            RunMetric(runID: runID, step: step, name: result.curveName, value: value)
+        }
+        var recorded = RecordedParameters(spec: spec, budget: budget)
+        recorded.initRows = result.initialRows
+        let finished = Date()
+        let seconds = finished.timeIntervalSince(started)
+        do {
+            try store.completeRun(id: runID, selection: selection, metrics: metrics, paramsJSON: recorded.json,
+                                  finishedAt: finished, durationSeconds: seconds)
+        } catch {
+            try? store.endRun(id: runID, status: .failed, error: error.errorDescription ?? "\(error)",
+                              finishedAt: Date(), durationSeconds: Date().timeIntervalSince(started))
+            throw .store(error)
+        }
+        logger.info("run succeeded", metadata: ["run": "\(runID)", "seconds": "\(String(format: "%.2f", seconds))"])
+        return RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
+                          d: features.columns, budget: budget, seconds: seconds, database: databasePath,
+                          finalValue: result.curve.last)
+    }
+}
+
+extension SampleIDs {
+    /// The stored identifier of `row`.
+    func identifier(ofRow row: Int) -> SampleIdentifier {
+        switch self {
+        case .rowIndices: return .integer(Int64(row))
+        case let .integers(ids): return .integer(ids[row])
+        case let .strings(ids): return .text(ids[row])
+        }
+    }
+}
+
+/// The budget as the job gave it and the sample count it came to.
+struct RecordedBudget: Encodable {
+    var percent: Double?
+    var count: Int
+}
+
+/// The effective parameters of a run, every default filled in, as stored in `runs.params_json`.
+struct RecordedParameters: Encodable {
+    var name: String
+    var temperature: Double?
+    var iterations: Int?
+    var learningRate: Double?
+    var balance: Double?
+    var initialization: String?
+    var batchSize: Int?
+    var budget: RecordedBudget
+    var seed: UInt64
+    /// The rows the centroids started from, once known: `{"init": {"rows": ...}}` reproduces the run.
+    var initRows: [Int]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, temperature, iterations, learningRate = "learning_rate", balance, initialization = "init"
+        case batchSize = "batch_size", budget, seed, initRows = "init_rows"
+    }
+
+    init(spec: JobSpec, budget count: Int) {
+        name = spec.method.name
+        seed = spec.seed
+        switch spec.budget {
+        case let .percent(p): budget = RecordedBudget(percent: p, count: count)
+        case .count: budget = RecordedBudget(percent: nil, count: count)
+        }
+        switch spec.method {
+        case let .activeFT(parameters):
+            temperature = parameters.temperature
+            iterations = parameters.iterations
+            learningRate = parameters.learningRate
+            balance = parameters.balance
+            batchSize = parameters.batchSize
+            switch parameters.initialization {
+            case .random: initialization = "random"
+            case .farthestPoint: initialization = "fps"
+            case .rows: initialization = "rows"
+            }
+        }
+    }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}

@@ -1,0 +1,251 @@
+import FeatureIO
+import Foundation
+import Selection
+
+/// A validated job file: what to read, how to select, how many, and where to record it.
+///
+/// The accepted format is exactly `schemas/job.schema.json`; a test keeps the two in step.
+public struct JobSpec: Sendable {
+    /// The job's name, the key under which its runs are recorded.
+    public var name: String
+    /// The features to select from, paths resolved against the job file's folder.
+    public var features: FeatureSource
+    public var method: MethodSpec
+    public var budget: Budget
+    public var seed: UInt64
+    /// The database named by the job, resolved against its folder; `nil` when the job names none.
+    public var database: String?
+
+    /// The selection method and its parameters, every default filled in.
+    public enum MethodSpec: Sendable, Equatable {
+        case activeFT(ActiveFTParameters)
+
+        /// The method's name as written in jobs and recorded in `runs.method`.
+        public var name: String {
+            switch self {
+            case .activeFT: return "activeft"
+            }
+        }
+    }
+
+    /// How many samples to select.
+    public enum Budget: Sendable, Equatable {
+        /// A percentage of the pool: K = floor(N·p/100), as the reference computes it.
+        case percent(Double)
+        /// An exact count.
+        case count(Int)
+
+        /// The number of samples this budget asks of a pool of `poolSize`.
+        public func count(poolSize: Int) -> Int {
+            switch self {
+            case let .percent(p): return Int((Double(poolSize) * p / 100).rounded(.down))
+            case let .count(k): return k
+            }
+        }
+    }
+}
+
+/// A job that cannot be read or does not follow the schema. Messages name the file, the JSON path
+/// and the bad value.
+public enum JobError: Error, Equatable, Sendable {
+    case unreadable(file: String, reason: String)
+    case malformedJSON(file: String, reason: String)
+    /// `path` is a JSON path like `method.temperature`; `problem` says what was expected and what was found.
+    case invalid(file: String, path: String, problem: String)
+}
+
+extension JobError: LocalizedError {
+    public var errorDescription: String? {
+        switch self {
+        case let .unreadable(file, reason): return "\(file): cannot read job file (\(reason))"
+        case let .malformedJSON(file, reason): return "\(file): not valid JSON (\(reason))"
+        case let .invalid(file, path, problem): return "\(file): \(path): \(problem)"
+        }
+    }
+}
+
+extension JobSpec {
+    /// The largest seed accepted: 2⁵³ − 1, the largest integer every JSON reader keeps exact.
+    public static let maximumSeed: Int64 = 9_007_199_254_740_991
+
+    /// Reads and validates the job file at `path`. Relative paths inside resolve against its folder.
+    public static func load(path: String) throws(JobError) -> (spec: JobSpec, contents: Data) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(file: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .unreadable(file: path, reason: "is a directory") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(file: path, reason: "permission denied")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return (try parse(data, file: path, folder: folder), data)
+    }
+
+    /// Validates job JSON `data` (from `file`, used in messages), resolving paths against `folder`.
+    public static func parse(_ data: Data, file: String, folder: URL) throws(JobError) -> JobSpec {
+        let root: JSONValue
+        do { root = try JSONValue.parse(data) } catch {
+            throw .malformedJSON(file: file, reason: Self.describeDecodingError(error))
+        }
+        let reader = JobReader(file: file, folder: folder)
+        return try reader.job(root)
+    }
+
+    private static func describeDecodingError(_ error: any Error) -> String {
+        if case let DecodingError.dataCorrupted(context) = error {
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? context.debugDescription
+        }
+        return error.localizedDescription
+    }
+}
+
+/// Walks a job's JSON tree, checking each member against the schema and tracking the JSON path.
+private struct JobReader {
+    let file: String
+    let folder: URL
+
+    func fail(_ path: String, _ problem: String) -> JobError { .invalid(file: file, path: path, problem: problem) }
+
+    func object(_ value: JSONValue, at path: String, allowed: [String], required: [String]) throws(JobError)
+        -> [String: JSONValue] {
+        guard case let .object(members, keys) = value else {
+            throw fail(path, "expected an object, got \(value.typeName) \(value.quoted)")
+        }
+        for key in keys where !allowed.contains(key) {
+            throw fail(path.isEmpty ? key : "\(path).\(key)",
+                       "unknown key; expected one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
+        for key in required where members[key] == nil {
+            throw fail(path.isEmpty ? key : "\(path).\(key)", "required key is missing")
+        }
+        return members
+    }
+
+    func string(_ value: JSONValue, at path: String) throws(JobError) -> String {
+        guard case let .string(text) = value else { throw fail(path, "expected a string, got \(value.typeName) \(value.quoted)") }
+        guard !text.isEmpty else { throw fail(path, "expected a non-empty string, got \"\"") }
+        return text
+    }
+
+    func number(_ value: JSONValue, at path: String) throws(JobError) -> Double {
+        switch value {
+        case let .integer(i): return Double(i)
+        case let .number(x): return x
+        default: throw fail(path, "expected a number, got \(value.typeName) \(value.quoted)")
+        }
+    }
+
+    func integer(_ value: JSONValue, at path: String) throws(JobError) -> Int64 {
+        switch value {
+        case let .integer(i): return i
+        case let .number(x) where x == x.rounded() && abs(x) < 9.2e18: return Int64(x)
+        default: throw fail(path, "expected an integer, got \(value.typeName) \(value.quoted)")
+        }
+    }
+
+    func positiveNumber(_ value: JSONValue, at path: String) throws(JobError) -> Double {
+        let x = try number(value, at: path)
+        guard x > 0, x.isFinite else { throw fail(path, "expected a number > 0, got \(value.quoted)") }
+        return x
+    }
+
+    func integer(_ value: JSONValue, at path: String, in range: ClosedRange<Int64>) throws(JobError) -> Int {
+        let i = try integer(value, at: path)
+        guard range.contains(i) else {
+            let bound = range.upperBound == Int64.max ? "≥ \(range.lowerBound)" : "in \(range.lowerBound)...\(range.upperBound)"
+            throw fail(path, "expected an integer \(bound), got \(value.quoted)")
+        }
+        return Int(i)
+    }
+
+    func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : folder.appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    func job(_ root: JSONValue) throws(JobError) -> JobSpec {
+        let members = try object(root, at: "$", allowed: ["name", "features", "method", "budget", "seed", "database"],
+                                 required: ["name", "features", "method", "budget"])
+        let name = try string(members["name"]!, at: "name")
+        guard name.count <= 128, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        else {
+            throw fail("name", "expected 1 to 128 letters, digits, '.', '_' or '-', got \(members["name"]!.quoted)")
+        }
+        let seed = try members["seed"].map { v throws(JobError) in try integer(v, at: "seed", in: 0...JobSpec.maximumSeed) } ?? 0
+        let database = try members["database"].map { v throws(JobError) in resolve(try string(v, at: "database")) }
+        return JobSpec(name: name, features: try features(members["features"]!),
+                       method: try method(members["method"]!), budget: try budget(members["budget"]!),
+                       seed: UInt64(seed), database: database)
+    }
+
+    func features(_ value: JSONValue) throws(JobError) -> FeatureSource {
+        let members = try object(value, at: "features", allowed: ["path", "dataset", "ids", "labels"], required: ["path"])
+        let path = try string(members["path"]!, at: "features.path")
+        let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "features.dataset") } ?? "features"
+        let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "features.ids") }
+        let labels = try members["labels"].map { v throws(JobError) in try string(v, at: "features.labels") }
+        return FeatureSource(path: resolve(path), dataset: dataset, ids: ids, labels: labels)
+    }
+
+    func budget(_ value: JSONValue) throws(JobError) -> JobSpec.Budget {
+        let members = try object(value, at: "budget", allowed: ["percent", "count"], required: [])
+        switch (members["percent"], members["count"]) {
+        case let (percent?, nil):
+            let p = try number(percent, at: "budget.percent")
+            guard p > 0, p <= 100 else { throw fail("budget.percent", "expected a number in (0, 100], got \(percent.quoted)") }
+            return .percent(p)
+        case let (nil, count?):
+            return .count(try integer(count, at: "budget.count", in: 1...Int64.max))
+        case (nil, nil):
+            throw fail("budget", "expected exactly one of \"percent\" or \"count\", got neither")
+        case (.some, .some):
+            throw fail("budget", "expected exactly one of \"percent\" or \"count\", got both")
+        }
+    }
+
+    func method(_ value: JSONValue) throws(JobError) -> JobSpec.MethodSpec {
+        guard case let .object(members, _) = value else {
+            throw fail("method", "expected an object, got \(value.typeName) \(value.quoted)")
+        }
+        guard let nameValue = members["name"] else { throw fail("method.name", "required key is missing") }
+        let name = try string(nameValue, at: "method.name")
+        switch name {
+        case "activeft": return .activeFT(try activeFT(value))
+        default: throw fail("method.name", "expected \"activeft\", got \(nameValue.quoted)")
+        }
+    }
+
+    func activeFT(_ value: JSONValue) throws(JobError) -> ActiveFTParameters {
+        let members = try object(value, at: "method", allowed: ["name", "temperature", "iterations", "learning_rate",
+                                                                 "balance", "init", "batch_size"], required: ["name"])
+        var parameters = ActiveFTParameters()
+        if let v = members["temperature"] { parameters.temperature = try positiveNumber(v, at: "method.temperature") }
+        if let v = members["iterations"] { parameters.iterations = try integer(v, at: "method.iterations", in: 0...1_000_000) }
+        if let v = members["learning_rate"] { parameters.learningRate = try positiveNumber(v, at: "method.learning_rate") }
+        if let v = members["balance"] { parameters.balance = try positiveNumber(v, at: "method.balance") }
+        if let v = members["batch_size"] { parameters.batchSize = try integer(v, at: "method.batch_size", in: 1...Int64.max) }
+        if let v = members["init"] { parameters.initialization = try initialization(v) }
+        return parameters
+    }
+
+    func initialization(_ value: JSONValue) throws(JobError) -> ActiveFTParameters.Initialization {
+        switch value {
+        case .string("random"): return .random
+        case .string("fps"): return .farthestPoint
+        case .object:
+            let members = try object(value, at: "method.init", allowed: ["rows"], required: ["rows"])
+            guard case let .array(items) = members["rows"]! else {
+                throw fail("method.init.rows", "expected an array of row indices, got \(members["rows"]!.typeName) \(members["rows"]!.quoted)")
+            }
+            guard !items.isEmpty else { throw fail("method.init.rows", "expected at least one row, got []") }
+            var rows: [Int] = []
+            for (i, item) in items.enumerated() {
+                rows.append(try integer(item, at: "method.init.rows[\(i)]", in: 0...Int64(Int32.max)))
+            }
+            return .rows(rows)
+        default:
+            throw fail("method.init", "expected \"random\", \"fps\" or {\"rows\": [...]}, got \(value.quoted)")
+        }
+    }
+}

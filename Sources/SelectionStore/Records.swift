@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+
+/// What is known of a run when it starts; becomes a `runs` row with status 'running'.
+public struct NewRun: Sendable {
+    public var job: String
+    public var jobPath: String
+    public var jobJSON: String
+    public var jobSHA256: String
+    public var featuresPath: String
+    public var featuresFingerprint: String
+    public var method: String
+    public var paramsJSON: String
+    public var n: Int
+    public var d: Int
+    public var budget: Int
+    public var seed: Int64
+    public var toolVersion: String
+    public var startedAt: Date
+
+    public init(job: String, jobPath: String, jobJSON: String, jobSHA256: String, featuresPath: String,
+                featuresFingerprint: String, method: String, paramsJSON: String, n: Int, d: Int, budget: Int,
+                seed: Int64, toolVersion: String, startedAt: Date) {
+        self.job = job
+        self.jobPath = jobPath
+        self.jobJSON = jobJSON
+        self.jobSHA256 = jobSHA256
+        self.featuresPath = featuresPath
+        self.featuresFingerprint = featuresFingerprint
+        self.method = method
+        self.paramsJSON = paramsJSON
+        self.n = n
+        self.d = d
+        self.budget = budget
+        self.seed = seed
+        self.toolVersion = toolVersion
+        self.startedAt = startedAt
+    }
+}
+
+/// A sample's identifier as stored in `selections.sample_id`: an integer or a string.
+public enum SampleIdentifier: Sendable, Hashable, CustomStringConvertible, DatabaseValueConvertible {
+    case integer(Int64)
+    case text(String)
+
+    public var description: String {
+        switch self {
+        case let .integer(value): return String(value)
+        case let .text(value): return value
+        }
+    }
+
+    public var databaseValue: DatabaseValue {
+        switch self {
+        case let .integer(value): return value.databaseValue
+        case let .text(value): return value.databaseValue
+        }
+    }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> SampleIdentifier? {
+        switch dbValue.storage {
+        case let .int64(value): return .integer(value)
+        case let .string(value): return .text(value)
+        default: return nil
+        }
+    }
+}
+
+/// One row of a selection: rank (0 = first), pool row, sample id, score and optional class label.
+public struct SelectedSample: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "selections"
+    public var runID: Int64
+    public var rank: Int
+    public var rowIndex: Int
+    public var sampleID: SampleIdentifier
+    public var score: Double
+    public var label: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", rank, rowIndex = "row_index", sampleID = "sample_id", score, label
+    }
+
+    public init(runID: Int64, rank: Int, rowIndex: Int, sampleID: SampleIdentifier, score: Double, label: Int64?) {
+        self.runID = runID
+        self.rank = rank
+        self.rowIndex = rowIndex
+        self.sampleID = sampleID
+        self.score = score
+        self.label = label
+    }
+}
+
+extension SampleIdentifier: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Int64.self) { self = .integer(value) } else {
+            self = .text(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case let .integer(value): try container.encode(value)
+        case let .text(value): try container.encode(value)
+        }
+    }
+}
+
+/// One point of a run's curve (`run_metrics`): e.g. name "loss", step 0 the loss before any update.
+public struct RunMetric: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "run_metrics"
+    public var runID: Int64
+    public var step: Int
+    public var name: String
+    public var value: Double
+
+    enum CodingKeys: String, CodingKey { case runID = "run_id", step, name, value }
+
+    public init(runID: Int64, step: Int, name: String, value: Double) {
+        self.runID = runID
+        self.step = step
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A run's final state.
+public enum RunStatus: String, Sendable, Codable {
+    case running, succeeded, failed, cancelled, crashed
+}
+
+/// A `runs` row as read back.
+public struct RunRecord: Sendable, Equatable, Codable, FetchableRecord {
+    public var id: Int64
+    public var job: String
+    public var jobPath: String
+    public var jobSHA256: String
+    public var featuresPath: String
+    public var featuresFingerprint: String
+    public var method: String
+    public var paramsJSON: String
+    public var n: Int
+    public var d: Int
+    public var budget: Int
+    public var seed: Int64
+    public var status: RunStatus
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var durationS: Double?
+    public var toolVersion: String
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, job, jobPath = "job_path", jobSHA256 = "job_sha256", featuresPath = "features_path"
+        case featuresFingerprint = "features_fingerprint", method, paramsJSON = "params_json", n, d, budget, seed
+        case status, startedAt = "started_at", finishedAt = "finished_at", durationS = "duration_s"
+        case toolVersion = "tool_version", error
+    }
+}

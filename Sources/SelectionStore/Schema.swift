@@ -1,0 +1,63 @@
+import GRDB
+
+/// The database schema, built by append-only migrations: never edit a shipped migration, add one.
+///
+/// Tables `runs`, `selections`, `run_metrics` and the view `latest_selections` are a public
+/// contract (the README documents them); column names are never renamed.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs, selections, run_metrics, latest_selections") { db in
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("job", .text).notNull()
+                t.column("job_path", .text).notNull()
+                t.column("job_json", .text).notNull()
+                t.column("job_sha256", .text).notNull()
+                t.column("features_path", .text).notNull()
+                t.column("features_fingerprint", .text).notNull()
+                t.column("method", .text).notNull()
+                t.column("params_json", .text).notNull()
+                t.column("n", .integer).notNull()
+                t.column("d", .integer).notNull()
+                t.column("budget", .integer).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("status", .text).notNull()
+                    .check { ["running", "succeeded", "failed", "cancelled", "crashed"].contains($0) }
+                t.column("started_at", .datetime).notNull()
+                t.column("finished_at", .datetime)
+                t.column("duration_s", .double)
+                t.column("tool_version", .text).notNull()
+                t.column("error", .text)
+            }
+            try db.create(index: "runs_by_job", on: "runs", columns: ["job", "status", "id"])
+            try db.create(table: "selections") { t in
+                t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("rank", .integer).notNull()
+                t.column("row_index", .integer).notNull()
+                // No declared type: integer ids stay integers, string ids stay text ("007" is not 7).
+                t.column("sample_id").notNull()
+                t.column("score", .double).notNull()
+                t.column("label", .integer)
+                t.primaryKey(["run_id", "rank"])
+                t.uniqueKey(["run_id", "row_index"])
+            }
+            try db.create(table: "run_metrics") { t in
+                t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("step", .integer).notNull()
+                t.column("name", .text).notNull()
+                t.column("value", .double).notNull()
+                t.primaryKey(["run_id", "name", "step"])
+            }
+            try db.execute(sql: """
+                CREATE VIEW latest_selections AS
+                SELECT runs.job AS job, selections.run_id, selections.rank, selections.row_index,
+                       selections.sample_id, selections.score, selections.label
+                FROM selections JOIN runs ON runs.id = selections.run_id
+                WHERE runs.id = (SELECT MAX(latest.id) FROM runs AS latest
+                                 WHERE latest.job = runs.job AND latest.status = 'succeeded')
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import JobRunner
+import Logging
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run jobs: read features, select the budget, record the selection.",
+        discussion: """
+            Jobs run one after another. Each prints a summary on stdout; failures are reported on \
+            stderr and the remaining jobs still run. The exit code is that of the first failure.
+            """
+    )
+
+    @Argument(help: "Job files (JSON, see schemas/job.schema.json).", completion: .file(extensions: ["json"]))
+    var jobs: [String]
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Flag(name: .long, help: "No progress bar or progress log lines.")
+    var quiet = false
+
+    func run() throws {
+        let logger = logging.bootstrap()
+        let runner = database.runner()
+        var firstFailure: ExitStatus?
+        for job in jobs {
+            let reporter = ProgressReporter(job: job, logger: logger, enabled: !quiet)
+            do {
+                let summary = try runner.run(jobPath: job, logger: logger, progress: reporter.report)
+                reporter.finish()
+                print(summary.formatted)
+            } catch {
+                reporter.finish()
+                printError(error.errorDescription ?? "\(error)")
+                firstFailure = firstFailure ?? error.exitStatus
+            }
+        }
+        if let firstFailure { throw ExitCode(firstFailure.rawValue) }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check jobs and the feature files they name, without computing or writing anything."
+    )
+
+    @Argument(help: "Job files to check.", completion: .file(extensions: ["json"]))
+    var jobs: [String]
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() throws {
+        let runner = database.runner()
+        var firstFailure: ExitStatus?
+        for job in jobs {
+            do {
+                let (spec, features, budget) = try runner.validate(jobPath: job)
+                print("\(job): ok (job \(spec.name), \(spec.method.name), N=\(features.rows), d=\(features.columns), "
+                      + "K=\(budget), database \(runner.databasePath(for: spec)))")
+            } catch {
+                printError(error.errorDescription ?? "\(error)")
+                firstFailure = firstFailure ?? error.exitStatus
+            }
+        }
+        if let firstFailure { throw ExitCode(firstFailure.rawValue) }
+    }
+}
+
+extension RunSummary {
+    var formatted: String {
+        var lines = [
+            "job       \(job)",
+            "run       \(runID)",
+            "method    \(method)",
+            "pool      N=\(n), d=\(d)",
+            "selected  K=\(budget)",
+        ]
+        if let finalValue { lines.append("final     \(String(format: "%.6g", finalValue))") }
+        lines.append("seconds   \(String(format: "%.2f", seconds))")
+        lines.append("database  \(database)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import JobRunner
+import Logging
+
+@main
+struct SelectJob: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "selectjob",
+        abstract: "Select the most useful samples of a feature pool to label, and record them in SQLite.",
+        discussion: """
+            Exit codes: 0 ok, 64 bad job or usage, 65 bad input data, 75 temporary failure \
+            (database locked), 1 other.
+            """,
+        version: selectjobVersion,
+        subcommands: [Run.self, Validate.self]
+    )
+}
+
+/// Options every command that touches the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Database to write, overriding the job's \"database\".",
+        discussion: "Without it: the job's \"database\", else $SELECTJOB_DB, else ./selections.sqlite.",
+        valueName: "path"))
+    var db: String?
+
+    func runner() -> JobRunner {
+        JobRunner(databaseOverride: db,
+                  defaultDatabase: ProcessInfo.processInfo.environment["SELECTJOB_DB"] ?? "selections.sqlite")
+    }
+}
+
+/// Log verbosity, shared by every command.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func bootstrap() -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "selectjob")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Prints `message` as selectjob's error line on stderr.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("selectjob: error: \(message)\n".utf8))
+}
