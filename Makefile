@@ -1,0 +1,52 @@
+# selectjob — `make run` runs the demo job end to end, `make test` runs the test suite.
+# Both install the Debian packages they need first (apt-get, as root or through sudo).
+
+SWIFT        ?= swift
+APT_PACKAGES := libhdf5-dev libopenblas-dev libsqlite3-dev pkg-config sqlite3
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE      := .build/release
+DEMO_FEATURES := data/demo_features.h5
+DEMO_DB      := data/selections.sqlite
+
+.PHONY: all deps build run test clean
+
+all: build
+
+## deps: install the C libraries and the sqlite3 shell from Debian if any is missing.
+deps:
+	@if ! pkg-config --exists hdf5 openblas sqlite3 2>/dev/null || ! command -v sqlite3 >/dev/null; then \
+		echo "Installing $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+## build: release build of selectjob and demo-features.
+build: deps
+	$(SWIFT) build -c release --product selectjob
+	$(SWIFT) build -c release --product demo-features
+
+$(DEMO_FEATURES): | build
+	@mkdir -p data
+	$(RELEASE)/demo-features --output $(DEMO_FEATURES) --rows 5000 --dimensions 64 --classes 10 --subclusters 4 --seed 0
+
+## run: generate the demo features, run jobs/demo.json, show the selection.
+run: build $(DEMO_FEATURES)
+	$(RELEASE)/selectjob run jobs/demo.json
+	@echo
+	@echo "First 10 selected samples (sqlite3 $(DEMO_DB)):"
+	@sqlite3 -header -column $(DEMO_DB) \
+		"SELECT rank, sample_id, row_index, printf('%.4f', score) AS score, label FROM latest_selections \
+		 WHERE job = 'demo-activeft-2pct' ORDER BY rank LIMIT 10"
+	@echo
+	@echo "Classes covered by the selection:"
+	@sqlite3 -header -column $(DEMO_DB) \
+		"SELECT label, COUNT(*) AS selected FROM latest_selections WHERE job = 'demo-activeft-2pct' \
+		 GROUP BY label ORDER BY label"
+
+## test: the whole test suite (unit, parity, end-to-end through the built binary).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build data

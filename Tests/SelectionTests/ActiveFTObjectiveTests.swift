@@ -1,0 +1,106 @@
+import Selection
+import Testing
+
+/// The closed-form loss and gradient against a direct recomputation and finite differences.
+@Suite struct ActiveFTObjectiveTests {
+    struct Problem {
+        let unit: FeatureMatrix
+        let theta: [Double]
+    }
+
+    func problem(seed: UInt64, rows: Int = 80, columns: Int = 6, centroids: Int = 5) -> Problem {
+        var generator = SeededGenerator(seed: seed)
+        let unit = RandomProblem.features(rows: rows, columns: columns, generator: &generator).normalizedRows()
+        let theta = (0..<(centroids * columns)).map { _ in RandomProblem.gaussian(&generator) * 0.7 }
+        return Problem(unit: unit, theta: theta)
+    }
+
+    @Test(arguments: [(UInt64(1), 0.07, 1.0), (2, 0.2, 0.5), (3, 0.5, 2.0), (4, 1.0, 1.0)])
+    func lossEqualsDirectFormula(seed: UInt64, temperature: Double, balance: Double) {
+        let p = problem(seed: seed)
+        let objective = ActiveFTObjective(features: p.unit, temperature: temperature, balance: balance)
+        let fast = objective.lossAndGradient(centroids: p.theta).loss
+        let direct = directActiveFTLoss(unit: p.unit, theta: p.theta, frozen: p.theta,
+                                        temperature: temperature, balance: balance)
+        #expect(abs(fast - direct) / direct < 1e-5, "fast \(fast) direct \(direct)")
+    }
+
+    @Test func batchLossEqualsDirectFormulaOnThoseRows() {
+        let p = problem(seed: 9, rows: 120)
+        let batch = [3, 17, 0, 99, 54, 21, 77, 118, 5]
+        let objective = ActiveFTObjective(features: p.unit, temperature: 0.3, balance: 1)
+        let fast = objective.lossAndGradient(centroids: p.theta, batch: batch).loss
+        let direct = directActiveFTLoss(unit: p.unit.selecting(rows: batch), theta: p.theta, frozen: p.theta,
+                                        temperature: 0.3, balance: 1)
+        #expect(abs(fast - direct) / direct < 1e-5)
+    }
+
+    @Test(arguments: [(UInt64(11), 0.2, 1.0), (12, 0.5, 0.5), (13, 0.1, 3.0)])
+    func gradientMatchesFiniteDifferences(seed: UInt64, temperature: Double, balance: Double) {
+        let p = problem(seed: seed)
+        let objective = ActiveFTObjective(features: p.unit, temperature: temperature, balance: balance)
+        let gradient = objective.lossAndGradient(centroids: p.theta).gradient
+        let step = 1e-6
+        var worst = 0.0
+        let largest = gradient.map(abs).max()!
+        for index in p.theta.indices {
+            var plus = p.theta, minus = p.theta
+            plus[index] += step
+            minus[index] -= step
+            // The left operand stays frozen at θ, exactly as the reference detaches it.
+            let numeric = (directActiveFTLoss(unit: p.unit, theta: plus, frozen: p.theta, temperature: temperature,
+                                              balance: balance)
+                - directActiveFTLoss(unit: p.unit, theta: minus, frozen: p.theta, temperature: temperature,
+                                     balance: balance)) / (2 * step)
+            worst = max(worst, abs(numeric - gradient[index]))
+        }
+        #expect(largest > 1e-4, "the test problem must have a non-trivial gradient")
+        #expect(worst / largest < 1e-4, "worst gradient error \(worst) against largest entry \(largest)")
+    }
+
+    @Test func smallTemperatureCannotOverflow() {
+        let p = problem(seed: 21)
+        let objective = ActiveFTObjective(features: p.unit, temperature: 1e-3, balance: 1)
+        let (loss, gradient) = objective.lossAndGradient(centroids: p.theta)
+        #expect(loss.isFinite && loss > 0)
+        #expect(gradient.allSatisfy { $0.isFinite })
+    }
+
+    @Test func gradientIsOrthogonalToEachCentroid() {
+        // J depends on θ_k only through θ_k/‖θ_k‖, so ∂J/∂θ_k ⟂ θ_k.
+        let p = problem(seed: 31)
+        let gradient = ActiveFTObjective(features: p.unit, temperature: 0.1, balance: 1)
+            .lossAndGradient(centroids: p.theta).gradient
+        let d = p.unit.columns
+        for k in 0..<(p.theta.count / d) {
+            let radial = (0..<d).reduce(0.0) { $0 + gradient[k * d + $1] * p.theta[k * d + $1] }
+            #expect(abs(radial) < 1e-9)
+        }
+    }
+
+    @Test func firstAdamStepMovesEveryParameterByTheLearningRate() {
+        // With zero moments, PyTorch's first Adam step is −lr·g/(|g| + ε·√(1−β2)) ≈ −lr·sign(g).
+        var adam = AdamOptimizer(count: 3, learningRate: 0.01)
+        var parameters = [1.0, -2.0, 0.5]
+        adam.step(parameters: &parameters, gradient: [0.3, -4.0, 1e-3])
+        #expect(abs(parameters[0] - 0.99) < 1e-9)
+        #expect(abs(parameters[1] - -1.99) < 1e-9)
+        #expect(abs(parameters[2] - 0.49) < 1e-6)
+    }
+
+    @Test func adamMatchesItsRecurrenceOverSeveralSteps() {
+        var adam = AdamOptimizer(count: 1, learningRate: 0.1)
+        var parameter = [0.0]
+        var m = 0.0, v = 0.0, expected = 0.0
+        for (t, g) in [0.5, -0.2, 0.9, 0.1].enumerated() {
+            adam.step(parameters: &parameter, gradient: [g])
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            let mHat = m / (1 - pow(0.9, Double(t + 1))), vHat = v / (1 - pow(0.999, Double(t + 1)))
+            expected -= 0.1 * mHat / (vHat.squareRoot() + 1e-8)
+            #expect(abs(parameter[0] - expected) < 1e-12)
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,133 @@
+import Foundation
+@testable import Selection
+import Testing
+
+/// ActiveFT's initialisation, final assignment and end-to-end behaviour.
+@Suite struct ActiveFTSelectionTests {
+    func unitProblem(seed: UInt64, rows: Int, columns: Int) -> FeatureMatrix {
+        var generator = SeededGenerator(seed: seed)
+        return RandomProblem.features(rows: rows, columns: columns, generator: &generator).normalizedRows()
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func assignDistinctEqualsGreedyOverFullSort(seed: UInt64) {
+        let unit = unitProblem(seed: seed, rows: 300, columns: 8)
+        let centroids = unitProblem(seed: seed + 100, rows: 40, columns: 8)
+        let picks = ActiveFT.assignDistinct(features: unit, centroids: centroids.values)
+
+        // Direct: every centroid sorts all rows and takes the first one not taken.
+        var taken = Set<Int>()
+        for (k, pick) in picks.enumerated() {
+            let c = centroids.row(k).map(Double.init)
+            let order = (0..<unit.rows).map { i in (i, zip(unit.row(i), c).reduce(0.0) { $0 + Double($1.0) * $1.1 }) }
+                .sorted { $0.1 > $1.1 }
+            let expected = order.first { !taken.contains($0.0) }!
+            taken.insert(expected.0)
+            #expect(pick.row == expected.0, "centroid \(k)")
+            #expect(abs(pick.score - expected.1) < 1e-5)
+        }
+    }
+
+    @Test func assignDistinctBreaksTiesTowardTheLowerRowAndNeverRepeats() {
+        let unit = FeatureMatrix(rows: 4, columns: 2, values: [0, 1, 1, 0, 1, 0, 1, 0])
+        let picks = ActiveFT.assignDistinct(features: unit, centroids: [1, 0, 1, 0, 1, 0, 1, 0])
+        #expect(picks.map(\.row) == [1, 2, 3, 0])
+        #expect(picks.map(\.score) == [1, 1, 1, 0])
+    }
+
+    @Test func farthestPointSamplingEqualsDirectRecomputation() {
+        let unit = unitProblem(seed: 5, rows: 200, columns: 6)
+        var generator = SeededGenerator(seed: 42)
+        let rows = ActiveFT.farthestPointSample(unit, count: 15, generator: &generator)
+        #expect(Set(rows).count == 15)
+        for step in 1..<rows.count {
+            // Each new row maximises the Euclidean distance to its nearest already-chosen row.
+            func nearest(_ i: Int) -> Double {
+                rows[..<step].map { j in
+                    zip(unit.row(i), unit.row(j)).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+                }.min()!
+            }
+            let best = (0..<unit.rows).filter { !rows[..<step].contains($0) }.map(nearest).max()!
+            #expect(abs(nearest(rows[step]) - best) < 1e-5)
+        }
+    }
+
+    @Test func sameSeedGivesIdenticalResults() throws {
+        let features = unitProblem(seed: 8, rows: 400, columns: 10)
+        let parameters = ActiveFTParameters(iterations: 25, initialization: .random, batchSize: 128)
+        func run(seed: UInt64) throws -> SelectionResult {
+            var generator = SeededGenerator(seed: seed)
+            return try ActiveFT.select(features: features, budget: 12, parameters: parameters, generator: &generator)
+        }
+        let first = try run(seed: 3), second = try run(seed: 3), other = try run(seed: 4)
+        #expect(first.picks == second.picks)
+        #expect(first.curve == second.curve)
+        #expect(first.initialRows != other.initialRows)
+    }
+
+    @Test func fullBatchEqualsNoBatch() throws {
+        let features = unitProblem(seed: 12, rows: 250, columns: 7)
+        var generator = SeededGenerator(seed: 1)
+        let full = try ActiveFT.select(features: features, budget: 10,
+                                       parameters: ActiveFTParameters(iterations: 20, initialization: .rows(Array(0..<10))),
+                                       generator: &generator)
+        let batched = try ActiveFT.select(features: features, budget: 10,
+                                          parameters: ActiveFTParameters(iterations: 20, initialization: .rows(Array(0..<10)),
+                                                                         batchSize: 250),
+                                          generator: &generator)
+        #expect(full.picks.map(\.row) == batched.picks.map(\.row))
+        #expect(maxRelativeError(full.curve, batched.curve) < 1e-9)
+    }
+
+    @Test func lossDecreasesAndProgressIsReportedEachIteration() throws {
+        let features = unitProblem(seed: 13, rows: 500, columns: 12)
+        var generator = SeededGenerator(seed: 0)
+        var steps: [Int] = []
+        let result = try ActiveFT.select(features: features, budget: 20, parameters: ActiveFTParameters(iterations: 50),
+                                         generator: &generator) { steps.append($0.step) }
+        #expect(steps == Array(1...50))
+        #expect(result.curve.count == 50)
+        #expect(result.curve.last! < result.curve.first!)
+        #expect(Set(result.picks.map(\.row)).count == 20)
+    }
+
+    @Test(arguments: [
+        (10, 0, ActiveFTParameters(), SelectionError.budgetOutOfRange(budget: 0, poolSize: 10)),
+        (10, 11, ActiveFTParameters(), .budgetOutOfRange(budget: 11, poolSize: 10)),
+        (10, 2, ActiveFTParameters(initialization: .rows([1])), .initialRowsCount(given: 1, budget: 2)),
+        (10, 2, ActiveFTParameters(initialization: .rows([1, 10])), .initialRowOutOfRange(row: 10, poolSize: 10)),
+        (10, 2, ActiveFTParameters(initialization: .rows([4, 4])), .duplicateInitialRow(row: 4)),
+        (10, 2, ActiveFTParameters(batchSize: 11), .batchSizeOutOfRange(batchSize: 11, poolSize: 10)),
+        (0, 1, ActiveFTParameters(), .emptyPool),
+    ])
+    func validateRejects(poolSize: Int, budget: Int, parameters: ActiveFTParameters, expected: SelectionError) {
+        #expect(throws: expected) { try ActiveFT.validate(poolSize: poolSize, budget: budget, parameters: parameters) }
+    }
+}
+
+/// The seeded generator all randomness flows through.
+@Suite struct SeededGeneratorTests {
+    @Test func sameSeedSameSequenceOtherSeedOtherSequence() {
+        var a = SeededGenerator(seed: 7), b = SeededGenerator(seed: 7), c = SeededGenerator(seed: 8)
+        let first = (0..<16).map { _ in a.next() }
+        #expect(first == (0..<16).map { _ in b.next() })
+        #expect(first != (0..<16).map { _ in c.next() })
+    }
+
+    @Test(arguments: [(0, 5), (5, 5), (3, 1_000_000), (100, 150)])
+    func distinctIndicesAreDistinctAndInRange(count: Int, population: Int) {
+        var generator = SeededGenerator(seed: 99)
+        let drawn = generator.distinctIndices(count: count, from: population)
+        #expect(drawn.count == count)
+        #expect(Set(drawn).count == count)
+        #expect(drawn.allSatisfy { (0..<population).contains($0) })
+    }
+
+    @Test func distinctIndicesCoverThePopulationUniformly() {
+        var generator = SeededGenerator(seed: 2024)
+        var counts = [Int](repeating: 0, count: 10)
+        for _ in 0..<20_000 { for i in generator.distinctIndices(count: 3, from: 10) { counts[i] += 1 } }
+        // Each index is expected 6,000 times; 5 standard deviations is about ±330.
+        #expect(counts.allSatisfy { abs($0 - 6000) < 400 }, "\(counts)")
+    }
+}
