@@ -51,7 +51,9 @@ let package = Package(
 
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "FeatureIO"]),
         .testTarget(name: "FeatureIOTests", dependencies: ["FeatureIO", "HDF5"]),
-        .testTarget(name: "SelectionStoreTests", dependencies: ["SelectionStore"]),
+        .testTarget(name: "SelectionStoreTests", dependencies: [
+            "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner", "FeatureIO"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FeatureIO"]),
     ]

@@ -39,9 +39,9 @@ extension HDF5File {
         }
     }
 
-    /// Writes a 1-D little-endian int64 dataset.
-    public func write(int64s: [Int64], to name: String) throws(HDF5Error) {
-        try create(name, shape: [int64s.count], fileType: chdf5_std_i64le(), chunkRows: nil, gzipLevel: nil) { id in
+    /// Writes a little-endian int64 dataset, 1-D unless `shape` says otherwise.
+    public func write(int64s: [Int64], shape: [Int]? = nil, to name: String) throws(HDF5Error) {
+        try create(name, shape: shape ?? [int64s.count], fileType: chdf5_std_i64le(), chunkRows: nil, gzipLevel: nil) { id in
             int64s.withUnsafeBytes {
                 H5Dwrite(id, chdf5_native_int64(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $0.baseAddress)
             }
