@@ -31,6 +31,9 @@ enum JSONValue: Equatable, Sendable {
         return text.count > 80 ? String(text.prefix(77)) + "..." : text
     }
 
+    /// The value's type and the value, e.g. `string "hot"` or `null`, for "expected …, got …" messages.
+    var described: String { self == .null ? "null" : "\(typeName) \(quoted)" }
+
     /// A short name of the value's JSON type ("string", "integer", "object", ...).
     var typeName: String {
         switch self {

@@ -65,6 +65,15 @@ extension JobError: LocalizedError {
 }
 
 extension JobSpec {
+    /// The keys accepted in each object of a job, by JSON path; `schemas/job.schema.json` lists the same.
+    public static let acceptedKeys: [String: [String]] = [
+        "$": ["name", "features", "method", "budget", "seed", "database"],
+        "features": ["path", "dataset", "ids", "labels"],
+        "method(activeft)": ["name", "temperature", "iterations", "learning_rate", "balance", "init", "batch_size"],
+        "method.init": ["rows"],
+        "budget": ["percent", "count"],
+    ]
+
     /// The largest seed accepted: 2⁵³ − 1, the largest integer every JSON reader keeps exact.
     public static let maximumSeed: Int64 = 9_007_199_254_740_991
 
@@ -111,20 +120,20 @@ private struct JobReader {
     func object(_ value: JSONValue, at path: String, allowed: [String], required: [String]) throws(JobError)
         -> [String: JSONValue] {
         guard case let .object(members, keys) = value else {
-            throw fail(path, "expected an object, got \(value.typeName) \(value.quoted)")
+            throw fail(path, "expected an object, got \(value.described)")
         }
         for key in keys where !allowed.contains(key) {
-            throw fail(path.isEmpty ? key : "\(path).\(key)",
+            throw fail(path == "$" ? key : "\(path).\(key)",
                        "unknown key; expected one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))")
         }
         for key in required where members[key] == nil {
-            throw fail(path.isEmpty ? key : "\(path).\(key)", "required key is missing")
+            throw fail(path == "$" ? key : "\(path).\(key)", "required key is missing")
         }
         return members
     }
 
     func string(_ value: JSONValue, at path: String) throws(JobError) -> String {
-        guard case let .string(text) = value else { throw fail(path, "expected a string, got \(value.typeName) \(value.quoted)") }
+        guard case let .string(text) = value else { throw fail(path, "expected a string, got \(value.described)") }
         guard !text.isEmpty else { throw fail(path, "expected a non-empty string, got \"\"") }
         return text
     }
@@ -133,7 +142,7 @@ private struct JobReader {
         switch value {
         case let .integer(i): return Double(i)
         case let .number(x): return x
-        default: throw fail(path, "expected a number, got \(value.typeName) \(value.quoted)")
+        default: throw fail(path, "expected a number, got \(value.described)")
         }
     }
 
@@ -141,7 +150,7 @@ private struct JobReader {
         switch value {
         case let .integer(i): return i
         case let .number(x) where x == x.rounded() && abs(x) < 9.2e18: return Int64(x)
-        default: throw fail(path, "expected an integer, got \(value.typeName) \(value.quoted)")
+        default: throw fail(path, "expected an integer, got \(value.described)")
         }
     }
 
@@ -165,7 +174,7 @@ private struct JobReader {
     }
 
     func job(_ root: JSONValue) throws(JobError) -> JobSpec {
-        let members = try object(root, at: "$", allowed: ["name", "features", "method", "budget", "seed", "database"],
+        let members = try object(root, at: "$", allowed: JobSpec.acceptedKeys["$"]!,
                                  required: ["name", "features", "method", "budget"])
         let name = try string(members["name"]!, at: "name")
         guard name.count <= 128, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
@@ -180,7 +189,8 @@ private struct JobReader {
     }
 
     func features(_ value: JSONValue) throws(JobError) -> FeatureSource {
-        let members = try object(value, at: "features", allowed: ["path", "dataset", "ids", "labels"], required: ["path"])
+        let members = try object(value, at: "features", allowed: JobSpec.acceptedKeys["features"]!,
+                                 required: ["path"])
         let path = try string(members["path"]!, at: "features.path")
         let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "features.dataset") } ?? "features"
         let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "features.ids") }
@@ -189,7 +199,7 @@ private struct JobReader {
     }
 
     func budget(_ value: JSONValue) throws(JobError) -> JobSpec.Budget {
-        let members = try object(value, at: "budget", allowed: ["percent", "count"], required: [])
+        let members = try object(value, at: "budget", allowed: JobSpec.acceptedKeys["budget"]!, required: [])
         switch (members["percent"], members["count"]) {
         case let (percent?, nil):
             let p = try number(percent, at: "budget.percent")
@@ -206,7 +216,7 @@ private struct JobReader {
 
     func method(_ value: JSONValue) throws(JobError) -> JobSpec.MethodSpec {
         guard case let .object(members, _) = value else {
-            throw fail("method", "expected an object, got \(value.typeName) \(value.quoted)")
+            throw fail("method", "expected an object, got \(value.described)")
         }
         guard let nameValue = members["name"] else { throw fail("method.name", "required key is missing") }
         let name = try string(nameValue, at: "method.name")
@@ -217,8 +227,8 @@ private struct JobReader {
     }
 
     func activeFT(_ value: JSONValue) throws(JobError) -> ActiveFTParameters {
-        let members = try object(value, at: "method", allowed: ["name", "temperature", "iterations", "learning_rate",
-                                                                 "balance", "init", "batch_size"], required: ["name"])
+        let members = try object(value, at: "method", allowed: JobSpec.acceptedKeys["method(activeft)"]!,
+                                 required: ["name"])
         var parameters = ActiveFTParameters()
         if let v = members["temperature"] { parameters.temperature = try positiveNumber(v, at: "method.temperature") }
         if let v = members["iterations"] { parameters.iterations = try integer(v, at: "method.iterations", in: 0...1_000_000) }
@@ -234,9 +244,10 @@ private struct JobReader {
         case .string("random"): return .random
         case .string("fps"): return .farthestPoint
         case .object:
-            let members = try object(value, at: "method.init", allowed: ["rows"], required: ["rows"])
+            let members = try object(value, at: "method.init", allowed: JobSpec.acceptedKeys["method.init"]!,
+                                     required: ["rows"])
             guard case let .array(items) = members["rows"]! else {
-                throw fail("method.init.rows", "expected an array of row indices, got \(members["rows"]!.typeName) \(members["rows"]!.quoted)")
+                throw fail("method.init.rows", "expected an array of row indices, got \(members["rows"]!.described)")
             }
             guard !items.isEmpty else { throw fail("method.init.rows", "expected at least one row, got []") }
             var rows: [Int] = []

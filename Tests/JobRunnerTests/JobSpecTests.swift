@@ -1,0 +1,175 @@
+import FeatureIO
+import Foundation
+@testable import JobRunner
+import Selection
+import Testing
+
+let jobFile = "/jobs/test.json"
+let jobFolder = URL(fileURLWithPath: "/jobs")
+
+func parse(_ json: String) throws(JobError) -> JobSpec {
+    try JobSpec.parse(Data(json.utf8), file: jobFile, folder: jobFolder)
+}
+
+/// Wraps members into an otherwise valid job, so each case changes one thing.
+func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method: String = #"{"name": "activeft"}"#,
+         budget: String = #"{"count": 5}"#, extra: String = "") -> String {
+    #"{"name": \#(name), "features": \#(features), "method": \#(method), "budget": \#(budget)\#(extra)}"#
+}
+
+@Suite struct JobSpecTests {
+    @Test func minimalJobGetsTheReferenceDefaults() throws {
+        let spec = try parse(job())
+        #expect(spec.name == "t")
+        #expect(spec.features == FeatureSource(path: "/jobs/f.h5", dataset: "features"))
+        #expect(spec.method == .activeFT(ActiveFTParameters(temperature: 0.07, iterations: 300, learningRate: 0.001,
+                                                            balance: 1.0, initialization: .random, batchSize: nil)))
+        #expect(spec.budget == .count(5))
+        #expect(spec.seed == 0)
+        #expect(spec.database == nil)
+    }
+
+    @Test func everyFieldIsRead() throws {
+        let spec = try parse(#"""
+            {"name": "cifar10-activeft-1pct",
+             "features": {"path": "../data/c.h5", "dataset": "/train/features", "ids": "ids", "labels": "labels"},
+             "method": {"name": "activeft", "temperature": 0.1, "iterations": 12, "learning_rate": 0.01,
+                        "balance": 0.5, "init": {"rows": [3, 1, 2]}, "batch_size": 64},
+             "budget": {"percent": 1.5}, "seed": 42, "database": "out/sel.sqlite"}
+            """#)
+        #expect(spec.features == FeatureSource(path: "/data/c.h5", dataset: "/train/features", ids: "ids", labels: "labels"))
+        #expect(spec.method == .activeFT(ActiveFTParameters(temperature: 0.1, iterations: 12, learningRate: 0.01,
+                                                            balance: 0.5, initialization: .rows([3, 1, 2]), batchSize: 64)))
+        #expect(spec.budget == .percent(1.5))
+        #expect(spec.seed == 42)
+        #expect(spec.database == "/jobs/out/sel.sqlite")
+        #expect(try parse(job(method: #"{"name": "activeft", "init": "fps"}"#)).method
+            == .activeFT(ActiveFTParameters(initialization: .farthestPoint)))
+    }
+
+    @Test(arguments: [(50_000, 1.0, 500), (50_000, 2.0, 1000), (2000, 5.0, 100), (999, 1.0, 9), (10, 5.0, 0)])
+    func percentBudgetFloorsAsTheReferenceDoes(poolSize: Int, percent: Double, expected: Int) {
+        #expect(JobSpec.Budget.percent(percent).count(poolSize: poolSize) == expected)
+    }
+
+    /// A table of bad jobs, each with the exact message the user sees.
+    @Test(arguments: [
+        ("{", "not valid JSON"),
+        ("[1, 2]", "$: expected an object, got array [1, 2]"),
+        (job(extra: #", "budgets": 3"#), #"budgets: unknown key; expected one of "name", "features", "method", "budget", "seed", "database""#),
+        (#"{"features": {"path": "f.h5"}, "method": {"name": "activeft"}, "budget": {"count": 1}}"#, "name: required key is missing"),
+        (job(name: "3"), "name: expected a string, got integer 3"),
+        (job(name: "\"\""), #"name: expected a non-empty string, got """#),
+        (job(name: "\"has space\""), #"name: expected 1 to 128 letters, digits, '.', '_' or '-', got "has space""#),
+        (job(features: "\"f.h5\""), #"features: expected an object, got string "f.h5""#),
+        (job(features: #"{"dataset": "x"}"#), "features.path: required key is missing"),
+        (job(features: #"{"path": "f.h5", "datset": "x"}"#), #"features.datset: unknown key; expected one of "path", "dataset", "ids", "labels""#),
+        (job(features: #"{"path": "f.h5", "ids": 1}"#), "features.ids: expected a string, got integer 1"),
+        (job(method: #""activeft""#), #"method: expected an object, got string "activeft""#),
+        (job(method: #"{"temperature": 0.1}"#), "method.name: required key is missing"),
+        (job(method: #"{"name": "kmeans"}"#), #"method.name: expected "activeft", got "kmeans""#),
+        (job(method: #"{"name": "activeft", "temp": 0.1}"#), #"method.temp: unknown key; expected one of "name", "temperature", "iterations", "learning_rate", "balance", "init", "batch_size""#),
+        (job(method: #"{"name": "activeft", "temperature": 0}"#), "method.temperature: expected a number > 0, got 0"),
+        (job(method: #"{"name": "activeft", "temperature": -0.5}"#), "method.temperature: expected a number > 0, got -0.5"),
+        (job(method: #"{"name": "activeft", "temperature": "hot"}"#), #"method.temperature: expected a number, got string "hot""#),
+        (job(method: #"{"name": "activeft", "iterations": 2.5}"#), "method.iterations: expected an integer, got number 2.5"),
+        (job(method: #"{"name": "activeft", "iterations": -1}"#), "method.iterations: expected an integer in 0...1000000, got -1"),
+        (job(method: #"{"name": "activeft", "learning_rate": null}"#), "method.learning_rate: expected a number, got null"),
+        (job(method: #"{"name": "activeft", "balance": 0}"#), "method.balance: expected a number > 0, got 0"),
+        (job(method: #"{"name": "activeft", "init": "kmeans++"}"#), #"method.init: expected "random", "fps" or {"rows": [...]}, got "kmeans++""#),
+        (job(method: #"{"name": "activeft", "init": {"rows": []}}"#), "method.init.rows: expected at least one row, got []"),
+        (job(method: #"{"name": "activeft", "init": {"rows": [1, -2]}}"#), "method.init.rows[1]: expected an integer in 0...2147483647, got -2"),
+        (job(method: #"{"name": "activeft", "init": {"rows": "1,2"}}"#), #"method.init.rows: expected an array of row indices, got string "1,2""#),
+        (job(method: #"{"name": "activeft", "init": {"row": [1]}}"#), #"method.init.row: unknown key; expected one of "rows""#),
+        (job(method: #"{"name": "activeft", "batch_size": 0}"#), "method.batch_size: expected an integer ≥ 1, got 0"),
+        (job(budget: "10"), "budget: expected an object, got integer 10"),
+        (job(budget: "{}"), #"budget: expected exactly one of "percent" or "count", got neither"#),
+        (job(budget: #"{"percent": 1, "count": 5}"#), #"budget: expected exactly one of "percent" or "count", got both"#),
+        (job(budget: #"{"percent": 0}"#), "budget.percent: expected a number in (0, 100], got 0"),
+        (job(budget: #"{"percent": 150}"#), "budget.percent: expected a number in (0, 100], got 150"),
+        (job(budget: #"{"count": 0}"#), "budget.count: expected an integer ≥ 1, got 0"),
+        (job(budget: #"{"count": "5"}"#), #"budget.count: expected an integer, got string "5""#),
+        (job(budget: #"{"fraction": 0.1}"#), #"budget.fraction: unknown key; expected one of "percent", "count""#),
+        (job(extra: #", "seed": -1"#), "seed: expected an integer in 0...9007199254740991, got -1"),
+        (job(extra: #", "seed": 1.5"#), "seed: expected an integer, got number 1.5"),
+        (job(extra: #", "database": false"#), "database: expected a string, got boolean false"),
+    ])
+    func badJobIsRejectedWithItsMessage(json: String, expected: String) {
+        do {
+            _ = try parse(json)
+            Issue.record("accepted: \(json)")
+        } catch {
+            let message = error.errorDescription ?? ""
+            if case .malformedJSON = error {
+                #expect(message.hasPrefix("\(jobFile): \(expected)"), "\(message)")
+            } else {
+                #expect(message == "\(jobFile): \(expected)")
+            }
+        }
+    }
+
+    @Test func missingAndDirectoryJobFilesAreNamed() throws {
+        #expect(throws: JobError.unreadable(file: "/no/such/job.json", reason: "no such file")) {
+            _ = try JobSpec.load(path: "/no/such/job.json")
+        }
+        #expect(throws: JobError.unreadable(file: "/tmp", reason: "is a directory")) { _ = try JobSpec.load(path: "/tmp") }
+    }
+
+    @Test func shippedJobsAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        for name in ["demo.json", "cifar10.json"] {
+            let spec = try JobSpec.load(path: root.appendingPathComponent("jobs/\(name)").path).spec
+            #expect(spec.method.name == "activeft")
+        }
+    }
+}
+
+/// schemas/job.schema.json and the parser accept the same keys and defaults.
+@Suite struct JobSchemaTests {
+    let schema: [String: Any]
+
+    init() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("schemas/job.schema.json")
+        schema = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }
+
+    func properties(_ object: [String: Any]) -> Set<String> {
+        Set((object["properties"] as? [String: Any] ?? [:]).keys)
+    }
+
+    func property(_ object: [String: Any], _ name: String) -> [String: Any] {
+        (object["properties"] as! [String: Any])[name] as! [String: Any]
+    }
+
+    @Test func everyObjectListsExactlyTheKeysTheParserAccepts() {
+        #expect(properties(schema) == Set(JobSpec.acceptedKeys["$"]!))
+        #expect(schema["additionalProperties"] as? Bool == false)
+        let features = property(schema, "features")
+        #expect(properties(features) == Set(JobSpec.acceptedKeys["features"]!))
+        let methods = property(schema, "method")["oneOf"] as! [[String: Any]]
+        let activeFT = methods.first { (property($0, "name")["const"] as? String) == "activeft" }!
+        #expect(properties(activeFT) == Set(JobSpec.acceptedKeys["method(activeft)"]!))
+        let initObject = (property(activeFT, "init")["oneOf"] as! [[String: Any]]).first { $0["type"] as? String == "object" }!
+        #expect(properties(initObject) == Set(JobSpec.acceptedKeys["method.init"]!))
+        let budgets = property(schema, "budget")["oneOf"] as! [[String: Any]]
+        #expect(budgets.reduce(into: Set<String>()) { $0.formUnion(properties($1)) } == Set(JobSpec.acceptedKeys["budget"]!))
+        for object in [schema, features, activeFT, initObject] + budgets {
+            #expect(object["additionalProperties"] as? Bool == false)
+        }
+    }
+
+    @Test func schemaDefaultsAreTheParsersDefaults() {
+        let methods = property(schema, "method")["oneOf"] as! [[String: Any]]
+        let activeFT = methods[0]
+        let defaults = ActiveFTParameters()
+        #expect(property(activeFT, "temperature")["default"] as? Double == defaults.temperature)
+        #expect(property(activeFT, "iterations")["default"] as? Int == defaults.iterations)
+        #expect(property(activeFT, "learning_rate")["default"] as? Double == defaults.learningRate)
+        #expect(property(activeFT, "balance")["default"] as? Double == defaults.balance)
+        #expect(property(activeFT, "init")["default"] as? String == "random")
+        #expect(property(schema, "seed")["maximum"] as? Int64 == JobSpec.maximumSeed)
+        #expect(property(property(schema, "features"), "dataset")["default"] as? String == "features")
+    }
+}
