@@ -55,6 +55,8 @@ let package = Package(
             "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner", "FeatureIO"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FeatureIO"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "HDF5", "SyntheticData", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ]
 )

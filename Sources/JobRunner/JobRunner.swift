@@ -29,10 +29,14 @@ public struct JobRunner: Sendable {
     public var databaseOverride: String?
     /// The database used when neither `--db` nor the job names one (`SELECTJOB_DB`, else ./selections.sqlite).
     public var defaultDatabase: String
+    /// Seconds a database write waits for another process's lock before the run fails with exit 75.
+    public var busyTimeout: TimeInterval
 
-    public init(databaseOverride: String? = nil, defaultDatabase: String = "selections.sqlite") {
+    public init(databaseOverride: String? = nil, defaultDatabase: String = "selections.sqlite",
+                busyTimeout: TimeInterval = 30) {
         self.databaseOverride = databaseOverride
         self.defaultDatabase = defaultDatabase
+        self.busyTimeout = busyTimeout
     }
 
     /// The database a job writes to: `--db`, else the job's own `database`, else the default.
@@ -72,7 +76,7 @@ public struct JobRunner: Sendable {
         let store: SelectionStore
         let runID: Int64
         do {
-            store = try SelectionStore(path: databasePath)
+            store = try SelectionStore(path: databasePath, busyTimeout: busyTimeout)
             runID = try store.beginRun(NewRun(
                 job: spec.name, jobPath: URL(fileURLWithPath: jobPath).standardizedFileURL.path,
                 jobJSON: String(decoding: contents, as: UTF8.self),

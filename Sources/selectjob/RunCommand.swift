@@ -21,9 +21,19 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "No progress bar or progress log lines.")
     var quiet = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds to wait for another process's database lock before failing with exit 75.", valueName: "seconds"))
+    var busyTimeout: Double = 30
+
+    func validate() throws {
+        guard busyTimeout >= 0, busyTimeout.isFinite else {
+            throw ValidationError("--busy-timeout must be a number of seconds ≥ 0, got \(busyTimeout)")
+        }
+    }
+
     func run() throws {
         let logger = logging.bootstrap()
-        let runner = database.runner()
+        let runner = database.runner(busyTimeout: busyTimeout)
         var firstFailure: ExitStatus?
         for job in jobs {
             let reporter = ProgressReporter(job: job, logger: logger, enabled: !quiet)

@@ -25,15 +25,16 @@ struct DatabaseOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
-    func runner() -> JobRunner {
+    func runner(busyTimeout: Double = 30) -> JobRunner {
         JobRunner(databaseOverride: db,
-                  defaultDatabase: ProcessInfo.processInfo.environment["SELECTJOB_DB"] ?? "selections.sqlite")
+                  defaultDatabase: ProcessInfo.processInfo.environment["SELECTJOB_DB"] ?? "selections.sqlite",
+                  busyTimeout: busyTimeout)
     }
 }
 
 /// Log verbosity, shared by every command.
 struct LoggingOptions: ParsableArguments {
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    @Option(name: .long, help: "Log level of the lines written to stderr.")
     var logLevel: Logger.Level = .info
 
     func bootstrap() -> Logger {

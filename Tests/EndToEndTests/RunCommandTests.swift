@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+import Testing
+
+/// `selectjob run` and `selectjob validate` through the built binary: output, database, exit codes.
+@Suite struct RunCommandTests {
+    let workspace: Workspace
+    init() throws {
+        workspace = try Workspace()
+        try workspace.writeFeatures()
+    }
+
+    @Test func runRecordsTheSelectionTheCurveAndTheRun() throws {
+        let job = try workspace.writeJob("mixture")
+        let outcome = try selectjob(["run", job], in: workspace.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("job       mixture"))
+        #expect(outcome.stdout.contains("pool      N=600, d=16"))
+        #expect(outcome.stdout.contains("selected  K=30"))
+        #expect(outcome.stdout.contains("database  \(workspace.path("data/sel.sqlite"))"))
+        #expect(outcome.stderr.contains("progress"), "cron-style log lines when stderr is not a terminal")
+
+        try workspace.database().read { db in
+            let run = try Row.fetchOne(db, sql: "SELECT * FROM runs")!
+            #expect(run["status"] as String == "succeeded")
+            #expect(run["n"] as Int == 600 && run["d"] as Int == 16 && run["budget"] as Int == 30)
+            #expect(run["method"] as String == "activeft")
+            #expect((run["features_fingerprint"] as String).hasPrefix("sha256:"))
+            #expect((run["job_sha256"] as String).count == 64)
+            #expect((run["params_json"] as String).contains("\"init_rows\":["))
+            let rows = try Row.fetchAll(db, sql: "SELECT rank, row_index, sample_id, label FROM latest_selections WHERE job = 'mixture' ORDER BY rank")
+            #expect(rows.map { $0["rank"] as Int } == Array(0..<30))
+            #expect(Set(rows.map { $0["row_index"] as Int }).count == 30)
+            #expect(rows.allSatisfy { ($0["sample_id"] as Int64) == 1_000_000 + ($0["row_index"] as Int64) })
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_metrics WHERE name = 'loss'") == 40)
+            // The selection spreads over the mixture's classes.
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT label) FROM latest_selections") == 5)
+        }
+    }
+
+    @Test func sameJobAndSeedGiveTheIdenticalSelection() throws {
+        let job = try workspace.writeJob("repeat", method: #"{"name": "activeft", "iterations": 30, "init": "fps"}"#)
+        for _ in 0..<2 { #expect(try selectjob(["run", "--quiet", job], in: workspace.url).status == 0) }
+        try workspace.database().read { db in
+            let first = try Row.fetchAll(db, sql: "SELECT row_index, score FROM selections WHERE run_id = 1 ORDER BY rank")
+            let second = try Row.fetchAll(db, sql: "SELECT row_index, score FROM selections WHERE run_id = 2 ORDER BY rank")
+            #expect(first == second && first.count == 30)
+        }
+    }
+
+    @Test func databaseOptionAndEnvironmentChooseTheDatabase() throws {
+        let job = try workspace.writeJob("where", extra: "")
+        #expect(try selectjob(["run", "--quiet", "--db", "data/flag.sqlite", job], in: workspace.url).status == 0)
+        #expect(FileManager.default.fileExists(atPath: workspace.path("data/flag.sqlite")))
+        #expect(try selectjob(["run", "--quiet", job], in: workspace.url,
+                              environment: ["SELECTJOB_DB": workspace.path("data/env.sqlite")]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: workspace.path("data/env.sqlite")))
+        #expect(try selectjob(["run", "--quiet", job], in: workspace.url).status == 0)
+        #expect(FileManager.default.fileExists(atPath: workspace.path("selections.sqlite")))
+    }
+
+    @Test func badJobExits64AndWritesNothing() throws {
+        let job = try workspace.writeJob("bad", method: #"{"name": "activeft", "temprature": 0.1}"#)
+        let outcome = try selectjob(["run", job], in: workspace.url)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("selectjob: error: \(job): method.temprature: unknown key"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("data/sel.sqlite")))
+    }
+
+    @Test func budgetLargerThanThePoolExits64AndWritesNothing() throws {
+        let job = try workspace.writeJob("greedy", budget: #"{"count": 601}"#)
+        let outcome = try selectjob(["run", job], in: workspace.url)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("\(job): budget 601 is outside 1...600 (the pool has 600 samples)"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("data/sel.sqlite")))
+    }
+
+    @Test func badDataExits65AndWritesNothing() throws {
+        try workspace.writeFeatures("data/nan.h5") { $0[17 * 16 + 3] = .nan }
+        let nanJob = try workspace.writeJob("nan", features: "../data/nan.h5")
+        let nan = try selectjob(["run", nanJob], in: workspace.url)
+        #expect(nan.status == 65)
+        #expect(nan.stderr.contains("\(workspace.path("data/nan.h5")): dataset 'features' has nan at row 17, column 3"))
+
+        let missingJob = try workspace.writeJob("missing", features: "../data/nowhere.h5")
+        let missing = try selectjob(["run", missingJob], in: workspace.url)
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("\(workspace.path("data/nowhere.h5")): no such file"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("data/sel.sqlite")))
+    }
+
+    @Test func lockedDatabaseExits75AndLeavesNoRun() throws {
+        let job = try workspace.writeJob("locked")
+        #expect(try selectjob(["run", "--quiet", job], in: workspace.url).status == 0)
+        let holder = try DatabaseQueue(path: workspace.path("data/sel.sqlite"))
+        try holder.inDatabase { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            let outcome = try selectjob(["run", "--quiet", "--busy-timeout", "0.2", job], in: workspace.url)
+            #expect(outcome.status == 75)
+            #expect(outcome.stderr.contains("database is locked"))
+            try db.execute(sql: "ROLLBACK")
+        }
+        #expect(try workspace.database().read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs") } == 1)
+    }
+
+    @Test func everyJobRunsAndTheFirstFailureSetsTheExitCode() throws {
+        let good = try workspace.writeJob("good")
+        let bad = try workspace.writeJob("bad-budget", budget: #"{"count": 0}"#)
+        let outcome = try selectjob(["run", "--quiet", bad, good], in: workspace.url)
+        #expect(outcome.status == 64)
+        #expect(outcome.stdout.contains("job       good"))
+    }
+
+    @Test func validateChecksJobAndDataWithoutWriting() throws {
+        let job = try workspace.writeJob("check")
+        let ok = try selectjob(["validate", job], in: workspace.url)
+        #expect(ok.status == 0)
+        #expect(ok.stdout.contains("\(job): ok (job check, activeft, N=600, d=16, K=30"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("data/sel.sqlite")))
+        let badJob = try workspace.writeJob("rows", method: #"{"name": "activeft", "init": {"rows": [1, 2]}}"#)
+        let bad = try selectjob(["validate", badJob], in: workspace.url)
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("\(badJob): init.rows has 2 rows but the budget is 30"))
+    }
+
+    @Test(arguments: [["run"], ["frobnicate"], ["run", "--busy-timeout", "-1", "x.json"], ["validate"]])
+    func usageErrorsExit64(arguments: [String]) throws {
+        let outcome = try selectjob(arguments, in: workspace.url)
+        #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
+        #expect(outcome.stderr.contains("Error:") || outcome.stderr.contains("error:"))
+    }
+
+    @Test(arguments: [["--help"], ["run", "--help"], ["validate", "--help"], ["--version"]])
+    func helpAndVersionExit0(arguments: [String]) throws {
+        let outcome = try selectjob(arguments, in: workspace.url)
+        #expect(outcome.status == 0)
+        #expect(!outcome.stdout.isEmpty)
+    }
+}
