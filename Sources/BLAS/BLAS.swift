@@ -36,6 +36,13 @@ public enum BLAS {
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// C ← AᵀA for a row-major A (rows × columns); C is columns × columns. O(rows·columns²).
+    @inlinable
+    public static func gram(rows: Int, columns: Int, a: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>) {
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(columns), Int32(rows),
+                    1, a, Int32(columns), a, Int32(columns), 0, c, Int32(columns))
+    }
+
     /// y ← α·A·x + β·y for row-major A (m×n). O(m·n).
     @inlinable
     public static func multiplyVector(

@@ -42,6 +42,9 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
     case duplicateInitialRow(row: Int)
     case batchSizeOutOfRange(batchSize: Int, poolSize: Int)
     case emptyPool
+    case targetWidthMismatch(poolWidth: Int, targetWidth: Int)
+    case noiseVarianceOutOfRange(Double)
+    case budgetExceedsPrefilter(budget: Int, prefilter: Int)
 
     public var description: String {
         switch self {
@@ -57,6 +60,12 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
             return "batch_size \(batchSize) is outside 1...\(poolSize)"
         case .emptyPool:
             return "the pool is empty"
+        case let .targetWidthMismatch(poolWidth, targetWidth):
+            return "the targets have \(targetWidth) features per row but the pool has \(poolWidth)"
+        case let .noiseVarianceOutOfRange(value):
+            return "noise_variance must be a finite number > 0, got \(value)"
+        case let .budgetExceedsPrefilter(budget, prefilter):
+            return "budget \(budget) is larger than prefilter.k \(prefilter) (the samples kept for selection)"
         }
     }
 }
