@@ -45,19 +45,28 @@ public struct JobRunner: Sendable {
     }
 
     /// Validates a job file and the data it names, without computing or writing anything.
-    public func validate(jobPath: String) throws(RunError) -> (spec: JobSpec, features: FeatureTable, budget: Int) {
+    public func validate(jobPath: String) throws(RunError) -> ValidatedJob {
         let spec: JobSpec
         do { spec = try JobSpec.load(path: jobPath).spec } catch { throw .job(error) }
         let features: FeatureTable
         do { features = try FeatureTable.load(spec.features) } catch { throw .input(error) }
         let budget = spec.budget.count(poolSize: features.rows)
+        var targets: FeatureTable?
+        if case let .vtl(_, targetSource?) = spec.method {
+            do { targets = try FeatureTable.load(targetSource) } catch { throw .input(error) }
+        }
         do {
             switch spec.method {
             case let .activeFT(parameters):
                 try ActiveFT.validate(poolSize: features.rows, budget: budget, parameters: parameters)
+            case let .vtl(parameters, _):
+                try VTL.validate(poolSize: features.rows, poolWidth: features.columns, targetWidth: targets?.columns,
+                                 budget: budget, parameters: parameters)
             }
-        } catch { throw .parameters(file: jobPath, error) }
-        return (spec, features, budget)
+        } catch {
+            throw .parameters(file: jobPath, error)
+        }
+        return ValidatedJob(spec: spec, features: features, targets: targets, budget: budget)
     }
 
     /// Runs the job at `jobPath` to completion and records it. `progress` sees each step of the method.
@@ -66,7 +75,8 @@ public struct JobRunner: Sendable {
         let started = Date()
         let contents: Data
         do { contents = try JobSpec.load(path: jobPath).contents } catch { throw .job(error) }
-        let (spec, features, budget) = try validate(jobPath: jobPath)
+        let job = try validate(jobPath: jobPath)
+        let (spec, features, budget) = (job.spec, job.features, job.budget)
         let databasePath = databasePath(for: spec)
         logger.info("read features", metadata: [
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
@@ -82,7 +92,7 @@ public struct JobRunner: Sendable {
                 jobJSON: String(decoding: contents, as: UTF8.self),
                 jobSHA256: SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined(),
                 featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
-                method: spec.method.name, paramsJSON: RecordedParameters(spec: spec, budget: budget).json,
+                method: spec.method.name, paramsJSON: RecordedParameters(job).json,
                 n: features.rows, d: features.columns, budget: budget, seed: Int64(spec.seed),
                 toolVersion: selectjobVersion, startedAt: started))
         } catch {
@@ -98,6 +108,10 @@ public struct JobRunner: Sendable {
             case let .activeFT(parameters):
                 result = try ActiveFT.select(features: matrix, budget: budget, parameters: parameters,
                                              generator: &generator, progress: progress)
+            case let .vtl(parameters, _):
+                let targets = job.targets.map { FeatureMatrix(rows: $0.rows, columns: $0.columns, values: $0.values) }
+                result = try VTL.select(pool: matrix, targets: targets, budget: budget, parameters: parameters,
+                                        progress: progress)
             }
         } catch {
             try? store.endRun(id: runID, status: .failed, error: error.description, finishedAt: Date(),
@@ -112,8 +126,8 @@ public struct JobRunner: Sendable {
         let metrics = result.curve.enumerated().map { step, value in
             RunMetric(runID: runID, step: step, name: result.curveName, value: value)
         }
-        var recorded = RecordedParameters(spec: spec, budget: budget)
-        recorded.initRows = result.initialRows
+        var recorded = RecordedParameters(job)
+        if case .activeFT = spec.method { recorded.initRows = result.initialRows }
         let finished = Date()
         let seconds = finished.timeIntervalSince(started)
         do {
@@ -142,37 +156,71 @@ extension SampleIDs {
     }
 }
 
+/// A job checked against its data and ready to run.
+public struct ValidatedJob: Sendable {
+    public let spec: JobSpec
+    public let features: FeatureTable
+    /// VTL's targets, read and checked; `nil` for other methods and undirected VTL.
+    public let targets: FeatureTable?
+    /// K, the number of samples to select.
+    public let budget: Int
+}
+
 /// The budget as the job gave it and the sample count it came to.
 struct RecordedBudget: Encodable {
     var percent: Double?
     var count: Int
 }
 
+/// VTL's targets as read: where from, how many, and the fingerprint of the data.
+struct RecordedTargets: Encodable {
+    var path: String
+    var dataset: String
+    var rows: [Int]?
+    var m: Int
+    var fingerprint: String
+}
+
+/// VTL's prefilter: the samples kept of the pool.
+struct RecordedPrefilter: Encodable {
+    var k: Int
+    var kept: Int
+}
+
 /// The effective parameters of a run, every default filled in, as stored in `runs.params_json`.
 struct RecordedParameters: Encodable {
     var name: String
+    var budget: RecordedBudget
+    var seed: UInt64
+    // ActiveFT
     var temperature: Double?
     var iterations: Int?
     var learningRate: Double?
     var balance: Double?
     var initialization: String?
     var batchSize: Int?
-    var budget: RecordedBudget
-    var seed: UInt64
     /// The rows the centroids started from, once known: `{"init": {"rows": ...}}` reproduces the run.
     var initRows: [Int]?
+    // VTL
+    var noiseVariance: Double?
+    var normalize: Bool?
+    var targets: RecordedTargets?
+    var undirected: Bool?
+    var prefilter: RecordedPrefilter?
 
     enum CodingKeys: String, CodingKey {
-        case name, temperature, iterations, learningRate = "learning_rate", balance, initialization = "init"
-        case batchSize = "batch_size", budget, seed, initRows = "init_rows"
+        case name, budget, seed, temperature, iterations, learningRate = "learning_rate", balance
+        case initialization = "init", batchSize = "batch_size", initRows = "init_rows"
+        case noiseVariance = "noise_variance", normalize, targets, undirected, prefilter
     }
 
-    init(spec: JobSpec, budget count: Int) {
+    init(_ job: ValidatedJob) {
+        let spec = job.spec
         name = spec.method.name
         seed = spec.seed
         switch spec.budget {
-        case let .percent(p): budget = RecordedBudget(percent: p, count: count)
-        case .count: budget = RecordedBudget(percent: nil, count: count)
+        case let .percent(p): budget = RecordedBudget(percent: p, count: job.budget)
+        case .count: budget = RecordedBudget(percent: nil, count: job.budget)
         }
         switch spec.method {
         case let .activeFT(parameters):
@@ -186,6 +234,16 @@ struct RecordedParameters: Encodable {
             case .farthestPoint: initialization = "fps"
             case .rows: initialization = "rows"
             }
+        case let .vtl(parameters, _):
+            noiseVariance = parameters.noiseVariance
+            normalize = parameters.normalize
+            undirected = job.targets == nil
+            targets = job.targets.map { table in
+                RecordedTargets(path: table.source.path, dataset: table.source.dataset,
+                                rows: table.source.rows.map { [$0.lowerBound, $0.upperBound] }, m: table.rows,
+                                fingerprint: table.fingerprint)
+            }
+            prefilter = parameters.prefilter.map { RecordedPrefilter(k: $0, kept: min($0, job.features.rows)) }
         }
     }
 

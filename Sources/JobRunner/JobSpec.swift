@@ -19,11 +19,14 @@ public struct JobSpec: Sendable {
     /// The selection method and its parameters, every default filled in.
     public enum MethodSpec: Sendable, Equatable {
         case activeFT(ActiveFTParameters)
+        /// VTL towards the targets, or undirected VTL when `targets` is `nil`.
+        case vtl(VTLParameters, targets: FeatureSource?)
 
         /// The method's name as written in jobs and recorded in `runs.method`.
         public var name: String {
             switch self {
             case .activeFT: return "activeft"
+            case .vtl: return "vtl"
             }
         }
     }
@@ -71,6 +74,9 @@ extension JobSpec {
         "features": ["path", "dataset", "ids", "labels"],
         "method(activeft)": ["name", "temperature", "iterations", "learning_rate", "balance", "init", "batch_size"],
         "method.init": ["rows"],
+        "method(vtl)": ["name", "noise_variance", "normalize", "targets", "prefilter"],
+        "method.targets": ["path", "dataset", "rows"],
+        "method.prefilter": ["k"],
         "budget": ["percent", "count"],
     ]
 
@@ -222,7 +228,8 @@ private struct JobReader {
         let name = try string(nameValue, at: "method.name")
         switch name {
         case "activeft": return .activeFT(try activeFT(value))
-        default: throw fail("method.name", "expected \"activeft\", got \(nameValue.quoted)")
+        case "vtl": return try vtl(value)
+        default: throw fail("method.name", "expected \"activeft\" or \"vtl\", got \(nameValue.quoted)")
         }
     }
 
@@ -237,6 +244,45 @@ private struct JobReader {
         if let v = members["batch_size"] { parameters.batchSize = try integer(v, at: "method.batch_size", in: 1...Int64.max) }
         if let v = members["init"] { parameters.initialization = try initialization(v) }
         return parameters
+    }
+
+    func vtl(_ value: JSONValue) throws(JobError) -> JobSpec.MethodSpec {
+        let members = try object(value, at: "method", allowed: JobSpec.acceptedKeys["method(vtl)"]!, required: ["name"])
+        var parameters = VTLParameters()
+        if let v = members["noise_variance"] { parameters.noiseVariance = try positiveNumber(v, at: "method.noise_variance") }
+        if let v = members["normalize"] {
+            guard case let .bool(flag) = v else { throw fail("method.normalize", "expected true or false, got \(v.described)") }
+            parameters.normalize = flag
+        }
+        let targets = try members["targets"].map { v throws(JobError) in try vtlTargets(v) }
+        if let v = members["prefilter"] {
+            let prefilter = try object(v, at: "method.prefilter", allowed: JobSpec.acceptedKeys["method.prefilter"]!,
+                                       required: ["k"])
+            parameters.prefilter = try integer(prefilter["k"]!, at: "method.prefilter.k", in: 1...Int64.max)
+            guard targets != nil else {
+                throw fail("method.prefilter", "needs method.targets (it keeps the samples closest to the mean target)")
+            }
+        }
+        return .vtl(parameters, targets: targets)
+    }
+
+    func vtlTargets(_ value: JSONValue) throws(JobError) -> FeatureSource {
+        let members = try object(value, at: "method.targets", allowed: JobSpec.acceptedKeys["method.targets"]!,
+                                 required: ["path"])
+        let path = try string(members["path"]!, at: "method.targets.path")
+        let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "method.targets.dataset") }
+            ?? "features"
+        var rows: Range<Int>?
+        if let v = members["rows"] {
+            guard case let .array(bounds) = v, bounds.count == 2 else {
+                throw fail("method.targets.rows", "expected [start, end], got \(v.described)")
+            }
+            let start = try integer(bounds[0], at: "method.targets.rows[0]", in: 0...Int64(Int32.max))
+            let end = try integer(bounds[1], at: "method.targets.rows[1]", in: 1...Int64(Int32.max))
+            guard start < end else { throw fail("method.targets.rows", "expected start < end, got \(v.quoted)") }
+            rows = start..<end
+        }
+        return FeatureSource(path: resolve(path), dataset: dataset, rows: rows)
     }
 
     func initialization(_ value: JSONValue) throws(JobError) -> ActiveFTParameters.Initialization {

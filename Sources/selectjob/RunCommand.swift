@@ -66,9 +66,11 @@ struct Validate: ParsableCommand {
         var firstFailure: ExitStatus?
         for job in jobs {
             do {
-                let (spec, features, budget) = try runner.validate(jobPath: job)
-                print("\(job): ok (job \(spec.name), \(spec.method.name), N=\(features.rows), d=\(features.columns), "
-                      + "K=\(budget), database \(runner.databasePath(for: spec)))")
+                let checked = try runner.validate(jobPath: job)
+                let targets = checked.targets.map { ", \($0.rows) targets" } ?? ""
+                print("\(job): ok (job \(checked.spec.name), \(checked.spec.method.name), N=\(checked.features.rows), "
+                      + "d=\(checked.features.columns), K=\(checked.budget)\(targets), "
+                      + "database \(runner.databasePath(for: checked.spec)))")
             } catch {
                 printError(error.errorDescription ?? "\(error)")
                 firstFailure = firstFailure ?? error.exitStatus

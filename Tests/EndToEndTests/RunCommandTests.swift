@@ -111,6 +111,39 @@ import Testing
         #expect(outcome.stdout.contains("job       good"))
     }
 
+    @Test func vtlRunRecordsPicksValuesAndItsTargets() throws {
+        try workspace.writeFeatures("data/targets.h5", rows: 40)
+        let job = try workspace.writeJob("vtl", method: #"""
+            {"name": "vtl", "targets": {"path": "../data/targets.h5", "rows": [0, 25]}, "prefilter": {"k": 300}}
+            """#, budget: #"{"count": 20}"#)
+        let outcome = try selectjob(["run", job], in: workspace.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("method    vtl"))
+        try workspace.database().read { db in
+            let params = try String.fetchOne(db, sql: "SELECT params_json FROM runs")!
+            #expect(params.contains(#""prefilter":{"k":300,"kept":300}"#))
+            #expect(params.contains(#""m":25"#) && params.contains(#""undirected":false"#))
+            let scores = try Double.fetchAll(db, sql: "SELECT score FROM selections ORDER BY rank")
+            let values = try Double.fetchAll(db, sql: "SELECT value FROM run_metrics WHERE name = 'value' ORDER BY step")
+            #expect(scores.count == 20 && scores == values)
+            #expect(zip(scores, scores.dropFirst()).allSatisfy { $0.0 <= $0.1 })
+        }
+
+        let undirected = try workspace.writeJob("undirected", method: #"{"name": "vtl", "normalize": true}"#)
+        #expect(try selectjob(["run", "--quiet", undirected], in: workspace.url).status == 0)
+    }
+
+    @Test func vtlTargetsOfAnotherWidthAreRejectedBeforeAnyWork() throws {
+        try workspace.writeFeatures("data/narrow.h5", rows: 10, dimensions: 8)
+        let job = try workspace.writeJob("narrow", method: #"{"name": "vtl", "targets": {"path": "../data/narrow.h5"}}"#)
+        let outcome = try selectjob(["run", job], in: workspace.url)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("\(job): the targets have 8 features per row but the pool has 16"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("data/sel.sqlite")))
+        let missing = try workspace.writeJob("gone", method: #"{"name": "vtl", "targets": {"path": "../data/gone.h5"}}"#)
+        #expect(try selectjob(["run", missing], in: workspace.url).status == 65)
+    }
+
     @Test func validateChecksJobAndDataWithoutWriting() throws {
         let job = try workspace.writeJob("check")
         let ok = try selectjob(["validate", job], in: workspace.url)

@@ -47,6 +47,17 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
             == .activeFT(ActiveFTParameters(initialization: .farthestPoint)))
     }
 
+    @Test func vtlJobsAreRead() throws {
+        let targeted = try parse(job(method: #"""
+            {"name": "vtl", "noise_variance": 0.1, "normalize": true,
+             "targets": {"path": "../val.h5", "dataset": "emb", "rows": [10, 20]}, "prefilter": {"k": 500}}
+            """#))
+        #expect(targeted.method == .vtl(VTLParameters(noiseVariance: 0.1, normalize: true, prefilter: 500),
+                                        targets: FeatureSource(path: "/val.h5", dataset: "emb", rows: 10..<20)))
+        let undirected = try parse(job(method: #"{"name": "vtl"}"#))
+        #expect(undirected.method == .vtl(VTLParameters(noiseVariance: 0.01, normalize: false, prefilter: nil), targets: nil))
+    }
+
     @Test(arguments: [(50_000, 1.0, 500), (50_000, 2.0, 1000), (2000, 5.0, 100), (999, 1.0, 9), (10, 5.0, 0)])
     func percentBudgetFloorsAsTheReferenceDoes(poolSize: Int, percent: Double, expected: Int) {
         #expect(JobSpec.Budget.percent(percent).count(poolSize: poolSize) == expected)
@@ -67,7 +78,19 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(features: #"{"path": "f.h5", "ids": 1}"#), "features.ids: expected a string, got integer 1"),
         (job(method: #""activeft""#), #"method: expected an object, got string "activeft""#),
         (job(method: #"{"temperature": 0.1}"#), "method.name: required key is missing"),
-        (job(method: #"{"name": "kmeans"}"#), #"method.name: expected "activeft", got "kmeans""#),
+        (job(method: #"{"name": "kmeans"}"#), #"method.name: expected "activeft" or "vtl", got "kmeans""#),
+        (job(method: #"{"name": "vtl", "temperature": 0.1}"#), #"method.temperature: unknown key; expected one of "name", "noise_variance", "normalize", "targets", "prefilter""#),
+        (job(method: #"{"name": "vtl", "noise_variance": 0}"#), "method.noise_variance: expected a number > 0, got 0"),
+        (job(method: #"{"name": "vtl", "normalize": "yes"}"#), #"method.normalize: expected true or false, got string "yes""#),
+        (job(method: #"{"name": "vtl", "targets": "t.h5"}"#), #"method.targets: expected an object, got string "t.h5""#),
+        (job(method: #"{"name": "vtl", "targets": {"dataset": "f"}}"#), "method.targets.path: required key is missing"),
+        (job(method: #"{"name": "vtl", "targets": {"path": "t.h5", "rows": [5]}}"#), "method.targets.rows: expected [start, end], got array [5]"),
+        (job(method: #"{"name": "vtl", "targets": {"path": "t.h5", "rows": [5, 5]}}"#), "method.targets.rows: expected start < end, got [5, 5]"),
+        (job(method: #"{"name": "vtl", "targets": {"path": "t.h5", "rows": [-1, 5]}}"#), "method.targets.rows[0]: expected an integer in 0...2147483647, got -1"),
+        (job(method: #"{"name": "vtl", "targets": {"path": "t.h5", "row": [0, 5]}}"#), #"method.targets.row: unknown key; expected one of "path", "dataset", "rows""#),
+        (job(method: #"{"name": "vtl", "prefilter": {"k": 10}}"#), "method.prefilter: needs method.targets (it keeps the samples closest to the mean target)"),
+        (job(method: #"{"name": "vtl", "targets": {"path": "t.h5"}, "prefilter": {"k": 0}}"#), "method.prefilter.k: expected an integer ≥ 1, got 0"),
+        (job(method: #"{"name": "vtl", "targets": {"path": "t.h5"}, "prefilter": 10}"#), "method.prefilter: expected an object, got integer 10"),
         (job(method: #"{"name": "activeft", "temp": 0.1}"#), #"method.temp: unknown key; expected one of "name", "temperature", "iterations", "learning_rate", "balance", "init", "batch_size""#),
         (job(method: #"{"name": "activeft", "temperature": 0}"#), "method.temperature: expected a number > 0, got 0"),
         (job(method: #"{"name": "activeft", "temperature": -0.5}"#), "method.temperature: expected a number > 0, got -0.5"),
@@ -118,9 +141,10 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
     @Test func shippedJobsAreValid() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        for name in ["demo.json", "cifar10.json"] {
+        for (name, method) in [("demo.json", "activeft"), ("cifar10.json", "activeft"), ("demo-vtl.json", "vtl"),
+                               ("cifar10-vtl.json", "vtl")] {
             let spec = try JobSpec.load(path: root.appendingPathComponent("jobs/\(name)").path).spec
-            #expect(spec.method.name == "activeft")
+            #expect(spec.method.name == method)
         }
     }
 }
@@ -155,7 +179,13 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         #expect(properties(initObject) == Set(JobSpec.acceptedKeys["method.init"]!))
         let budgets = property(schema, "budget")["oneOf"] as! [[String: Any]]
         #expect(budgets.reduce(into: Set<String>()) { $0.formUnion(properties($1)) } == Set(JobSpec.acceptedKeys["budget"]!))
-        for object in [schema, features, activeFT, initObject] + budgets {
+        let vtl = methods.first { (property($0, "name")["const"] as? String) == "vtl" }!
+        #expect(properties(vtl) == Set(JobSpec.acceptedKeys["method(vtl)"]!))
+        #expect(properties(property(vtl, "targets")) == Set(JobSpec.acceptedKeys["method.targets"]!))
+        #expect(properties(property(vtl, "prefilter")) == Set(JobSpec.acceptedKeys["method.prefilter"]!))
+        #expect(methods.count == 2)
+        for object in [schema, features, activeFT, initObject, vtl, property(vtl, "targets"), property(vtl, "prefilter")]
+            + budgets {
             #expect(object["additionalProperties"] as? Bool == false)
         }
     }
@@ -170,6 +200,9 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         #expect(property(activeFT, "balance")["default"] as? Double == defaults.balance)
         #expect(property(activeFT, "init")["default"] as? String == "random")
         #expect(property(schema, "seed")["maximum"] as? Int64 == JobSpec.maximumSeed)
+        let vtl = methods[1], vtlDefaults = VTLParameters()
+        #expect(property(vtl, "noise_variance")["default"] as? Double == vtlDefaults.noiseVariance)
+        #expect(property(vtl, "normalize")["default"] as? Bool == vtlDefaults.normalize)
         #expect(property(property(schema, "features"), "dataset")["default"] as? String == "features")
     }
 }
