@@ -45,10 +45,12 @@ public enum ActiveFT {
     /// Runs ActiveFT on `features` (any norm; they are L2-normalised first) to pick `budget` samples.
     ///
     /// All randomness (random or farthest-point initialisation, mini-batches) comes from `generator`.
-    /// `progress` is called after each iteration with the loss computed in it.
+    /// `progress` is called after each iteration with the loss computed in it. `threads` bounds the
+    /// threads of selectjob's own loops (BLAS has its own setting); results do not depend on it.
     public static func select(
         features: FeatureMatrix, budget: Int, parameters: ActiveFTParameters,
-        generator: inout SeededGenerator, progress: (SelectionProgress) -> Void = { _ in }
+        generator: inout SeededGenerator, threads: Int = ParallelChunks.processorCount,
+        progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
         let n = features.rows
         try validate(poolSize: n, budget: budget, parameters: parameters)
@@ -60,11 +62,12 @@ public enum ActiveFT {
                                           balance: parameters.balance)
         var theta = unit.selecting(rows: initialRows).values.map(Double.init)
         var adam = AdamOptimizer(count: theta.count, learningRate: parameters.learningRate)
+        var search = NearestCentroidSearch(samples: n, centroids: budget, pruning: true, threads: max(1, threads))
         var losses: [Double] = []
         losses.reserveCapacity(parameters.iterations)
         for iteration in 0..<parameters.iterations {
             let batch = parameters.batchSize.map { generator.distinctIndices(count: $0, from: n) }
-            let (loss, gradient) = objective.lossAndGradient(centroids: theta, batch: batch)
+            let (loss, gradient) = objective.lossAndGradient(centroids: theta, batch: batch, search: &search)
             losses.append(loss)
             adam.step(parameters: &theta, gradient: gradient)
             progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: loss))

@@ -17,8 +17,6 @@ public struct ActiveFTObjective: Sendable {
     public let features: FeatureMatrix
     public let temperature: Double
     public let balance: Double
-    /// Rows per sgemm block: large enough for BLAS efficiency, small enough to stay in cache.
-    static let blockRows = 2048
 
     public init(features: FeatureMatrix, temperature: Double, balance: Double) {
         self.features = features
@@ -27,7 +25,19 @@ public struct ActiveFTObjective: Sendable {
     }
 
     /// J and ∂J/∂θ at `centroids` (K×d row-major θ), over all samples or only the rows in `batch`.
-    public func lossAndGradient(centroids theta: [Double], batch: [Int]? = nil) -> (loss: Double, gradient: [Double]) {
+    ///
+    /// Every call compares every sample with every centroid; ``ActiveFT`` keeps a pruned
+    /// ``NearestCentroidSearch`` across iterations instead, with the same result.
+    public func lossAndGradient(centroids theta: [Double], batch: [Int]? = nil,
+                                threads: Int = 1) -> (loss: Double, gradient: [Double]) {
+        var search = NearestCentroidSearch(samples: features.rows, centroids: theta.count / features.columns,
+                                           pruning: false, threads: threads)
+        return lossAndGradient(centroids: theta, batch: batch, search: &search)
+    }
+
+    /// J and ∂J/∂θ, finding nearest centroids with `search` (which keeps its bounds between calls).
+    func lossAndGradient(centroids theta: [Double], batch: [Int]?,
+                         search: inout NearestCentroidSearch) -> (loss: Double, gradient: [Double]) {
         let d = features.columns
         let k = theta.count / d
         let tau = temperature
@@ -58,61 +68,74 @@ public struct ActiveFTObjective: Sendable {
         var repelled = [Double](repeating: 0, count: k * d)
         BLAS.multiply(m: k, n: d, k: k, a: softmax, lda: k, b: unitCentroids, ldb: d, c: &repelled, ldc: d)
 
-        // Samples: nearest centroid, its softplus term, and the weighted pull W_k, F_k.
-        let centroidsF = unitCentroids.map(Float.init)
-        let logBalance = log(balance)
-        var pullWeight = [Double](repeating: 0, count: k)
-        var pullSum = [Double](repeating: 0, count: k * d)
-        var loss = 0.0
-        let count = batch?.count ?? features.rows
-        let blockRows = Self.blockRows
-        var similarities = [Float](repeating: 0, count: blockRows * k)
-        var gathered = [Float](repeating: 0, count: batch == nil ? 0 : blockRows * d)
-        features.values.withUnsafeBufferPointer { all in
-            for start in stride(from: 0, to: count, by: blockRows) {
-                let rows = min(blockRows, count - start)
-                if let batch {
-                    for r in 0..<rows {
-                        let source = batch[start + r] * d
-                        for j in 0..<d { gathered[r * d + j] = all[source + j] }
-                    }
-                }
-                gathered.withUnsafeBufferPointer { gatheredBuffer in
-                    let block = batch == nil ? all.baseAddress! + start * d : gatheredBuffer.baseAddress!
-                    BLAS.multiplyTransposed(m: rows, n: k, k: d, a: block, lda: d, b: centroidsF, ldb: d,
-                                            c: &similarities, ldc: k)
-                    for r in 0..<rows {
-                        var best = 0
-                        var bestSimilarity = similarities[r * k]
-                        for c in 1..<max(k, 1) where similarities[r * k + c] > bestSimilarity {
-                            best = c
-                            bestSimilarity = similarities[r * k + c]
-                        }
-                        let z = logBalance + logSums[best] - Double(bestSimilarity) / tau
-                        loss += softplus(z)
-                        let weight = sigmoid(z)
-                        pullWeight[best] += weight
-                        let row = block + r * d
-                        for j in 0..<d { pullSum[best * d + j] += weight * Double(row[j]) }
-                    }
-                }
-            }
-        }
+        // Samples: nearest centroid, then each sample's softplus term and its pull on that centroid.
+        let (nearest, similarity) = search.assign(rows: batch, features: features,
+                                                  centroids: unitCentroids.map(Float.init))
+        let count = nearest.count
+        let pull = samplePull(batch: batch, nearest: nearest, similarity: similarity, logSums: logSums,
+                              centroids: k, threads: search.threads)
 
         // g_k = (W_k m_k − F_k)/(Nτ), then back through the normalisation c_k = θ_k/‖θ_k‖.
         let scale = 1 / (Double(count) * tau)
         var gradient = [Double](repeating: 0, count: k * d)
+        var g = [Double](repeating: 0, count: d)
         for c in 0..<k {
             var radial = 0.0
-            var g = [Double](repeating: 0, count: d)
             for j in 0..<d {
-                g[j] = (pullWeight[c] * repelled[c * d + j] - pullSum[c * d + j]) * scale
+                g[j] = (pull.weight[c] * repelled[c * d + j] - pull.sum[c * d + j]) * scale
                 radial += g[j] * unitCentroids[c * d + j]
             }
             for j in 0..<d { gradient[c * d + j] = (g[j] - radial * unitCentroids[c * d + j]) / norms[c] }
         }
-        return (loss / Double(count), gradient)
+        return (pull.loss / Double(count), gradient)
     }
+
+    /// Σ softplus(z_i), and per centroid W_k = Σ u_i and F_k = Σ u_i f_i over its samples, where
+    /// z_i = log β + L_{k(i)} − s_i/τ and u_i = sigmoid(z_i). O(N·d), in fixed chunks summed in order,
+    /// so the result does not depend on the thread count.
+    private func samplePull(batch: [Int]?, nearest: [Int32], similarity: [Float], logSums: [Double],
+                            centroids k: Int, threads: Int) -> (loss: Double, weight: [Double], sum: [Double]) {
+        let d = features.columns
+        let count = nearest.count
+        let chunkSize = 8192
+        let chunks = (count + chunkSize - 1) / chunkSize
+        let logBalance = log(balance), tau = temperature
+        var losses = [Double](repeating: 0, count: chunks)
+        var weights = [Double](repeating: 0, count: chunks * k)
+        var sums = [Double](repeating: 0, count: chunks * k * d)
+        features.values.withUnsafeBufferPointer { x in
+            let out = (SharedPointer(base: losses.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                       SharedPointer(base: weights.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                       SharedPointer(base: sums.withUnsafeMutableBufferPointer { $0.baseAddress! }))
+            let rows = SharedRows(x: x.baseAddress!)
+            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                var loss = 0.0
+                let weight = out.1.base + chunk * k, sum = out.2.base + chunk * k * d
+                for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
+                    let c = Int(nearest[position])
+                    let z = logBalance + logSums[c] - Double(similarity[position]) / tau
+                    loss += softplus(z)
+                    let u = sigmoid(z)
+                    weight[c] += u
+                    let f = rows.x + (batch?[position] ?? position) * d
+                    let target = sum + c * d
+                    for j in 0..<d { target[j] += u * Double(f[j]) }
+                }
+                out.0.base[chunk] = loss
+            }
+        }
+        var weight = [Double](repeating: 0, count: k), sum = [Double](repeating: 0, count: k * d)
+        for chunk in 0..<chunks {
+            for c in 0..<k { weight[c] += weights[chunk * k + c] }
+            for i in 0..<(k * d) { sum[i] += sums[chunk * k * d + i] }
+        }
+        return (losses.reduce(0, +), weight, sum)
+    }
+}
+
+/// The feature rows, read by the chunks of a parallel loop.
+private struct SharedRows: @unchecked Sendable {
+    let x: UnsafePointer<Float>
 }
 
 /// log(1 + eˣ) without overflow.

@@ -1,0 +1,94 @@
+import Foundation
+@testable import Selection
+import Testing
+
+/// The pruned nearest-centroid search against the plain full comparison, on drifting centroids.
+@Suite struct NearestCentroidSearchTests {
+    /// Clustered unit features (a few tight groups), so many centroids compete for each sample.
+    func clustered(seed: UInt64, rows: Int, columns: Int, clusters: Int) -> FeatureMatrix {
+        var generator = SeededGenerator(seed: seed)
+        let centres = RandomProblem.features(rows: clusters, columns: columns, generator: &generator)
+        var values: [Float] = []
+        for _ in 0..<rows {
+            let c = Int.random(in: 0..<clusters, using: &generator)
+            for j in 0..<columns { values.append(centres.values[c * columns + j] + Float(RandomProblem.gaussian(&generator)) * 0.3) }
+        }
+        return FeatureMatrix(rows: rows, columns: columns, values: values).normalizedRows()
+    }
+
+    /// Moves every centroid by a random step of about `size`, then renormalises.
+    func drift(_ centroids: inout FeatureMatrix, size: Double, generator: inout SeededGenerator) {
+        for i in centroids.values.indices { centroids.values[i] += Float(RandomProblem.gaussian(&generator) * size) }
+        centroids = centroids.normalizedRows()
+    }
+
+    @Test(arguments: [(UInt64(1), 0.002), (2, 0.01), (3, 0.05)])
+    func prunedEqualsFullAtEveryStep(seed: UInt64, stepSize: Double) {
+        let features = clustered(seed: seed, rows: 3000, columns: 24, clusters: 6)
+        var generator = SeededGenerator(seed: seed + 10)
+        var centroids = features.selecting(rows: generator.distinctIndices(count: 80, from: 3000))
+        var pruned = NearestCentroidSearch(samples: 3000, centroids: 80, pruning: true, threads: 2)
+        var full = NearestCentroidSearch(samples: 3000, centroids: 80, pruning: false, threads: 1)
+        for _ in 0..<40 {
+            let a = pruned.assign(rows: nil, features: features, centroids: centroids.values)
+            let b = full.assign(rows: nil, features: features, centroids: centroids.values)
+            #expect(zip(a.nearest, b.nearest).filter { $0 != $1 }.isEmpty)
+            #expect(a.similarity == b.similarity)
+            drift(&centroids, size: stepSize / 5, generator: &generator)
+        }
+        #expect(full.fullComparisons == 40 * 3000)
+        if stepSize < 0.05 {
+            #expect(pruned.fullComparisons < 40 * 3000 / 3, "pruning saved too little: \(pruned.fullComparisons)")
+        }
+    }
+
+    @Test func prunedEqualsFullOnRandomBatches() {
+        let features = clustered(seed: 4, rows: 2000, columns: 16, clusters: 5)
+        var generator = SeededGenerator(seed: 5)
+        var centroids = features.selecting(rows: generator.distinctIndices(count: 40, from: 2000))
+        var pruned = NearestCentroidSearch(samples: 2000, centroids: 40, pruning: true, threads: 2)
+        var full = NearestCentroidSearch(samples: 2000, centroids: 40, pruning: false, threads: 1)
+        for _ in 0..<30 {
+            let batch = generator.distinctIndices(count: 700, from: 2000)
+            let a = pruned.assign(rows: batch, features: features, centroids: centroids.values)
+            let b = full.assign(rows: batch, features: features, centroids: centroids.values)
+            #expect(zip(a.nearest, b.nearest).filter { $0 != $1 }.isEmpty)
+            #expect(a.similarity == b.similarity)
+            drift(&centroids, size: 0.002, generator: &generator)
+        }
+    }
+
+    @Test func activeFTWithPruningEqualsTheUnprunedObjective() throws {
+        let features = clustered(seed: 6, rows: 1500, columns: 20, clusters: 4)
+        let parameters = ActiveFTParameters(iterations: 80, initialization: .rows(Array(stride(from: 0, to: 1500, by: 50))))
+        var generator = SeededGenerator(seed: 0)
+        let pruned = try ActiveFT.select(features: features, budget: 30, parameters: parameters, generator: &generator)
+
+        // The same optimisation, comparing every sample with every centroid at every iteration.
+        let unit = features.normalizedRows()  // as ActiveFT.select normalises its input
+        let objective = ActiveFTObjective(features: unit, temperature: 0.07, balance: 1)
+        var theta = unit.selecting(rows: Array(stride(from: 0, to: 1500, by: 50))).values.map(Double.init)
+        var adam = AdamOptimizer(count: theta.count, learningRate: 0.001)
+        var losses: [Double] = []
+        for _ in 0..<80 {
+            let (loss, gradient) = objective.lossAndGradient(centroids: theta)
+            losses.append(loss)
+            adam.step(parameters: &theta, gradient: gradient)
+        }
+        let picks = ActiveFT.assignDistinct(features: unit, centroids: ActiveFT.normalizedRows(theta, columns: 20))
+        #expect(pruned.curve == losses, "worst relative difference \(maxRelativeError(pruned.curve, losses))")
+        #expect(pruned.picks.map(\.row) == picks.map(\.row))
+    }
+
+    @Test func resultsDoNotDependOnTheThreadCount() throws {
+        let features = clustered(seed: 7, rows: 20_000, columns: 12, clusters: 5)
+        func run(threads: Int) throws -> SelectionResult {
+            var generator = SeededGenerator(seed: 1)
+            return try ActiveFT.select(features: features, budget: 25, parameters: ActiveFTParameters(iterations: 15),
+                                       generator: &generator, threads: threads)
+        }
+        let one = try run(threads: 1), two = try run(threads: 2), three = try run(threads: 3)
+        #expect(one.curve == two.curve && one.curve == three.curve)
+        #expect(one.picks == two.picks && one.picks == three.picks)
+    }
+}
