@@ -54,6 +54,9 @@ public enum ActiveFT {
     ) throws(SelectionError) -> SelectionResult {
         let n = features.rows
         try validate(poolSize: n, budget: budget, parameters: parameters)
+        // BLAS runs single-threaded; selectjob splits the work across threads itself, so that BLAS's
+        // spinning worker threads never compete with its own.
+        BLAS.threadCount = 1
         let unit = features.normalizedRows()
         let initialRows = initialRows(unit, budget: budget, initialization: parameters.initialization,
                                           generator: &generator)

@@ -41,7 +41,6 @@ public struct ActiveFTObjective: Sendable {
         let d = features.columns
         let k = theta.count / d
         let tau = temperature
-
         var norms = [Double](repeating: 0, count: k)
         var unitCentroids = theta
         for c in 0..<k {
@@ -61,9 +60,13 @@ public struct ActiveFTObjective: Sendable {
             var largest = -Double.infinity
             for j in 0..<k { largest = max(largest, gram[j * k + c] / tau) }
             var sum = 0.0
-            for j in 0..<k { sum += exp(gram[j * k + c] / tau - largest) }
+            for j in 0..<k {
+                let e = exp(gram[j * k + c] / tau - largest)
+                softmax[c * k + j] = e
+                sum += e
+            }
             logSums[c] = largest + log(sum)
-            for j in 0..<k { softmax[c * k + j] = exp(gram[j * k + c] / tau - logSums[c]) }
+            for j in 0..<k { softmax[c * k + j] /= sum }
         }
         var repelled = [Double](repeating: 0, count: k * d)
         BLAS.multiply(m: k, n: d, k: k, a: softmax, lda: k, b: unitCentroids, ldb: d, c: &repelled, ldc: d)
@@ -176,3 +179,4 @@ public struct AdamOptimizer: Sendable {
         }
     }
 }
+
