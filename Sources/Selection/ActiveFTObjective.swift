@@ -51,25 +51,7 @@ public struct ActiveFTObjective: Sendable {
         }
 
         // Centroid term: L_k = logsumexp_j(G_jk/τ) and m_k = Σ_j softmax_j(G_jk/τ) c_j.
-        var gram = [Double](repeating: 0, count: k * k)
-        BLAS.multiplyTransposed(m: k, n: k, k: d, a: unitCentroids, lda: d, b: unitCentroids, ldb: d,
-                                c: &gram, ldc: k)
-        var logSums = [Double](repeating: 0, count: k)
-        var softmax = [Double](repeating: 0, count: k * k)
-        for c in 0..<k {
-            var largest = -Double.infinity
-            for j in 0..<k { largest = max(largest, gram[j * k + c] / tau) }
-            var sum = 0.0
-            for j in 0..<k {
-                let e = exp(gram[j * k + c] / tau - largest)
-                softmax[c * k + j] = e
-                sum += e
-            }
-            logSums[c] = largest + log(sum)
-            for j in 0..<k { softmax[c * k + j] /= sum }
-        }
-        var repelled = [Double](repeating: 0, count: k * d)
-        BLAS.multiply(m: k, n: d, k: k, a: softmax, lda: k, b: unitCentroids, ldb: d, c: &repelled, ldc: d)
+        let (logSums, repelled) = centroidTerm(unitCentroids, k: k, threads: search.threads)
 
         // Samples: nearest centroid, then each sample's softplus term and its pull on that centroid.
         let (nearest, similarity) = search.assign(rows: batch, features: features,
@@ -91,6 +73,50 @@ public struct ActiveFTObjective: Sendable {
             for j in 0..<d { gradient[c * d + j] = (g[j] - radial * unitCentroids[c * d + j]) / norms[c] }
         }
         return (pull.loss / Double(count), gradient)
+    }
+
+    /// L_k = logsumexp_j(c_j·c_k/τ) and m_k = Σ_j softmax_j(c_j·c_k/τ) c_j for unit centroids `c`.
+    /// O(K²·d), split by rows across threads (each block one single-threaded dgemm).
+    private func centroidTerm(_ c: [Double], k: Int, threads: Int) -> (logSums: [Double], repelled: [Double]) {
+        let d = features.columns, tau = temperature
+        let rowsPerChunk = 64
+        let chunks = (k + rowsPerChunk - 1) / rowsPerChunk
+        var gram = [Double](repeating: 0, count: k * k)
+        var logSums = [Double](repeating: 0, count: k)
+        var softmax = [Double](repeating: 0, count: k * k)
+        var repelled = [Double](repeating: 0, count: k * d)
+        let out = (SharedPointer(base: gram.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                   SharedPointer(base: logSums.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                   SharedPointer(base: softmax.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                   SharedPointer(base: repelled.withUnsafeMutableBufferPointer { $0.baseAddress! }))
+        c.withUnsafeBufferPointer { centroids in
+            let input = SharedRows(x: centroids.baseAddress!)
+            // G = C Cᵀ, by blocks of rows. G is symmetric, so row k holds column k's values.
+            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
+                BLAS.multiplyTransposed(m: rows, n: k, k: d, a: input.x + first * d, lda: d, b: input.x, ldb: d,
+                                        c: out.0.base + first * k, ldc: k)
+            }
+            // Softmax over j of G_jk/τ for each k, and m = softmax · C.
+            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
+                for c in first..<(first + rows) {
+                    var largest = -Double.infinity
+                    for j in 0..<k { largest = max(largest, out.0.base[j * k + c] / tau) }
+                    var sum = 0.0
+                    for j in 0..<k {
+                        let e = exp(out.0.base[j * k + c] / tau - largest)
+                        out.2.base[c * k + j] = e
+                        sum += e
+                    }
+                    out.1.base[c] = largest + log(sum)
+                    for j in 0..<k { out.2.base[c * k + j] /= sum }
+                }
+                BLAS.multiply(m: rows, n: d, k: k, a: out.2.base + first * k, lda: k, b: input.x, ldb: d,
+                              c: out.3.base + first * d, ldc: d)
+            }
+        }
+        return (logSums, repelled)
     }
 
     /// Σ softplus(z_i), and per centroid W_k = Σ u_i and F_k = Σ u_i f_i over its samples, where
@@ -136,9 +162,9 @@ public struct ActiveFTObjective: Sendable {
     }
 }
 
-/// The feature rows, read by the chunks of a parallel loop.
-private struct SharedRows: @unchecked Sendable {
-    let x: UnsafePointer<Float>
+/// Row-major data read by the chunks of a parallel loop.
+private struct SharedRows<Element>: @unchecked Sendable {
+    let x: UnsafePointer<Element>
 }
 
 /// log(1 + eˣ) without overflow.
