@@ -25,4 +25,9 @@ struct SharedPointer<Element>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Element>
 }
 
+/// A buffer's base address that chunks of a parallel loop only read.
+struct ReadOnlyPointer<Element>: @unchecked Sendable {
+    let base: UnsafePointer<Element>
+}
+
 import Foundation

@@ -34,10 +34,11 @@ public enum VTL {
     /// Picks `budget` rows of `pool` for `targets` (`nil`: undirected VTL, the pool is its own target).
     ///
     /// Each pick's score is the package's value: minus the total posterior variance of the targets
-    /// after adding it. `progress` is called after each pick with that value.
+    /// after adding it. `progress` is called after each pick with that value. `threads` bounds the
+    /// threads used; results do not depend on it.
     public static func select(
         pool: FeatureMatrix, targets: FeatureMatrix?, budget: Int, parameters: VTLParameters,
-        progress: (SelectionProgress) -> Void = { _ in }
+        threads: Int = ParallelChunks.processorCount, progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
         try validate(poolSize: pool.rows, poolWidth: pool.columns, targetWidth: targets?.columns, budget: budget,
                      parameters: parameters)
@@ -48,12 +49,9 @@ public enum VTL {
         if let keep = parameters.prefilter, let targets {
             candidates = prefilterRows(pool: pool, targets: targets, keep: keep)
         }
-        let x = candidates.count == pool.rows ? pool.values.map(Double.init)
-            : pool.selecting(rows: candidates).values.map(Double.init)
-        let g = targets.map { gram($0.values.map(Double.init), rows: $0.rows, columns: $0.columns) }
-            ?? gram(x, rows: candidates.count, columns: pool.columns)
-        var state = PosteriorState(pool: x, rows: candidates.count, columns: pool.columns, gram: g,
-                                   noiseVariance: parameters.noiseVariance)
+        let x = candidates.count == pool.rows ? pool : pool.selecting(rows: candidates)
+        let g = gram(targets ?? x, threads: threads)
+        var state = PosteriorState(pool: x, gram: g, noiseVariance: parameters.noiseVariance, threads: threads)
         var picks: [Pick] = []
         var values: [Double] = []
         for step in 0..<budget {
@@ -100,21 +98,39 @@ public enum VTL {
         return ranked.prefix(keep).sorted()
     }
 
-    /// MᵀM for a row-major `rows × columns` matrix M. O(rows·columns²).
-    static func gram(_ m: [Double], rows: Int, columns: Int) -> [Double] {
+    /// MᵀM in double precision: partial sums over fixed row blocks (each converted to double and
+    /// multiplied by one dgemm), computed in parallel and added in block order, so the result does not
+    /// depend on `threads`. O(rows·columns²) time, O(block·columns + columns²) extra memory per thread.
+    static func gram(_ m: FeatureMatrix, threads: Int) -> [Double] {
+        let rows = m.rows, columns = m.columns
+        let blockRows = 4096
+        let blocks = max(1, (rows + blockRows - 1) / blockRows)
+        var partial = [Double](repeating: 0, count: blocks * columns * columns)
+        let out = SharedPointer(base: partial.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        m.values.withUnsafeBufferPointer { input in
+            let source = ReadOnlyPointer(base: input.baseAddress!)
+            ParallelChunks.run(chunks: blocks, threads: threads) { block in
+                let first = block * blockRows, count = min(blockRows, rows - first)
+                guard count > 0 else { return }
+                let converted = (0..<(count * columns)).map { Double(source.base[first * columns + $0]) }
+                BLAS.gram(rows: count, columns: columns, a: converted, c: out.base + block * columns * columns)
+            }
+        }
         var g = [Double](repeating: 0, count: columns * columns)
-        BLAS.gram(rows: rows, columns: columns, a: m, c: &g)
+        for block in 0..<blocks { for i in g.indices { g[i] += partial[block * columns * columns + i] } }
         return g
     }
 }
 
 /// The posterior over the pool after the picks so far, in conditional-embedding form.
+///
+/// The pool stays in single precision as read; every product is accumulated in double precision,
+/// and so are k_j, r_j and the total, where the rank-one updates cancel.
 struct PosteriorState {
-    let x: [Double]
-    let rows: Int
-    let columns: Int
+    let x: FeatureMatrix
     let g: [Double]
     let noiseVariance: Double
+    let threads: Int
     /// k_j = x_jᵀΣx_j, the posterior variance of each pool sample.
     var variance: [Double]
     /// r_j = x_jᵀΣGΣx_j, the numerator of each sample's variance reduction.
@@ -125,37 +141,58 @@ struct PosteriorState {
     /// u_l and c_l of each pick, so Σy = y − Σ_l u_l(u_l·y)/c_l.
     var directions: [[Double]] = []
     var scales: [Double] = []
+    /// The unpicked row with the largest gain, found during the last pass.
+    var nextBest = -1
+    static let chunkRows = 2048
 
-    init(pool x: [Double], rows: Int, columns: Int, gram g: [Double], noiseVariance: Double) {
+    init(pool x: FeatureMatrix, gram g: [Double], noiseVariance: Double, threads: Int) {
         self.x = x
-        self.rows = rows
-        self.columns = columns
         self.g = g
         self.noiseVariance = noiseVariance
+        self.threads = threads
+        let rows = x.rows, d = x.columns
         picked = [Bool](repeating: false, count: rows)
-        totalVariance = (0..<columns).reduce(0) { $0 + g[$1 * columns + $1] }
+        totalVariance = (0..<d).reduce(0) { $0 + g[$1 * d + $1] }
         variance = [Double](repeating: 0, count: rows)
         numerator = [Double](repeating: 0, count: rows)
-        // r_j = x_jᵀGx_j, blockwise so that only a block of XG is ever held.
-        let block = 1024
-        var xg = [Double](repeating: 0, count: block * columns)
-        for start in stride(from: 0, to: rows, by: block) {
-            let count = min(block, rows - start)
-            x.withUnsafeBufferPointer { xs in
-                BLAS.multiply(m: count, n: columns, k: columns, a: xs.baseAddress! + start * columns, lda: columns,
-                              b: g, ldb: columns, c: &xg, ldc: columns)
-            }
-            for r in 0..<count {
-                var k = 0.0, q = 0.0
-                for j in 0..<columns {
-                    let value = x[(start + r) * columns + j]
-                    k += value * value
-                    q += xg[r * columns + j] * value
+        // k_j = ‖x_j‖² and r_j = x_jᵀGx_j, by row blocks in parallel (each block's XG is one dgemm).
+        let chunkRows = Self.chunkRows
+        let chunks = (rows + chunkRows - 1) / chunkRows
+        let out = (SharedPointer(base: variance.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                   SharedPointer(base: numerator.withUnsafeMutableBufferPointer { $0.baseAddress! }))
+        x.values.withUnsafeBufferPointer { xs in
+            g.withUnsafeBufferPointer { gs in
+                let input = (ReadOnlyPointer(base: xs.baseAddress!), ReadOnlyPointer(base: gs.baseAddress!))
+                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                    let first = chunk * chunkRows, count = min(chunkRows, rows - first)
+                    var block = [Double](repeating: 0, count: count * d)
+                    for i in 0..<(count * d) { block[i] = Double(input.0.base[first * d + i]) }
+                    var xg = [Double](repeating: 0, count: count * d)
+                    BLAS.multiply(m: count, n: d, k: d, a: block, lda: d, b: input.1.base, ldb: d, c: &xg, ldc: d)
+                    for r in 0..<count {
+                        var k = 0.0, q = 0.0
+                        for j in 0..<d {
+                            k += block[r * d + j] * block[r * d + j]
+                            q += xg[r * d + j] * block[r * d + j]
+                        }
+                        out.0.base[first + r] = k
+                        out.1.base[first + r] = q
+                    }
                 }
-                variance[start + r] = k
-                numerator[start + r] = q
             }
         }
+        nextBest = bestUnpicked()
+    }
+
+    /// The unpicked row with the largest gain r_j/(k_j + σ²), the first on ties. O(N).
+    func bestUnpicked() -> Int {
+        var best = -1
+        var bestGain = -Double.infinity
+        for j in 0..<x.rows where !picked[j] {
+            let gain = numerator[j] / (variance[j] + noiseVariance)
+            if gain > bestGain { bestGain = gain; best = j }
+        }
+        return best
     }
 
     /// Σy for the current posterior. O(picks·d).
@@ -163,50 +200,103 @@ struct PosteriorState {
         var out = y
         for (u, c) in zip(directions, scales) {
             var dot = 0.0
-            for j in 0..<columns { dot += u[j] * y[j] }
+            for j in 0..<y.count { dot += u[j] * y[j] }
             let factor = dot / c
-            for j in 0..<columns { out[j] -= factor * u[j] }
+            for j in 0..<y.count { out[j] -= factor * u[j] }
         }
         return out
     }
 
     /// Picks the unpicked row with the largest variance reduction (the first on ties), conditions on
     /// it, and returns it with minus the targets' total posterior variance afterwards.
+    ///
+    /// With `updating`, one parallel pass over the pool takes every k_j and r_j to the new posterior
+    /// and finds the next best row. O(N·d + picks·d + d²).
     mutating func pickBest(updating: Bool) -> (row: Int, value: Double) {
-        var best = -1
-        var bestGain = -Double.infinity
-        for j in 0..<rows where !picked[j] {
-            let gain = numerator[j] / (variance[j] + noiseVariance)
-            if gain > bestGain { bestGain = gain; best = j }
-        }
-        let s = best
+        let s = nextBest
+        let d = x.columns
         let c = variance[s] + noiseVariance
         totalVariance -= numerator[s] / c
         picked[s] = true
         let value = -totalVariance
         guard updating else { return (s, value) }
 
-        let u = applyCovariance(Array(x[(s * columns)..<((s + 1) * columns)]))
-        var gu = [Double](repeating: 0, count: columns)
-        for i in 0..<columns {
+        let u = applyCovariance((0..<d).map { Double(x.values[s * d + $0]) })
+        var gu = [Double](repeating: 0, count: d)
+        for i in 0..<d {
             var sum = 0.0
-            for j in 0..<columns { sum += g[i * columns + j] * u[j] }
+            for j in 0..<d { sum += g[i * d + j] * u[j] }
             gu[i] = sum
         }
         let uGu = zip(u, gu).reduce(0) { $0 + $1.0 * $1.1 }
-        let sigmaGu = applyCovariance(gu)
-        // [t_j, x_j·ΣGu] for every row in one pass over the pool.
-        let directionsBlock = u + sigmaGu
-        var products = [Double](repeating: 0, count: rows * 2)
-        BLAS.multiplyTransposed(m: rows, n: 2, k: columns, a: x, lda: columns, b: directionsBlock, ldb: columns,
-                                c: &products, ldc: 2)
-        for j in 0..<rows {
-            let t = products[2 * j], q = products[2 * j + 1]
-            variance[j] -= t * t / c
-            numerator[j] += -2 * t * q / c + t * t * uGu / (c * c)
-        }
+        let z = applyCovariance(gu)
         directions.append(u)
         scales.append(c)
+
+        // t_j = x_j·u and x_j·ΣGu, the updates, and each chunk's best gain, in one pass.
+        let rows = x.rows, chunkRows = Self.chunkRows, noise = noiseVariance
+        let chunks = (rows + chunkRows - 1) / chunkRows
+        var chunkBest = [Int](repeating: -1, count: chunks)
+        var chunkGain = [Double](repeating: -.infinity, count: chunks)
+        let out = (SharedPointer(base: variance.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                   SharedPointer(base: numerator.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                   SharedPointer(base: chunkBest.withUnsafeMutableBufferPointer { $0.baseAddress! }),
+                   SharedPointer(base: chunkGain.withUnsafeMutableBufferPointer { $0.baseAddress! }))
+        x.values.withUnsafeBufferPointer { xs in
+            picked.withUnsafeBufferPointer { pickedRows in
+                u.withUnsafeBufferPointer { us in
+                    z.withUnsafeBufferPointer { zs in
+                        let input = (ReadOnlyPointer(base: xs.baseAddress!), ReadOnlyPointer(base: pickedRows.baseAddress!),
+                                     ReadOnlyPointer(base: us.baseAddress!), ReadOnlyPointer(base: zs.baseAddress!))
+                        ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                            var best = -1
+                            var bestGain = -Double.infinity
+                            for j in (chunk * chunkRows)..<min(rows, (chunk + 1) * chunkRows) {
+                                let (t, q) = dotPair(input.0.base + j * d, input.2.base, input.3.base, count: d)
+                                let k = out.0.base[j] - t * t / c
+                                let r = out.1.base[j] - 2 * t * q / c + t * t * uGu / (c * c)
+                                out.0.base[j] = k
+                                out.1.base[j] = r
+                                if !input.1.base[j] {
+                                    let gain = r / (k + noise)
+                                    if gain > bestGain { bestGain = gain; best = j }
+                                }
+                            }
+                            out.2.base[chunk] = best
+                            out.3.base[chunk] = bestGain
+                        }
+                    }
+                }
+            }
+        }
+        nextBest = -1
+        var bestGain = -Double.infinity
+        for chunk in 0..<chunks where chunkBest[chunk] >= 0 && chunkGain[chunk] > bestGain {
+            bestGain = chunkGain[chunk]
+            nextBest = chunkBest[chunk]
+        }
         return (s, value)
     }
+}
+
+/// (x·u, x·z) for a single-precision row x and double-precision u, z, accumulated in double. O(count).
+@inline(__always)
+func dotPair(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Double>, _ z: UnsafePointer<Double>,
+             count: Int) -> (Double, Double) {
+    var t = SIMD4<Double>(), q = SIMD4<Double>()
+    var j = 0
+    let rawU = UnsafeRawPointer(u), rawZ = UnsafeRawPointer(z), rawX = UnsafeRawPointer(x)
+    while j + 4 <= count {
+        let xv = SIMD4<Double>(rawX.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self))
+        t += xv * rawU.loadUnaligned(fromByteOffset: j * 8, as: SIMD4<Double>.self)
+        q += xv * rawZ.loadUnaligned(fromByteOffset: j * 8, as: SIMD4<Double>.self)
+        j += 4
+    }
+    var tSum = t.sum(), qSum = q.sum()
+    while j < count {
+        tSum += Double(x[j]) * u[j]
+        qSum += Double(x[j]) * z[j]
+        j += 1
+    }
+    return (tSum, qSum)
 }
