@@ -8,7 +8,7 @@ RELEASE      := .build/release
 DEMO_FEATURES := data/demo_features.h5
 DEMO_DB      := data/selections.sqlite
 
-.PHONY: all deps build run test clean
+.PHONY: all deps build run test bench clean
 
 all: build
 
@@ -50,3 +50,9 @@ test: deps
 
 clean:
 	rm -rf .build data
+
+## bench: the benchmark suite in release mode (CIFAR-scale synthetic data); writes BENCHMARKS.md.
+bench: deps
+	$(SWIFT) build -c release --product selectjob
+	$(SWIFT) build -c release --product selectjob-bench
+	$(RELEASE)/selectjob-bench --output BENCHMARKS.md

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "selectjob", targets: ["selectjob"]),
         .executable(name: "demo-features", targets: ["demo-features"]),
+        .executable(name: "selectjob-bench", targets: ["SelectJobBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -38,7 +39,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "selectjob", dependencies: [
-            "JobRunner",
+            "JobRunner", "Selection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -48,6 +49,10 @@ let package = Package(
             "HDF5", "SyntheticData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The benchmark suite (`make bench`), apart from the tests.
+        .executableTarget(name: "SelectJobBenchmarks", dependencies: [
+            "BLAS", "FeatureIO", "HDF5", "Selection", "SelectionStore", "SyntheticData",
+        ], path: "Benchmarks/SelectJobBenchmarks"),
 
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "FeatureIO"]),
         .testTarget(name: "FeatureIOTests", dependencies: ["FeatureIO", "HDF5"]),

@@ -31,12 +31,15 @@ public struct JobRunner: Sendable {
     public var defaultDatabase: String
     /// Seconds a database write waits for another process's lock before the run fails with exit 75.
     public var busyTimeout: TimeInterval
+    /// Threads the selection may use; the selection does not depend on it.
+    public var threads: Int
 
     public init(databaseOverride: String? = nil, defaultDatabase: String = "selections.sqlite",
-                busyTimeout: TimeInterval = 30) {
+                busyTimeout: TimeInterval = 30, threads: Int = ParallelChunks.processorCount) {
         self.databaseOverride = databaseOverride
         self.defaultDatabase = defaultDatabase
         self.busyTimeout = busyTimeout
+        self.threads = threads
     }
 
     /// The database a job writes to: `--db`, else the job's own `database`, else the default.
@@ -107,11 +110,11 @@ public struct JobRunner: Sendable {
             switch spec.method {
             case let .activeFT(parameters):
                 result = try ActiveFT.select(features: matrix, budget: budget, parameters: parameters,
-                                             generator: &generator, progress: progress)
+                                             generator: &generator, threads: threads, progress: progress)
             case let .vtl(parameters, _):
                 let targets = job.targets.map { FeatureMatrix(rows: $0.rows, columns: $0.columns, values: $0.values) }
                 result = try VTL.select(pool: matrix, targets: targets, budget: budget, parameters: parameters,
-                                        progress: progress)
+                                        threads: threads, progress: progress)
             }
         } catch {
             try? store.endRun(id: runID, status: .failed, error: error.description, finishedAt: Date(),

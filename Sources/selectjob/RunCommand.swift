@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobRunner
 import Logging
+import Selection
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,12 @@ struct Run: ParsableCommand {
         "Seconds to wait for another process's database lock before failing with exit 75.", valueName: "seconds"))
     var busyTimeout: Double = 30
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Threads to compute with (the selection is identical for every count).", valueName: "n"))
+    var threads: Int = ParallelChunks.processorCount
+
     func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard busyTimeout >= 0, busyTimeout.isFinite else {
             throw ValidationError("--busy-timeout must be a number of seconds ≥ 0, got \(busyTimeout)")
         }
@@ -33,7 +39,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let logger = logging.bootstrap()
-        let runner = database.runner(busyTimeout: busyTimeout)
+        let runner = database.runner(busyTimeout: busyTimeout, threads: threads)
         var firstFailure: ExitStatus?
         for job in jobs {
             let reporter = ProgressReporter(job: job, logger: logger, enabled: !quiet)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobRunner
 import Logging
+import Selection
 
 @main
 struct SelectJob: ParsableCommand {
@@ -25,10 +26,10 @@ struct DatabaseOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
-    func runner(busyTimeout: Double = 30) -> JobRunner {
+    func runner(busyTimeout: Double = 30, threads: Int = ParallelChunks.processorCount) -> JobRunner {
         JobRunner(databaseOverride: db,
                   defaultDatabase: ProcessInfo.processInfo.environment["SELECTJOB_DB"] ?? "selections.sqlite",
-                  busyTimeout: busyTimeout)
+                  busyTimeout: busyTimeout, threads: threads)
     }
 }
 

@@ -48,6 +48,30 @@ import Testing
         }
     }
 
+    @Test func threadCountDoesNotChangeTheSelection() throws {
+        let job = try workspace.writeJob("threads", method: #"{"name": "activeft", "iterations": 25}"#)
+        for threads in ["1", "2", "3"] {
+            #expect(try selectjob(["run", "--quiet", "--threads", threads, job], in: workspace.url).status == 0)
+        }
+        let vtl = try workspace.writeJob("threads-vtl", method: #"{"name": "vtl"}"#)
+        for threads in ["1", "2"] {
+            #expect(try selectjob(["run", "--quiet", "--threads", threads, vtl], in: workspace.url).status == 0)
+        }
+        try workspace.database().read { db in
+            func selection(_ run: Int) throws -> [Row] {
+                try Row.fetchAll(db, sql: "SELECT row_index, sample_id, score FROM selections WHERE run_id = ? ORDER BY rank",
+                                 arguments: [run])
+            }
+            func curve(_ run: Int) throws -> [Double] {
+                try Double.fetchAll(db, sql: "SELECT value FROM run_metrics WHERE run_id = ? ORDER BY step", arguments: [run])
+            }
+            let selections = try (1...5).map(selection), curves = try (1...5).map(curve)
+            #expect(selections[0] == selections[1] && selections[0] == selections[2] && selections[0].count == 30)
+            #expect(curves[0] == curves[1] && curves[0] == curves[2])
+            #expect(selections[3] == selections[4] && curves[3] == curves[4])
+        }
+    }
+
     @Test func databaseOptionAndEnvironmentChooseTheDatabase() throws {
         let job = try workspace.writeJob("where", extra: "")
         #expect(try selectjob(["run", "--quiet", "--db", "data/flag.sqlite", job], in: workspace.url).status == 0)
@@ -156,7 +180,7 @@ import Testing
         #expect(bad.stderr.contains("\(badJob): init.rows has 2 rows but the budget is 30"))
     }
 
-    @Test(arguments: [["run"], ["frobnicate"], ["run", "--busy-timeout", "-1", "x.json"], ["validate"]])
+    @Test(arguments: [["run"], ["frobnicate"], ["run", "--busy-timeout", "-1", "x.json"], ["run", "--threads", "0", "x.json"], ["validate"]])
     func usageErrorsExit64(arguments: [String]) throws {
         let outcome = try selectjob(arguments, in: workspace.url)
         #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
