@@ -32,6 +32,8 @@ let package = Package(
         ]),
         // The SQLite result store; knows nothing of the math.
         .target(name: "SelectionStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // What people and the fine-tuning stage read: run tables, reports, exports, diffs.
+        .target(name: "Reports", dependencies: ["SelectionStore", "HDF5"]),
         // Job specification, validation and the run pipeline that wires the layers together.
         .target(name: "JobRunner", dependencies: [
             "Selection", "FeatureIO", "SelectionStore",
@@ -39,7 +41,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "selectjob", dependencies: [
-            "JobRunner", "Selection",
+            "JobRunner", "Selection", "Reports", "SelectionStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

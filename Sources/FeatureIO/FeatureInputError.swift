@@ -8,6 +8,8 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     case unreadable(file: String)
     /// Not HDF5, truncated, or otherwise unopenable; `reason` is HDF5's own description.
     case notHDF5(file: String, reason: String)
+    /// Not a readable `.npy` file of the expected layout.
+    case notNpy(file: String, reason: String)
     case missingDataset(file: String, dataset: String)
     case notADataset(file: String, dataset: String)
     case wrongRank(file: String, dataset: String, shape: [Int], expected: Int)
@@ -47,6 +49,7 @@ extension FeatureInputError: LocalizedError {
         case let .isDirectory(file): return "\(file): is a directory, not a feature file"
         case let .unreadable(file): return "\(file): cannot be read (permission denied?)"
         case let .notHDF5(file, reason): return "\(file): not a readable HDF5 file (\(reason))"
+        case let .notNpy(file, reason): return "\(file): not a usable .npy feature file (\(reason))"
         case let .missingDataset(file, dataset): return "\(file): no dataset '\(dataset)'"
         case let .notADataset(file, dataset): return "\(file): '\(dataset)' is a group, not a dataset"
         case let .wrongRank(file, dataset, shape, expected):

@@ -2,7 +2,21 @@ import Crypto
 import Foundation
 import HDF5
 
-/// Where a job's features live: an HDF5 file, the 2-D dataset in it, and optional 1-D ids and labels.
+/// The file format of a feature file.
+public enum FeatureFormat: String, Sendable, Equatable {
+    /// HDF5, with named datasets.
+    case hdf5
+    /// ActiveFT's `.npy` dump: N × (d+1), the label in the last column; the row index is the id.
+    case npy
+
+    /// The format a path's extension implies: `.npy` is npy, anything else HDF5.
+    public static func implied(by path: String) -> FeatureFormat {
+        path.lowercased().hasSuffix(".npy") ? .npy : .hdf5
+    }
+}
+
+/// Where a job's features live: an HDF5 file, the 2-D dataset in it, and optional 1-D ids and labels
+/// (or an ActiveFT `.npy` dump).
 public struct FeatureSource: Sendable, Equatable {
     /// Path of the HDF5 file (already resolved against the job's folder).
     public var path: String
@@ -14,13 +28,16 @@ public struct FeatureSource: Sendable, Equatable {
     public var labels: String?
     /// Optional [start, end) range of rows to read instead of all of them.
     public var rows: Range<Int>?
+    public var format: FeatureFormat
 
-    public init(path: String, dataset: String, ids: String? = nil, labels: String? = nil, rows: Range<Int>? = nil) {
+    public init(path: String, dataset: String, ids: String? = nil, labels: String? = nil, rows: Range<Int>? = nil,
+                format: FeatureFormat = .hdf5) {
         self.path = path
         self.dataset = dataset
         self.ids = ids
         self.labels = labels
         self.rows = rows
+        self.format = format
     }
 }
 
@@ -61,6 +78,7 @@ extension FeatureTable {
         }
         guard !isDirectory.boolValue else { throw .isDirectory(file: path) }
         guard FileManager.default.isReadableFile(atPath: path) else { throw .unreadable(file: path) }
+        if source.format == .npy { return try loadNpy(source) }
 
         do {
             let file = try HDF5File.open(readingAt: path)
@@ -105,6 +123,23 @@ extension FeatureTable {
         } catch {
             throw .unreadable(file: path)
         }
+    }
+
+    private static func loadNpy(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
+        var (rows, columns, values, labels, storedType) = try NpyFeatures.load(source)
+        if let range = source.rows {
+            guard range.lowerBound >= 0, range.upperBound <= rows, !range.isEmpty else {
+                throw .rowsOutOfRange(file: source.path, dataset: "(npy array)", rows: range, available: rows)
+            }
+            values = Array(values[(range.lowerBound * columns)..<(range.upperBound * columns)])
+            labels = Array(labels[range])
+            rows = range.count
+        }
+        try checkValues(values, columns: columns, firstRow: 0, file: source.path, dataset: "(npy array)")
+        return FeatureTable(source: source, rows: rows, columns: columns, values: values, ids: .rowIndices,
+                            labels: labels, storedType: storedType,
+                            fingerprint: fingerprint(rows: rows, columns: columns, values: values, ids: .rowIndices,
+                                                     labels: labels))
     }
 
     private static func checkValues(_ values: [Float], columns: Int, firstRow: Int, file: String,

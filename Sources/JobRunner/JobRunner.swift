@@ -135,7 +135,8 @@ public struct JobRunner: Sendable {
         let seconds = finished.timeIntervalSince(started)
         do {
             try store.completeRun(id: runID, selection: selection, metrics: metrics, paramsJSON: recorded.json,
-                                  finishedAt: finished, durationSeconds: seconds)
+                                  finishedAt: finished, durationSeconds: seconds,
+                                  poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:])
         } catch {
             try? store.endRun(id: runID, status: .failed, error: error.errorDescription ?? "\(error)",
                               finishedAt: Date(), durationSeconds: Date().timeIntervalSince(started))

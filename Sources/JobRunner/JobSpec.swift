@@ -71,7 +71,7 @@ extension JobSpec {
     /// The keys accepted in each object of a job, by JSON path; `schemas/job.schema.json` lists the same.
     public static let acceptedKeys: [String: [String]] = [
         "$": ["name", "features", "method", "budget", "seed", "database"],
-        "features": ["path", "dataset", "ids", "labels"],
+        "features": ["path", "format", "dataset", "ids", "labels"],
         "method(activeft)": ["name", "temperature", "iterations", "learning_rate", "balance", "init", "batch_size"],
         "method.init": ["rows"],
         "method(vtl)": ["name", "noise_variance", "normalize", "targets", "prefilter"],
@@ -198,6 +198,19 @@ private struct JobReader {
         let members = try object(value, at: "features", allowed: JobSpec.acceptedKeys["features"]!,
                                  required: ["path"])
         let path = try string(members["path"]!, at: "features.path")
+        var format = FeatureFormat.implied(by: path)
+        if let v = members["format"] {
+            guard case let .string(name) = v, let named = FeatureFormat(rawValue: name) else {
+                throw fail("features.format", "expected \"hdf5\" or \"npy\", got \(v.described)")
+            }
+            format = named
+        }
+        if format == .npy {
+            for key in ["dataset", "ids", "labels"] where members[key] != nil {
+                throw fail("features.\(key)", "not used with .npy features (N × (d+1), the label in the last column)")
+            }
+            return FeatureSource(path: resolve(path), dataset: "(npy array)", format: .npy)
+        }
         let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "features.dataset") } ?? "features"
         let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "features.ids") }
         let labels = try members["labels"].map { v throws(JobError) in try string(v, at: "features.labels") }
@@ -282,7 +295,7 @@ private struct JobReader {
             guard start < end else { throw fail("method.targets.rows", "expected start < end, got \(v.quoted)") }
             rows = start..<end
         }
-        return FeatureSource(path: resolve(path), dataset: dataset, rows: rows)
+        return FeatureSource(path: resolve(path), dataset: dataset, rows: rows, format: FeatureFormat.implied(by: path))
     }
 
     func initialization(_ value: JSONValue) throws(JobError) -> ActiveFTParameters.Initialization {

@@ -29,9 +29,18 @@ public enum RunError: Error, Sendable {
         switch self {
         case .job, .parameters: return .badJob
         case .input: return .badData
-        case let .store(error):
-            if case .busy = error { return .temporaryFailure }
-            return .failure
+        case let .store(error): return error.exitStatus
+        }
+    }
+}
+
+extension StoreError {
+    /// The exit status a command reports for this failure.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .busy: return .temporaryFailure
+        case .unknownRun, .unknownJob, .missingDatabase: return .badJob
+        default: return .failure
         }
     }
 }

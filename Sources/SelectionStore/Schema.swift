@@ -58,6 +58,16 @@ enum Schema {
                                  WHERE latest.job = runs.job AND latest.status = 'succeeded')
                 """)
         }
+        migrator.registerMigration("v2: pool_labels") { db in
+            // How many samples of each class the pool had, so a selection's class balance can be
+            // compared with the pool's. Only for pools with labels.
+            try db.create(table: "pool_labels") { t in
+                t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("label", .integer).notNull()
+                t.column("count", .integer).notNull()
+                t.primaryKey(["run_id", "label"])
+            }
+        }
         return migrator
     }
 }

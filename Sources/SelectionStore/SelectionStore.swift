@@ -17,6 +17,10 @@ public enum StoreError: Error, Equatable, Sendable {
     case sqlite(database: String, reason: String)
     /// No run with that id.
     case unknownRun(database: String, id: Int64)
+    /// No run of that job (with a selection, where one is needed).
+    case unknownJob(database: String, job: String)
+    /// The database file does not exist (commands that only read never create one).
+    case missingDatabase(database: String)
 }
 
 extension StoreError: LocalizedError {
@@ -30,6 +34,8 @@ extension StoreError: LocalizedError {
         case let .diskFull(database): return "\(database): disk full while writing"
         case let .sqlite(database, reason): return "\(database): \(reason)"
         case let .unknownRun(database, id): return "\(database): no run with id \(id)"
+        case let .unknownJob(database, job): return "\(database): no succeeded run of job '\(job)'"
+        case let .missingDatabase(database): return "\(database): no such database (give --db or set SELECTJOB_DB)"
         }
     }
 }
@@ -47,8 +53,9 @@ public final class SelectionStore: Sendable {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
     /// - Parameter busyTimeout: how long a write waits for another process's lock before ``StoreError/busy(database:)``.
-    public init(path: String, busyTimeout: TimeInterval = 30) throws(StoreError) {
+    public init(path: String, busyTimeout: TimeInterval = 30, mustExist: Bool = false) throws(StoreError) {
         self.path = path
+        if mustExist, !FileManager.default.fileExists(atPath: path) { throw .missingDatabase(database: path) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "selectjob"
@@ -111,10 +118,15 @@ public final class SelectionStore: Sendable {
 
     /// Records a run's selection and curve and marks it 'succeeded', all in one transaction.
     public func completeRun(id: Int64, selection: [SelectedSample], metrics: [RunMetric], paramsJSON: String,
-                            finishedAt: Date, durationSeconds: Double) throws(StoreError) {
+                            finishedAt: Date, durationSeconds: Double,
+                            poolLabels: [Int64: Int] = [:]) throws(StoreError) {
         try write { db in
             for sample in selection { try sample.insert(db) }
             for metric in metrics { try metric.insert(db) }
+            for (label, count) in poolLabels.sorted(by: { $0.key < $1.key }) {
+                try db.execute(sql: "INSERT INTO pool_labels (run_id, label, count) VALUES (?, ?, ?)",
+                               arguments: [id, label, count])
+            }
             try db.execute(sql: """
                 UPDATE runs SET status = 'succeeded', params_json = ?, finished_at = ?, duration_s = ?, error = NULL
                 WHERE id = ?
@@ -139,14 +151,42 @@ public final class SelectionStore: Sendable {
         return run
     }
 
-    /// Runs, newest first, optionally of one job.
-    public func runs(job: String? = nil) throws(StoreError) -> [RunRecord] {
+    /// Runs, newest first, optionally of one job and one status, at most `limit` of them.
+    public func runs(job: String? = nil, status: RunStatus? = nil, limit: Int? = nil) throws(StoreError) -> [RunRecord] {
         try read { db in
-            if let job {
-                return try RunRecord.fetchAll(db, sql: "SELECT * FROM runs WHERE job = ? ORDER BY id DESC", arguments: [job])
-            }
-            return try RunRecord.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC")
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let job { conditions.append("job = ?"); arguments += [job] }
+            if let status { conditions.append("status = ?"); arguments += [status.rawValue] }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let bound = limit.map { " LIMIT \($0)" } ?? ""
+            return try RunRecord.fetchAll(db, sql: "SELECT * FROM runs \(filter) ORDER BY id DESC\(bound)",
+                                          arguments: arguments)
         }
+    }
+
+    /// The latest succeeded run of `job`: the one `latest_selections` shows.
+    public func latestSucceededRun(job: String) throws(StoreError) -> RunRecord {
+        guard let run = try read({ db in
+            try RunRecord.fetchOne(db, sql: "SELECT * FROM runs WHERE job = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1",
+                                   arguments: [job])
+        }) else { throw .unknownJob(database: path, job: job) }
+        return run
+    }
+
+    /// The pool's sample count per class label for a run (empty when the pool had no labels).
+    public func poolLabels(runID: Int64) throws(StoreError) -> [Int64: Int] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT label, count FROM pool_labels WHERE run_id = ?", arguments: [runID])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["label"] as Int64, $0["count"] as Int) })
+        }
+    }
+
+    /// The job file's text as the run recorded it.
+    public func jobJSON(runID: Int64) throws(StoreError) -> String {
+        guard let text = try read({ db in try String.fetchOne(db, sql: "SELECT job_json FROM runs WHERE id = ?", arguments: [runID]) })
+        else { throw .unknownRun(database: path, id: runID) }
+        return text
     }
 
     /// A run's selection in rank order.

@@ -47,6 +47,13 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
             == .activeFT(ActiveFTParameters(initialization: .farthestPoint)))
     }
 
+    @Test func npyFeaturesAreRecognisedByExtensionOrFormat() throws {
+        #expect(try parse(job(features: #"{"path": "dump.npy"}"#)).features
+            == FeatureSource(path: "/jobs/dump.npy", dataset: "(npy array)", format: .npy))
+        #expect(try parse(job(features: #"{"path": "dump.bin", "format": "npy"}"#)).features.format == .npy)
+        #expect(try parse(job(features: #"{"path": "x.NPY", "format": "hdf5"}"#)).features.format == .hdf5)
+    }
+
     @Test func vtlJobsAreRead() throws {
         let targeted = try parse(job(method: #"""
             {"name": "vtl", "noise_variance": 0.1, "normalize": true,
@@ -74,7 +81,10 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(name: "\"has space\""), #"name: expected 1 to 128 letters, digits, '.', '_' or '-', got "has space""#),
         (job(features: "\"f.h5\""), #"features: expected an object, got string "f.h5""#),
         (job(features: #"{"dataset": "x"}"#), "features.path: required key is missing"),
-        (job(features: #"{"path": "f.h5", "datset": "x"}"#), #"features.datset: unknown key; expected one of "path", "dataset", "ids", "labels""#),
+        (job(features: #"{"path": "f.h5", "datset": "x"}"#), #"features.datset: unknown key; expected one of "path", "format", "dataset", "ids", "labels""#),
+        (job(features: #"{"path": "f.h5", "format": "parquet"}"#), #"features.format: expected "hdf5" or "npy", got string "parquet""#),
+        (job(features: #"{"path": "f.npy", "dataset": "features"}"#), "features.dataset: not used with .npy features (N × (d+1), the label in the last column)"),
+        (job(features: #"{"path": "f.h5", "format": "npy", "ids": "ids"}"#), "features.ids: not used with .npy features (N × (d+1), the label in the last column)"),
         (job(features: #"{"path": "f.h5", "ids": 1}"#), "features.ids: expected a string, got integer 1"),
         (job(method: #""activeft""#), #"method: expected an object, got string "activeft""#),
         (job(method: #"{"temperature": 0.1}"#), "method.name: required key is missing"),

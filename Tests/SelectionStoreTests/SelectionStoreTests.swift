@@ -33,7 +33,7 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
     @Test func migrationCreatesTheContractTablesAndView() throws {
         let path = folder.path("db.sqlite")
         let store = try SelectionStore(path: path)
-        #expect(try store.appliedMigrations() == ["v1: runs, selections, run_metrics, latest_selections"])
+        #expect(try store.appliedMigrations() == ["v1: runs, selections, run_metrics, latest_selections", "v2: pool_labels"])
         let queue = try DatabaseQueue(path: path)
         try queue.read { db in
             for table in ["runs", "selections", "run_metrics"] { #expect(try db.tableExists(table)) }
@@ -47,7 +47,7 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
         }
         // Opening again migrates nothing new.
-        #expect(try SelectionStore(path: path).appliedMigrations().count == 1)
+        #expect(try SelectionStore(path: path).appliedMigrations().count == 2)
     }
 
     @Test func completedRunIsVisibleWithSelectionAndCurve() throws {

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Reads ActiveFT's own feature dumps: a `.npy` array of N × (d+1) float32 (or float64) in C order,
+/// features in the first d columns and the class label in the last, as the reference's
+/// `extract_feature.py` writes them. Format: NumPy's NEP 1 (.npy versions 1–3).
+enum NpyFeatures {
+    struct Header {
+        let descr: String
+        let fortranOrder: Bool
+        let shape: [Int]
+        let dataOffset: Int
+    }
+
+    /// Parses the header of `data` (the whole file). O(header length).
+    static func header(_ data: Data, file: String) throws(FeatureInputError) -> Header {
+        let bytes = [UInt8](data.prefix(12))
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw .notNpy(file: file, reason: "no .npy magic number")
+        }
+        let major = bytes[6]
+        let lengthBytes = major == 1 ? 2 : 4
+        guard [1, 2, 3].contains(major), bytes.count >= 8 + lengthBytes else {
+            throw .notNpy(file: file, reason: "unsupported .npy version \(major)")
+        }
+        var length = 0
+        for i in (0..<lengthBytes).reversed() { length = length << 8 | Int(bytes[8 + i]) }
+        let start = 8 + lengthBytes
+        guard data.count >= start + length,
+              let text = String(data: data.subdata(in: start..<(start + length)), encoding: major == 3 ? .utf8 : .isoLatin1)
+        else { throw .notNpy(file: file, reason: "truncated header") }
+        func value(of key: String) -> String? {
+            guard let keyRange = text.range(of: "'\(key)':") else { return nil }
+            let rest = text[keyRange.upperBound...].trimmingCharacters(in: .whitespaces)
+            if rest.hasPrefix("(") { return rest.firstIndex(of: ")").map { String(rest[...$0]) } }
+            if rest.hasPrefix("'") { return String(rest.dropFirst().prefix { $0 != "'" }) }
+            return String(rest.prefix { $0 != "," && $0 != "}" }).trimmingCharacters(in: .whitespaces)
+        }
+        guard let descr = value(of: "descr"), let order = value(of: "fortran_order"), let shapeText = value(of: "shape")
+        else { throw .notNpy(file: file, reason: "header lacks descr, fortran_order or shape") }
+        let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+            .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return Header(descr: descr, fortranOrder: order == "True", shape: shape, dataOffset: start + length)
+    }
+
+    /// Reads and checks the whole file: features as `Float`, labels from the last column.
+    static func load(_ source: FeatureSource) throws(FeatureInputError) -> (rows: Int, columns: Int, values: [Float],
+                                                                         labels: [Int64], storedType: String) {
+        let file = source.path
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) } catch {
+            throw .unreadable(file: file)
+        }
+        let header = try header(data, file: file)
+        let dataset = "(npy array)"
+        guard header.shape.count == 2 else {
+            throw .wrongRank(file: file, dataset: dataset, shape: header.shape, expected: 2)
+        }
+        guard !header.fortranOrder else { throw .notNpy(file: file, reason: "Fortran-ordered arrays are not supported") }
+        let width: Int
+        switch header.descr {
+        case "<f4": width = 4
+        case "<f8": width = 8
+        default:
+            throw .wrongType(file: file, dataset: dataset, found: header.descr, expected: "little-endian float32 or float64")
+        }
+        let rows = header.shape[0], total = header.shape[1], columns = total - 1
+        guard rows > 0 else { throw .noRows(file: file, dataset: dataset) }
+        guard columns > 0 else {
+            throw .notNpy(file: file, reason: "expected N × (d+1) columns, features then label, got \(total) column")
+        }
+        guard data.count >= header.dataOffset + rows * total * width else {
+            throw .readFailed(file: file, dataset: dataset, reason: "file holds fewer values than its shape \(header.shape)")
+        }
+        var values = [Float](repeating: 0, count: rows * columns)
+        var labels = [Int64](repeating: 0, count: rows)
+        var bad: FeatureInputError?
+        data.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + header.dataOffset
+            func element(_ i: Int) -> Double {
+                width == 4 ? Double(base.loadUnaligned(fromByteOffset: i * 4, as: Float.self))
+                    : base.loadUnaligned(fromByteOffset: i * 8, as: Double.self)
+            }
+            for r in 0..<rows where bad == nil {
+                for c in 0..<columns { values[r * columns + c] = Float(element(r * total + c)) }
+                let label = element(r * total + columns)
+                guard label.isFinite, label == label.rounded(), abs(label) < 9e18 else {
+                    bad = .notNpy(file: file, reason: "row \(r): label column holds \(label), not an integer")
+                    break
+                }
+                labels[r] = Int64(label)
+            }
+        }
+        if let bad { throw bad }
+        return (rows, columns, values, labels, width == 4 ? "float32" : "float64")
+    }
+}

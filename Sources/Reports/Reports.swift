@@ -1,0 +1,143 @@
+import Foundation
+import SelectionStore
+
+/// Text for people: tables of runs, a run's report, the overlap of two selections.
+///
+/// Pure formatting over what ``SelectionStore`` returns; the commands print it.
+public enum Reports {
+    /// A fixed-width table of runs: id, job, method, N, K, status, started, seconds. O(runs).
+    public static func runTable(_ runs: [RunRecord]) -> String {
+        let header = ["id", "job", "method", "N", "K", "status", "started (UTC)", "seconds"]
+        let rows = runs.map { run in
+            [String(run.id), run.job, run.method, String(run.n), String(run.budget), run.status.rawValue,
+             timestamp(run.startedAt), run.durationS.map { String(format: "%.2f", $0) } ?? "-"]
+        }
+        return table(header: header, rows: rows, rightAligned: [0, 3, 4, 7])
+    }
+
+    /// Runs as a JSON array of objects (the `runs` columns that describe a run).
+    public static func runJSON(_ runs: [RunRecord]) -> String {
+        let objects: [[String: Any]] = runs.map { run in
+            var object: [String: Any] = [
+                "id": run.id, "job": run.job, "method": run.method, "n": run.n, "d": run.d, "budget": run.budget,
+                "seed": run.seed, "status": run.status.rawValue, "started_at": timestamp(run.startedAt),
+                "features_path": run.featuresPath, "features_fingerprint": run.featuresFingerprint,
+                "tool_version": run.toolVersion,
+            ]
+            if let finished = run.finishedAt { object["finished_at"] = timestamp(finished) }
+            if let seconds = run.durationS { object["duration_s"] = seconds }
+            if let error = run.error { object["error"] = error }
+            return object
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Everything about one run: parameters, inputs, timing, its curve, its first selected samples and,
+    /// for a labelled pool, the selection's class histogram against the pool's.
+    public static func runReport(run: RunRecord, selection: [SelectedSample], metrics: [RunMetric],
+                                 poolLabels: [Int64: Int], firstRows: Int = 10) -> String {
+        var lines = [
+            "run        \(run.id)",
+            "job        \(run.job)  (\(run.jobPath), sha256 \(run.jobSHA256.prefix(12))…)",
+            "status     \(run.status.rawValue)" + (run.error.map { ": \($0)" } ?? ""),
+            "method     \(run.method)",
+            "params     \(run.paramsJSON.count > 400 ? String(run.paramsJSON.prefix(397)) + "..." : run.paramsJSON)",
+            "features   \(run.featuresPath)",
+            "           \(run.featuresFingerprint)",
+            "pool       N=\(run.n), d=\(run.d)",
+            "budget     K=\(run.budget), seed \(run.seed)",
+            "started    \(timestamp(run.startedAt)) UTC",
+            "finished   " + (run.finishedAt.map { timestamp($0) + " UTC" } ?? "-")
+                + (run.durationS.map { String(format: "  (%.2f s)", $0) } ?? ""),
+            "version    selectjob \(run.toolVersion)",
+        ]
+        let curves = Dictionary(grouping: metrics, by: \.name)
+        for (name, points) in curves.sorted(by: { $0.key < $1.key }) {
+            let values = points.sorted { $0.step < $1.step }.map(\.value)
+            lines.append("")
+            lines.append(String(format: "%@ (%d steps): first %.6g, last %.6g, min %.6g, max %.6g", name, values.count,
+                                values.first ?? 0, values.last ?? 0, values.min() ?? 0, values.max() ?? 0))
+            lines.append("  " + sparkline(values, width: 60))
+        }
+        if !selection.isEmpty {
+            lines.append("")
+            lines.append("selection (first \(min(firstRows, selection.count)) of \(selection.count)):")
+            let rows = selection.prefix(firstRows).map { sample in
+                [String(sample.rank), String(sample.rowIndex), sample.sampleID.description,
+                 String(format: "%.6g", sample.score), sample.label.map(String.init) ?? "-"]
+            }
+            lines.append(indent(table(header: ["rank", "row", "sample_id", "score", "label"], rows: rows,
+                                      rightAligned: [0, 1, 3, 4])))
+        }
+        if !poolLabels.isEmpty, !selection.isEmpty {
+            let selected = Dictionary(selection.compactMap(\.label).map { ($0, 1) }, uniquingKeysWith: +)
+            let poolTotal = poolLabels.values.reduce(0, +), selectedTotal = max(selection.count, 1)
+            lines.append("")
+            lines.append("classes (selection against pool):")
+            let labels = Set(poolLabels.keys).union(selected.keys).sorted()
+            let rows = labels.map { label -> [String] in
+                let s = selected[label] ?? 0, p = poolLabels[label] ?? 0
+                let share = Double(s) / Double(selectedTotal), poolShare = Double(p) / Double(max(poolTotal, 1))
+                return [String(label), String(s), String(format: "%.1f%%", share * 100), String(p),
+                        String(format: "%.1f%%", poolShare * 100), String(repeating: "▇", count: Int((share * 40).rounded()))]
+            }
+            lines.append(indent(table(header: ["label", "selected", "share", "pool", "share", ""], rows: rows,
+                                      rightAligned: [0, 1, 2, 3, 4])))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The overlap of two selections by sample id: shared, only in A, only in B, Jaccard index.
+    public static func diff(a: RunRecord, selectionA: [SelectedSample], b: RunRecord,
+                            selectionB: [SelectedSample]) -> String {
+        let idsA = Set(selectionA.map(\.sampleID)), idsB = Set(selectionB.map(\.sampleID))
+        let shared = idsA.intersection(idsB).count
+        let union = idsA.union(idsB).count
+        let jaccard = union == 0 ? 1 : Double(shared) / Double(union)
+        return [
+            "A          run \(a.id) (\(a.job), \(a.method), K=\(selectionA.count))",
+            "B          run \(b.id) (\(b.job), \(b.method), K=\(selectionB.count))",
+            "shared     \(shared)",
+            "only A     \(idsA.count - shared)",
+            "only B     \(idsB.count - shared)",
+            String(format: "jaccard    %.4f", jaccard),
+        ].joined(separator: "\n")
+    }
+
+    /// `values` as a one-line chart of ▁…█, resampled to at most `width` characters. O(values).
+    public static func sparkline(_ values: [Double], width: Int) -> String {
+        guard let low = values.min(), let high = values.max(), !values.isEmpty else { return "" }
+        let levels = Array("▁▂▃▄▅▆▇█")
+        let count = min(width, values.count)
+        return String((0..<count).map { i -> Character in
+            let start = i * values.count / count, end = max(start + 1, (i + 1) * values.count / count)
+            let mean = values[start..<end].reduce(0, +) / Double(end - start)
+            let level = high > low ? Int(((mean - low) / (high - low) * Double(levels.count - 1)).rounded()) : 0
+            return levels[level]
+        })
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
+    static func indent(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+    }
+
+    static func table(header: [String], rows: [[String]], rightAligned: Set<Int>) -> String {
+        let widths = header.indices.map { c in ([header[c]] + rows.map { $0[c] }).map(\.count).max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { c, cell in
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                return rightAligned.contains(c) ? pad + cell : cell + pad
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}

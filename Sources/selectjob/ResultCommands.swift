@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import JobRunner
+import Reports
+import SelectionStore
+
+/// The database a reading command opens: `--db`, else $SELECTJOB_DB, else ./selections.sqlite.
+struct ReadDatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Database to read (default: $SELECTJOB_DB, else ./selections.sqlite).", valueName: "path"))
+    var db: String?
+
+    var path: String { db ?? ProcessInfo.processInfo.environment["SELECTJOB_DB"] ?? "selections.sqlite" }
+
+    /// Opens the database, which must exist; failures are printed and become the exit code.
+    func open() throws -> SelectionStore {
+        do { return try SelectionStore(path: path, mustExist: true) } catch { throw fail(error) }
+    }
+}
+
+/// Prints a store failure as selectjob's error line and returns the exit code to throw.
+func fail(_ error: StoreError) -> ExitCode {
+    printError(error.errorDescription ?? "\(error)")
+    return ExitCode(error.exitStatus.rawValue)
+}
+
+/// Runs a store query, turning its failure into the error line and exit code.
+func query<T>(_ body: () throws(StoreError) -> T) throws -> T {
+    do { return try body() } catch { throw fail(error) }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+
+    @OptionGroup var database: ReadDatabaseOptions
+    @Option(help: "Only runs of this job.") var job: String?
+    @Option(help: "Only runs with this status: running, succeeded, failed, cancelled or crashed.") var status: RunStatus?
+    @Option(help: "At most this many runs.") var limit: Int?
+    @Flag(help: "JSON instead of a table.") var json = false
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    }
+
+    func run() throws {
+        let store = try database.open()
+        let runs = try query { () throws(StoreError) in try store.runs(job: job, status: status, limit: limit) }
+        print(json ? Reports.runJSON(runs) : Reports.runTable(runs))
+    }
+}
+
+extension RunStatus: ExpressibleByArgument {}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a run: parameters, inputs, timing, curve, first selected samples, class balance.")
+
+    @OptionGroup var database: ReadDatabaseOptions
+    @Argument(help: "Run id.") var runID: Int64
+    @Option(help: "Selected samples to list.") var rows = 10
+
+    func run() throws {
+        let store = try database.open()
+        let record = try query { () throws(StoreError) in try store.run(id: runID) }
+        let selection = try query { () throws(StoreError) in try store.selection(runID: runID) }
+        let metrics = try query { () throws(StoreError) in try store.metrics(runID: runID) }
+        let labels = try query { () throws(StoreError) in try store.poolLabels(runID: runID) }
+        print(Reports.runReport(run: record, selection: selection, metrics: metrics, poolLabels: labels,
+                                firstRows: max(0, rows)))
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export a selection for the fine-tuning stage.",
+        discussion: """
+            json: the sorted row indices (ActiveFT's DeiT fine-tuning reads them with --subset_ids). \
+            csv: rank,row_index,sample_id,score with a header. txt: one sample id per line. hdf5: \
+            datasets row_indices, sample_ids, ranks and scores. Files are written atomically; without \
+            -o, text formats go to stdout.
+            """
+    )
+
+    @OptionGroup var database: ReadDatabaseOptions
+    @Argument(help: "Run id (or give --job).") var runID: Int64?
+    @Option(help: "The latest succeeded run of this job.") var job: String?
+    @Option(help: "json, csv, txt or hdf5.") var format: ExportFormat
+    @Option(name: .shortAndLong, help: "Output file (replaced atomically).") var output: String?
+
+    func validate() throws {
+        guard (runID == nil) != (job == nil) else { throw ValidationError("give either a run id or --job NAME") }
+        if format == .hdf5, output == nil { throw ValidationError(ExportError.needsOutputFile(format: "hdf5").errorDescription!) }
+    }
+
+    func run() throws {
+        let store = try database.open()
+        let id: Int64
+        if let runID { id = try query { () throws(StoreError) in try store.run(id: runID) }.id } else {
+            id = try query { () throws(StoreError) in try store.latestSucceededRun(job: job!) }.id
+        }
+        let selection = try query { () throws(StoreError) in try store.selection(runID: id) }
+        guard let output else {
+            print(SelectionExport.text(selection, format: format), terminator: "")
+            return
+        }
+        do { try SelectionExport.write(selection, format: format, to: output) } catch {
+            printError(error.errorDescription ?? "\(error)")
+            throw ExitCode(ExitStatus.failure.rawValue)
+        }
+    }
+}
+
+extension ExportFormat: ExpressibleByArgument {}
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two selections by sample id: shared, only in A, only in B, Jaccard index.")
+
+    @OptionGroup var database: ReadDatabaseOptions
+    @Argument(help: "Run A.") var runA: Int64
+    @Argument(help: "Run B.") var runB: Int64
+
+    func run() throws {
+        let store = try database.open()
+        let a = try query { () throws(StoreError) in try store.run(id: runA) }
+        let b = try query { () throws(StoreError) in try store.run(id: runB) }
+        let selectionA = try query { () throws(StoreError) in try store.selection(runID: runA) }
+        let selectionB = try query { () throws(StoreError) in try store.selection(runID: runB) }
+        print(Reports.diff(a: a, selectionA: selectionA, b: b, selectionB: selectionB))
+    }
+}

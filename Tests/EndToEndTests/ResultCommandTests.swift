@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import HDF5
+import Testing
+
+/// Writes an ActiveFT-style `.npy` dump: N × (d+1) little-endian float32, the label in the last column.
+func writeNpy(_ path: String, rows: Int, dimensions: Int, header override: String? = nil) throws {
+    var header = override ?? "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(dimensions + 1)), }"
+    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
+    data.append(Data(header.utf8))
+    var generator = (0..<(rows * (dimensions + 1))).map { i -> Float in
+        let column = i % (dimensions + 1)
+        return column == dimensions ? Float((i / (dimensions + 1)) % 3) : Float(sin(Double(i) * 0.37) + 1.5)
+    }
+    data.append(Data(bytes: &generator, count: generator.count * 4))
+    try data.write(to: URL(fileURLWithPath: path))
+}
+
+/// `runs`, `show`, `export`, `diff` and `.npy` input through the built binary.
+@Suite struct ResultCommandTests {
+    let workspace: Workspace
+    let db: [String]
+
+    init() throws {
+        workspace = try Workspace()
+        try workspace.writeFeatures()
+        db = ["--db", workspace.path("data/sel.sqlite")]
+        let activeft = try workspace.writeJob("first")
+        let vtl = try workspace.writeJob("second", method: #"{"name": "vtl", "normalize": true}"#)
+        let outcome = try selectjob(["run", "--quiet", activeft, vtl], in: workspace.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+    }
+
+    @Test func runsListsNewestFirstAndFilters() throws {
+        let all = try selectjob(["runs"] + db, in: workspace.url)
+        #expect(all.status == 0)
+        let lines = all.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("id  job") == true)
+        #expect(lines.count == 3 && lines[1].contains("second") && lines[2].contains("first"))
+        #expect(lines[1].contains("vtl") && lines[1].contains("600") && lines[1].contains("30") && lines[1].contains("succeeded"))
+
+        let one = try selectjob(["runs", "--job", "first", "--json"] + db, in: workspace.url)
+        let parsed = try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as! [[String: Any]]
+        #expect(parsed.count == 1 && parsed[0]["job"] as? String == "first" && parsed[0]["budget"] as? Int == 30)
+        #expect(try selectjob(["runs", "--status", "failed"] + db, in: workspace.url).stdout.split(separator: "\n").count == 1)
+        #expect(try selectjob(["runs", "--limit", "1"] + db, in: workspace.url).stdout.split(separator: "\n").count == 2)
+        // The environment variable names the database when --db is absent.
+        let viaEnvironment = try selectjob(["runs"], in: workspace.url, environment: ["SELECTJOB_DB": db[1]])
+        #expect(viaEnvironment.stdout == all.stdout)
+    }
+
+    @Test func showReportsParametersCurveSelectionAndClasses() throws {
+        let outcome = try selectjob(["show", "1"] + db, in: workspace.url)
+        #expect(outcome.status == 0)
+        for expected in ["run        1", "job        first", "method     activeft", "pool       N=600, d=16",
+                         "budget     K=30, seed 7", "sha256:", "loss (40 steps)", "selection (first 10 of 30):",
+                         "classes (selection against pool):"] {
+            #expect(outcome.stdout.contains(expected), "missing \(expected)")
+        }
+        #expect(outcome.stdout.contains("▁"))
+        let vtl = try selectjob(["show", "2", "--rows", "3"] + db, in: workspace.url)
+        #expect(vtl.stdout.contains("value (30 steps)") && vtl.stdout.contains("selection (first 3 of 30):"))
+    }
+
+    @Test func exportWritesEachFormat() throws {
+        let expected = try workspace.database().read { db in
+            try Row.fetchAll(db, sql: "SELECT rank, row_index, sample_id, score FROM selections WHERE run_id = 1 ORDER BY rank")
+        }
+        let json = try selectjob(["export", "1", "--format", "json"] + db, in: workspace.url)
+        let indices = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [Int]
+        #expect(indices == expected.map { $0["row_index"] as Int }.sorted())
+
+        let csv = try selectjob(["export", "--job", "first", "--format", "csv", "-o", "out/sel.csv"] + db, in: workspace.url)
+        #expect(csv.status == 1, "the folder out/ does not exist")
+        try FileManager.default.createDirectory(atPath: workspace.path("out"), withIntermediateDirectories: true)
+        #expect(try selectjob(["export", "--job", "first", "--format", "csv", "-o", "out/sel.csv"] + db, in: workspace.url).status == 0)
+        let lines = try String(contentsOfFile: workspace.path("out/sel.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(lines[0] == "rank,row_index,sample_id,score")
+        #expect(lines.count == 31)
+        #expect(lines[1].hasPrefix("0,\(expected[0]["row_index"] as Int),\(expected[0]["sample_id"] as Int),"))
+
+        #expect(try selectjob(["export", "1", "--format", "txt", "-o", "out/ids.txt"] + db, in: workspace.url).status == 0)
+        let ids = try String(contentsOfFile: workspace.path("out/ids.txt"), encoding: .utf8).split(separator: "\n").map { Int($0)! }
+        #expect(ids == expected.map { $0["sample_id"] as Int })
+
+        #expect(try selectjob(["export", "1", "--format", "hdf5", "-o", "out/sel.h5"] + db, in: workspace.url).status == 0)
+        let file = try HDF5File.open(readingAt: workspace.path("out/sel.h5"))
+        #expect(try file.dataset("row_indices").readInt64s().map(Int.init) == expected.map { $0["row_index"] as Int })
+        #expect(try file.dataset("sample_ids").readInt64s().map(Int.init) == expected.map { $0["sample_id"] as Int })
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: workspace.path("out")).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty, "atomic writes leave no temporary files")
+
+        let binaryToStdout = try selectjob(["export", "1", "--format", "hdf5"] + db, in: workspace.url)
+        #expect(binaryToStdout.status == 64 && binaryToStdout.stderr.contains("-o FILE"))
+    }
+
+    @Test func diffCountsSharedAndOnlyEither() throws {
+        let same = try selectjob(["diff", "1", "1"] + db, in: workspace.url)
+        #expect(same.stdout.contains("shared     30") && same.stdout.contains("only A     0") && same.stdout.contains("jaccard    1.0000"))
+        let other = try selectjob(["diff", "1", "2"] + db, in: workspace.url)
+        #expect(other.status == 0 && other.stdout.contains("B          run 2 (second, vtl, K=30)"))
+    }
+
+    @Test(arguments: [
+        (["show", "99"], "no run with id 99"),
+        (["export", "99", "--format", "json"], "no run with id 99"),
+        (["export", "--job", "nobody", "--format", "json"], "no succeeded run of job 'nobody'"),
+        (["diff", "1", "42"], "no run with id 42"),
+    ])
+    func unknownRunsAndJobsExit64(arguments: [String], message: String) throws {
+        let outcome = try selectjob(arguments + db, in: workspace.url)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("selectjob: error: \(db[1]): \(message)"))
+    }
+
+    @Test func missingDatabaseIsNamedAndNotCreated() throws {
+        for command in [["runs"], ["show", "1"], ["export", "1", "--format", "txt"], ["diff", "1", "2"]] {
+            let outcome = try selectjob(command + ["--db", "data/none.sqlite"], in: workspace.url)
+            #expect(outcome.status == 64)
+            #expect(outcome.stderr.contains("data/none.sqlite: no such database"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("data/none.sqlite")))
+    }
+
+    @Test func activeFTNpyDumpsAreReadAsFeatures() throws {
+        try writeNpy(workspace.path("data/dump.npy"), rows: 200, dimensions: 12)
+        let job = try Data(#"""
+            {"name": "npy", "features": {"path": "../data/dump.npy"}, "method": {"name": "activeft", "iterations": 10},
+             "budget": {"count": 8}, "database": "../data/sel.sqlite"}
+            """#.utf8)
+        try job.write(to: workspace.url.appendingPathComponent("jobs/npy.json"))
+        let outcome = try selectjob(["run", "--quiet", "jobs/npy.json"], in: workspace.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("pool      N=200, d=12"))
+        try workspace.database().read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT row_index, sample_id, label FROM latest_selections WHERE job = 'npy'")
+            #expect(rows.count == 8)
+            #expect(rows.allSatisfy { ($0["row_index"] as Int) == ($0["sample_id"] as Int) && ($0["label"] as Int) == ($0["row_index"] as Int) % 3 })
+        }
+
+        try writeNpy(workspace.path("data/bad.npy"), rows: 5, dimensions: 3,
+                     header: "{'descr': '<i8', 'fortran_order': False, 'shape': (5, 4), }")
+        let badJob = try Data(#"""
+            {"name": "badnpy", "features": {"path": "../data/bad.npy"}, "method": {"name": "activeft"}, "budget": {"count": 2}}
+            """#.utf8)
+        try badJob.write(to: workspace.url.appendingPathComponent("jobs/badnpy.json"))
+        let bad = try selectjob(["run", "jobs/badnpy.json"], in: workspace.url)
+        #expect(bad.status == 65)
+        #expect(bad.stderr.contains("bad.npy: dataset '(npy array)' holds <i8, expected little-endian float32 or float64"))
+    }
+}
