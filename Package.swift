@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "SelectionStoreTests", dependencies: [
             "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "SelectionStore", "HDF5"]),
         .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner", "FeatureIO"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "HDF5", "SyntheticData", .product(name: "GRDB", package: "GRDB.swift"),

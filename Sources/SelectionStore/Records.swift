@@ -151,6 +151,30 @@ public struct RunRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var toolVersion: String
     public var error: String?
 
+    public init(id: Int64, job: String, jobPath: String, jobSHA256: String, featuresPath: String,
+                featuresFingerprint: String, method: String, paramsJSON: String, n: Int, d: Int, budget: Int,
+                seed: Int64, status: RunStatus, startedAt: Date, finishedAt: Date?, durationS: Double?,
+                toolVersion: String, error: String?) {
+        self.id = id
+        self.job = job
+        self.jobPath = jobPath
+        self.jobSHA256 = jobSHA256
+        self.featuresPath = featuresPath
+        self.featuresFingerprint = featuresFingerprint
+        self.method = method
+        self.paramsJSON = paramsJSON
+        self.n = n
+        self.d = d
+        self.budget = budget
+        self.seed = seed
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.durationS = durationS
+        self.toolVersion = toolVersion
+        self.error = error
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, job, jobPath = "job_path", jobSHA256 = "job_sha256", featuresPath = "features_path"
         case featuresFingerprint = "features_fingerprint", method, paramsJSON = "params_json", n, d, budget, seed

@@ -1,0 +1,59 @@
+import Foundation
+import HDF5
+import Reports
+import SelectionStore
+import Testing
+
+@Suite struct ReportsTests {
+    @Test func sparklineSpansLowestToHighestAndResamples() {
+        #expect(Reports.sparkline([1, 2, 3, 4, 5, 6, 7, 8], width: 8) == "▁▂▃▄▅▆▇█")
+        #expect(Reports.sparkline([5, 5, 5], width: 10) == "▁▁▁")
+        #expect(Reports.sparkline((0..<1000).map { Double(1000 - $0) }, width: 20).count == 20)
+        #expect(Reports.sparkline([], width: 5) == "")
+    }
+
+    @Test func csvQuotesIdsThatNeedIt() {
+        let selection = [
+            SelectedSample(runID: 1, rank: 0, rowIndex: 4, sampleID: .text("cat, black"), score: 0.5, label: nil),
+            SelectedSample(runID: 1, rank: 1, rowIndex: 2, sampleID: .text("say \"hi\""), score: 0.25, label: nil),
+            SelectedSample(runID: 1, rank: 2, rowIndex: 9, sampleID: .text("plain"), score: 0.125, label: nil),
+        ]
+        let expected = [
+            "rank,row_index,sample_id,score", #"0,4,"cat, black",0.5"#, #"1,2,"say ""hi""",0.25"#, "2,9,plain,0.125",
+        ]
+        #expect(SelectionExport.text(selection, format: .csv) == expected.joined(separator: "\n") + "\n")
+        #expect(SelectionExport.text(selection, format: .json) == "[2, 4, 9]\n")
+        #expect(SelectionExport.text(selection, format: .txt) == "cat, black\nsay \"hi\"\nplain\n")
+    }
+
+    @Test func hdf5ExportKeepsStringIds() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let selection = [
+            SelectedSample(runID: 1, rank: 0, rowIndex: 7, sampleID: .text("img-7"), score: 0.9, label: 1),
+            SelectedSample(runID: 1, rank: 1, rowIndex: 3, sampleID: .text("img-3"), score: 0.8, label: 0),
+        ]
+        try SelectionExport.write(selection, format: .hdf5, to: path)
+        let file = try HDF5File.open(readingAt: path)
+        #expect(try file.dataset("sample_ids").readStrings() == ["img-7", "img-3"])
+        #expect(try file.dataset("row_indices").readInt64s() == [7, 3])
+        #expect(try file.dataset("ranks").readInt64s() == [0, 1])
+    }
+
+    @Test func exportToAMissingFolderFailsWithoutLeavingFiles() {
+        #expect(throws: ExportError.self) {
+            try SelectionExport.write([], format: .txt, to: "/nonexistent-folder-\(UUID().uuidString)/x.txt")
+        }
+    }
+
+    @Test func runTableAlignsColumns() {
+        let run = RunRecord(id: 12, job: "cifar", jobPath: "/j.json", jobSHA256: "ab", featuresPath: "/f.h5",
+                            featuresFingerprint: "sha256:00", method: "activeft", paramsJSON: "{}", n: 50000, d: 384,
+                            budget: 500, seed: 0, status: .succeeded, startedAt: Date(timeIntervalSince1970: 0),
+                            finishedAt: nil, durationS: 12.5, toolVersion: "0.1.0", error: nil)
+        #expect(Reports.runTable([run]).split(separator: "\n") == [
+            "id  job    method        N    K  status     started (UTC)        seconds",
+            "12  cifar  activeft  50000  500  succeeded  1970-01-01 00:00:00    12.50",
+        ])
+    }
+}
