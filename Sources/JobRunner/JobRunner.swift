@@ -33,6 +33,10 @@ public struct JobRunner: Sendable {
     public var busyTimeout: TimeInterval
     /// Threads the selection may use; the selection does not depend on it.
     public var threads: Int
+    /// Run even when the latest succeeded run had the same job file and data.
+    public var force = false
+    /// Seconds to wait for another run of the same job to release its lock (0: fail at once).
+    public var lockWait: TimeInterval = 0
 
     public init(databaseOverride: String? = nil, defaultDatabase: String = "selections.sqlite",
                 busyTimeout: TimeInterval = 30, threads: Int = ParallelChunks.processorCount) {
@@ -72,28 +76,53 @@ public struct JobRunner: Sendable {
         return ValidatedJob(spec: spec, features: features, targets: targets, budget: budget)
     }
 
-    /// Runs the job at `jobPath` to completion and records it. `progress` sees each step of the method.
-    public func run(jobPath: String, logger: Logger,
-                    progress: (SelectionProgress) -> Void = { _ in }) throws(RunError) -> RunSummary {
+    /// Runs the job at `jobPath` to completion and records it, unless its latest succeeded run had the
+    /// same job file and the same data (then it reports that run; `force` runs anyway).
+    ///
+    /// Order: job file, lock, data, database, computation, one commit — a bad job or bad data never
+    /// reaches the database, a second run of the same job stops at the lock, and `stopSignal` (asked
+    /// throughout; it returns the signal that asked the run to stop, if any) ends the run as 'cancelled'.
+    public func run(jobPath: String, logger: Logger, stopSignal: () -> Int32? = { nil },
+                    progress: (SelectionProgress) -> Void = { _ in }) throws(RunError) -> RunOutcome {
         let started = Date()
         let contents: Data
-        do { contents = try JobSpec.load(path: jobPath).contents } catch { throw .job(error) }
+        let parsed: JobSpec
+        do { (parsed, contents) = try JobSpec.load(path: jobPath) } catch { throw .job(error) }
+        let databasePath = databasePath(for: parsed)
+        if let signal = stopSignal() { throw .cancelled(signal: signal) }
+        let lock = try JobLock.acquire(database: databasePath, job: parsed.name, wait: lockWait)
+        defer { withExtendedLifetime(lock) {} }
+
         let job = try validate(jobPath: jobPath)
         let (spec, features, budget) = (job.spec, job.features, job.budget)
-        let databasePath = databasePath(for: spec)
         logger.info("read features", metadata: [
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
             "d": "\(features.columns)", "type": "\(features.storedType)",
         ])
+        let jobSHA256 = SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined()
 
         let store: SelectionStore
-        let runID: Int64
         do {
             store = try SelectionStore(path: databasePath, busyTimeout: busyTimeout)
+            // We hold the job's lock, so any run of it still marked 'running' lost its process.
+            let crashed = try store.markCrashed(job: spec.name, finishedAt: Date())
+            if crashed > 0 { logger.warning("marked earlier runs as crashed", metadata: ["job": "\(spec.name)", "runs": "\(crashed)"]) }
+            if !force, let previous = try? store.latestSucceededRun(job: spec.name), previous.jobSHA256 == jobSHA256,
+               previous.featuresFingerprint == features.fingerprint,
+               job.targets.map({ previous.paramsJSON.contains($0.fingerprint) }) ?? true {
+                logger.info("unchanged", metadata: ["job": "\(spec.name)", "run": "\(previous.id)"])
+                return .unchanged(job: spec.name, runID: previous.id, database: databasePath)
+            }
+        } catch {
+            throw .store(error)
+        }
+        if let signal = stopSignal() { throw .cancelled(signal: signal) }
+
+        let runID: Int64
+        do {
             runID = try store.beginRun(NewRun(
                 job: spec.name, jobPath: URL(fileURLWithPath: jobPath).standardizedFileURL.path,
-                jobJSON: String(decoding: contents, as: UTF8.self),
-                jobSHA256: SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined(),
+                jobJSON: String(decoding: contents, as: UTF8.self), jobSHA256: jobSHA256,
                 featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
                 method: spec.method.name, paramsJSON: RecordedParameters(job).json,
                 n: features.rows, d: features.columns, budget: budget, seed: Int64(spec.seed),
@@ -103,23 +132,36 @@ public struct JobRunner: Sendable {
         }
         logger.info("run started", metadata: ["run": "\(runID)", "database": "\(databasePath)", "k": "\(budget)"])
 
+        func end(_ status: RunStatus, _ message: String) {
+            try? store.endRun(id: runID, status: status, error: message, finishedAt: Date(),
+                              durationSeconds: Date().timeIntervalSince(started))
+        }
         let matrix = FeatureMatrix(rows: features.rows, columns: features.columns, values: features.values)
         var generator = SeededGenerator(seed: spec.seed)
+        let shouldStop = { stopSignal() != nil }
         let result: SelectionResult
         do {
             switch spec.method {
             case let .activeFT(parameters):
                 result = try ActiveFT.select(features: matrix, budget: budget, parameters: parameters,
-                                             generator: &generator, threads: threads, progress: progress)
+                                             generator: &generator, threads: threads, shouldStop: shouldStop,
+                                             progress: progress)
             case let .vtl(parameters, _):
                 let targets = job.targets.map { FeatureMatrix(rows: $0.rows, columns: $0.columns, values: $0.values) }
                 result = try VTL.select(pool: matrix, targets: targets, budget: budget, parameters: parameters,
-                                        threads: threads, progress: progress)
+                                        threads: threads, shouldStop: shouldStop, progress: progress)
             }
+        } catch .cancelled {
+            let signal = stopSignal() ?? SIGINT
+            end(.cancelled, RunError.cancelled(signal: signal).errorDescription ?? "cancelled")
+            throw .cancelled(signal: signal)
         } catch {
-            try? store.endRun(id: runID, status: .failed, error: error.description, finishedAt: Date(),
-                              durationSeconds: Date().timeIntervalSince(started))
+            end(.failed, error.description)
             throw .parameters(file: jobPath, error)
+        }
+        if let signal = stopSignal() {
+            end(.cancelled, RunError.cancelled(signal: signal).errorDescription ?? "cancelled")
+            throw .cancelled(signal: signal)
         }
 
         let selection = result.picks.enumerated().map { rank, pick in
@@ -138,15 +180,33 @@ public struct JobRunner: Sendable {
                                   finishedAt: finished, durationSeconds: seconds,
                                   poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:])
         } catch {
-            try? store.endRun(id: runID, status: .failed, error: error.errorDescription ?? "\(error)",
-                              finishedAt: Date(), durationSeconds: Date().timeIntervalSince(started))
+            end(.failed, error.errorDescription ?? "\(error)")
             throw .store(error)
         }
         logger.info("run succeeded", metadata: ["run": "\(runID)", "seconds": "\(String(format: "%.2f", seconds))"])
-        return RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
-                          d: features.columns, budget: budget, seconds: seconds, database: databasePath,
-                          finalValue: result.curve.last)
+        return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
+                                     d: features.columns, budget: budget, seconds: seconds, database: databasePath,
+                                     finalValue: result.curve.last))
     }
+
+    /// Marks as 'crashed' the 'running' runs whose job lock no process holds (their process died).
+    /// Returns how many were marked.
+    @discardableResult
+    public static func markCrashedRuns(in store: SelectionStore) throws(StoreError) -> Int {
+        var marked = 0
+        for job in try store.jobsWithRunningRuns() where !JobLock.isHeld(database: store.path, job: job) {
+            marked += try store.markCrashed(job: job, finishedAt: Date())
+        }
+        return marked
+    }
+}
+
+/// How `run` ended when it did not fail.
+public enum RunOutcome: Sendable {
+    /// The run computed and committed its selection.
+    case completed(RunSummary)
+    /// The job file and its data equal those of this earlier succeeded run; nothing was computed.
+    case unchanged(job: String, runID: Int64, database: String)
 }
 
 extension SampleIDs {

@@ -13,8 +13,18 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case badJob = 64
     /// Bad input data: the feature file is missing, malformed or holds invalid values (`EX_DATAERR`).
     case badData = 65
-    /// Temporary failure, worth retrying later: the database is locked (`EX_TEMPFAIL`).
+    /// The database cannot be opened or created: missing folder, read-only file or folder, not
+    /// SQLite, or written by a newer selectjob (`EX_CANTCREAT`). Found before any computation.
+    case databaseUnavailable = 73
+    /// An I/O error while writing the result, such as a full disk (`EX_IOERR`); the database stays intact.
+    case ioError = 74
+    /// Temporary failure, worth retrying later: the job is running elsewhere, or the database stayed
+    /// locked past the busy timeout (`EX_TEMPFAIL`).
     case temporaryFailure = 75
+    /// Interrupted by SIGINT (128 + 2).
+    case interrupted = 130
+    /// Terminated by SIGTERM (128 + 15).
+    case terminated = 143
 }
 
 /// Why a run did not complete, with the exit status it maps to.
@@ -24,12 +34,18 @@ public enum RunError: Error, Sendable {
     /// The job's parameters do not fit the data it names (e.g. a budget larger than the pool).
     case parameters(file: String, SelectionError)
     case store(StoreError)
+    /// Another process is running the same job and holds its lock.
+    case locked(job: String, lockFile: String, holder: String?)
+    /// A signal stopped the run; the run is recorded as 'cancelled'.
+    case cancelled(signal: Int32)
 
     public var exitStatus: ExitStatus {
         switch self {
         case .job, .parameters: return .badJob
         case .input: return .badData
         case let .store(error): return error.exitStatus
+        case .locked: return .temporaryFailure
+        case let .cancelled(signal): return signal == SIGTERM ? .terminated : .interrupted
         }
     }
 }
@@ -40,7 +56,9 @@ extension StoreError {
         switch self {
         case .busy: return .temporaryFailure
         case .unknownRun, .unknownJob, .missingDatabase: return .badJob
-        default: return .failure
+        case .cannotOpen, .readOnly, .newerSchema: return .databaseUnavailable
+        case .diskFull, .ioError: return .ioError
+        case .sqlite: return .failure
         }
     }
 }
@@ -52,6 +70,11 @@ extension RunError: LocalizedError {
         case let .input(error): return error.errorDescription
         case let .parameters(file, error): return "\(file): \(error.description)"
         case let .store(error): return error.errorDescription
+        case let .locked(job, lockFile, holder):
+            let who = holder.map { "process \($0)" } ?? "another process"
+            return "job '\(job)' is already running (\(who) holds \(lockFile)); try again later or use --wait SECONDS"
+        case let .cancelled(signal):
+            return "stopped by \(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)"); the run is recorded as cancelled"
         }
     }
 }

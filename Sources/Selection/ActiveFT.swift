@@ -47,10 +47,12 @@ public enum ActiveFT {
     /// All randomness (random or farthest-point initialisation, mini-batches) comes from `generator`.
     /// `progress` is called after each iteration with the loss computed in it. `threads` bounds the
     /// threads of selectjob's own loops (BLAS has its own setting); results do not depend on it.
+    /// `shouldStop` is asked before each iteration; when it answers true, the method throws
+    /// ``SelectionError/cancelled``.
     public static func select(
         features: FeatureMatrix, budget: Int, parameters: ActiveFTParameters,
         generator: inout SeededGenerator, threads: Int = ParallelChunks.processorCount,
-        progress: (SelectionProgress) -> Void = { _ in }
+        shouldStop: () -> Bool = { false }, progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
         let n = features.rows
         try validate(poolSize: n, budget: budget, parameters: parameters)
@@ -69,6 +71,7 @@ public enum ActiveFT {
         var losses: [Double] = []
         losses.reserveCapacity(parameters.iterations)
         for iteration in 0..<parameters.iterations {
+            guard !shouldStop() else { throw .cancelled }
             let batch = parameters.batchSize.map { generator.distinctIndices(count: $0, from: n) }
             let (loss, gradient) = objective.lossAndGradient(centroids: theta, batch: batch, search: &search)
             losses.append(loss)

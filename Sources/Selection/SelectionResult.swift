@@ -45,6 +45,8 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
     case targetWidthMismatch(poolWidth: Int, targetWidth: Int)
     case noiseVarianceOutOfRange(Double)
     case budgetExceedsPrefilter(budget: Int, prefilter: Int)
+    /// `shouldStop` asked the method to stop.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -66,6 +68,8 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
             return "noise_variance must be a finite number > 0, got \(value)"
         case let .budgetExceedsPrefilter(budget, prefilter):
             return "budget \(budget) is larger than prefilter.k \(prefilter) (the samples kept for selection)"
+        case .cancelled:
+            return "cancelled"
         }
     }
 }

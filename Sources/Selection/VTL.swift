@@ -35,10 +35,12 @@ public enum VTL {
     ///
     /// Each pick's score is the package's value: minus the total posterior variance of the targets
     /// after adding it. `progress` is called after each pick with that value. `threads` bounds the
-    /// threads used; results do not depend on it.
+    /// threads used; results do not depend on it. `shouldStop` is asked before each pick; when it
+    /// answers true, the method throws ``SelectionError/cancelled``.
     public static func select(
         pool: FeatureMatrix, targets: FeatureMatrix?, budget: Int, parameters: VTLParameters,
-        threads: Int = ParallelChunks.processorCount, progress: (SelectionProgress) -> Void = { _ in }
+        threads: Int = ParallelChunks.processorCount, shouldStop: () -> Bool = { false },
+        progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
         try validate(poolSize: pool.rows, poolWidth: pool.columns, targetWidth: targets?.columns, budget: budget,
                      parameters: parameters)
@@ -55,6 +57,7 @@ public enum VTL {
         var picks: [Pick] = []
         var values: [Double] = []
         for step in 0..<budget {
+            guard !shouldStop() else { throw .cancelled }
             let (row, value) = state.pickBest(updating: step + 1 < budget)
             picks.append(Pick(row: candidates[row], score: value))
             values.append(value)

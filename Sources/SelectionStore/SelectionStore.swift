@@ -13,6 +13,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case readOnly(database: String)
     /// The disk is full.
     case diskFull(database: String)
+    /// The operating system reported an I/O error.
+    case ioError(database: String, reason: String)
     /// Any other SQLite failure.
     case sqlite(database: String, reason: String)
     /// No run with that id.
@@ -32,6 +34,7 @@ extension StoreError: LocalizedError {
             return "\(database): written by a newer selectjob (unknown migrations: \(unknown.joined(separator: ", ")))"
         case let .readOnly(database): return "\(database): database or its folder is read-only"
         case let .diskFull(database): return "\(database): disk full while writing"
+        case let .ioError(database, reason): return "\(database): I/O error (\(reason))"
         case let .sqlite(database, reason): return "\(database): \(reason)"
         case let .unknownRun(database, id): return "\(database): no run with id \(id)"
         case let .unknownJob(database, job): return "\(database): no succeeded run of job '\(job)'"
@@ -88,6 +91,7 @@ public final class SelectionStore: Sendable {
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(database: database)
         case .SQLITE_READONLY: return .readOnly(database: database)
         case .SQLITE_FULL: return .diskFull(database: database)
+        case .SQLITE_IOERR: return .ioError(database: database, reason: error.message ?? "\(error.resultCode)")
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_NOTADB, .SQLITE_AUTH:
             return .cannotOpen(database: database, reason: error.message ?? "\(error.resultCode)")
         default: return .sqlite(database: database, reason: error.message ?? "\(error.resultCode)")
@@ -142,6 +146,25 @@ public final class SelectionStore: Sendable {
                 UPDATE runs SET status = ?, error = ?, finished_at = ?, duration_s = ? WHERE id = ?
                 """, arguments: [status.rawValue, error, finishedAt, durationSeconds, id])
         }
+    }
+
+    /// Marks the 'running' runs of `job` as 'crashed': the caller knows no process is running it.
+    /// Returns how many were marked.
+    @discardableResult
+    public func markCrashed(job: String, finishedAt: Date) throws(StoreError) -> Int {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE runs SET status = 'crashed', finished_at = ?,
+                       error = 'the process ended without finishing the run (killed or crashed)'
+                WHERE job = ? AND status = 'running'
+                """, arguments: [finishedAt, job])
+            return db.changesCount
+        }
+    }
+
+    /// The names of jobs that have runs marked 'running'.
+    public func jobsWithRunningRuns() throws(StoreError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT job FROM runs WHERE status = 'running' ORDER BY job") }
     }
 
     /// The run with `id`.

@@ -44,6 +44,8 @@ struct Runs: ParsableCommand {
 
     func run() throws {
         let store = try database.open()
+        // Runs still marked 'running' whose job lock is free lost their process: mark them 'crashed'.
+        try query { () throws(StoreError) in try JobRunner.markCrashedRuns(in: store) }
         let runs = try query { () throws(StoreError) in try store.runs(job: job, status: status, limit: limit) }
         print(json ? Reports.runJSON(runs) : Reports.runTable(runs))
     }

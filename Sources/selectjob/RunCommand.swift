@@ -30,8 +30,16 @@ struct Run: ParsableCommand {
         "Threads to compute with (the selection is identical for every count).", valueName: "n"))
     var threads: Int = ParallelChunks.processorCount
 
+    @Flag(name: .long, help: "Run even if the job file and its data are unchanged since its latest succeeded run.")
+    var force = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds to wait for another run of the same job to finish (default: exit 75 at once).", valueName: "seconds"))
+    var wait: Double = 0
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard wait >= 0, wait.isFinite else { throw ValidationError("--wait must be a number of seconds ≥ 0, got \(wait)") }
         guard busyTimeout >= 0, busyTimeout.isFinite else {
             throw ValidationError("--busy-timeout must be a number of seconds ≥ 0, got \(busyTimeout)")
         }
@@ -39,17 +47,27 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let logger = logging.bootstrap()
-        let runner = database.runner(busyTimeout: busyTimeout, threads: threads)
+        var runner = database.runner(busyTimeout: busyTimeout, threads: threads)
+        runner.force = force
+        runner.lockWait = wait
+        let signals = StopSignals()
         var firstFailure: ExitStatus?
         for job in jobs {
             let reporter = ProgressReporter(job: job, logger: logger, enabled: !quiet)
             do {
-                let summary = try runner.run(jobPath: job, logger: logger, progress: reporter.report)
-                reporter.finish()
-                print(summary.formatted)
+                switch try runner.run(jobPath: job, logger: logger, stopSignal: { signals.current },
+                                      progress: reporter.report) {
+                case let .completed(summary):
+                    reporter.finish()
+                    print(summary.formatted)
+                case let .unchanged(name, runID, database):
+                    reporter.finish()
+                    print("job \(name): unchanged since run \(runID) in \(database) (--force runs it anyway)")
+                }
             } catch {
                 reporter.finish()
                 printError(error.errorDescription ?? "\(error)")
+                if case .cancelled = error { throw ExitCode(error.exitStatus.rawValue) }
                 firstFailure = firstFailure ?? error.exitStatus
             }
         }

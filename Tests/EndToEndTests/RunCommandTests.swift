@@ -40,7 +40,7 @@ import Testing
 
     @Test func sameJobAndSeedGiveTheIdenticalSelection() throws {
         let job = try workspace.writeJob("repeat", method: #"{"name": "activeft", "iterations": 30, "init": "fps"}"#)
-        for _ in 0..<2 { #expect(try selectjob(["run", "--quiet", job], in: workspace.url).status == 0) }
+        for _ in 0..<2 { #expect(try selectjob(["run", "--quiet", "--force", job], in: workspace.url).status == 0) }
         try workspace.database().read { db in
             let first = try Row.fetchAll(db, sql: "SELECT row_index, score FROM selections WHERE run_id = 1 ORDER BY rank")
             let second = try Row.fetchAll(db, sql: "SELECT row_index, score FROM selections WHERE run_id = 2 ORDER BY rank")
@@ -51,11 +51,11 @@ import Testing
     @Test func threadCountDoesNotChangeTheSelection() throws {
         let job = try workspace.writeJob("threads", method: #"{"name": "activeft", "iterations": 25}"#)
         for threads in ["1", "2", "3"] {
-            #expect(try selectjob(["run", "--quiet", "--threads", threads, job], in: workspace.url).status == 0)
+            #expect(try selectjob(["run", "--quiet", "--force", "--threads", threads, job], in: workspace.url).status == 0)
         }
         let vtl = try workspace.writeJob("threads-vtl", method: #"{"name": "vtl"}"#)
         for threads in ["1", "2"] {
-            #expect(try selectjob(["run", "--quiet", "--threads", threads, vtl], in: workspace.url).status == 0)
+            #expect(try selectjob(["run", "--quiet", "--force", "--threads", threads, vtl], in: workspace.url).status == 0)
         }
         try workspace.database().read { db in
             func selection(_ run: Int) throws -> [Row] {
@@ -119,7 +119,7 @@ import Testing
         let holder = try DatabaseQueue(path: workspace.path("data/sel.sqlite"))
         try holder.inDatabase { db in
             try db.execute(sql: "BEGIN IMMEDIATE")
-            let outcome = try selectjob(["run", "--quiet", "--busy-timeout", "0.2", job], in: workspace.url)
+            let outcome = try selectjob(["run", "--quiet", "--force", "--busy-timeout", "0.2", job], in: workspace.url)
             #expect(outcome.status == 75)
             #expect(outcome.stderr.contains("database is locked"))
             try db.execute(sql: "ROLLBACK")

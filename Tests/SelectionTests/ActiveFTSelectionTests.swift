@@ -84,7 +84,7 @@ import Testing
         var generator = SeededGenerator(seed: 0)
         var steps: [Int] = []
         let result = try ActiveFT.select(features: features, budget: 20, parameters: ActiveFTParameters(iterations: 50),
-                                         generator: &generator) { steps.append($0.step) }
+                                         generator: &generator, progress: { steps.append($0.step) })
         #expect(steps == Array(1...50))
         #expect(result.curve.count == 50)
         #expect(result.curve.last! < result.curve.first!)
