@@ -15,6 +15,8 @@ public struct JobSpec: Sendable {
     public var seed: UInt64
     /// The database named by the job, resolved against its folder; `nil` when the job names none.
     public var database: String?
+    /// When cron should run the job (`selectjob crontab` prints the line); `nil` when unscheduled.
+    public var schedule: CronSchedule?
 
     /// The selection method and its parameters, every default filled in.
     public enum MethodSpec: Sendable, Equatable {
@@ -70,7 +72,7 @@ extension JobError: LocalizedError {
 extension JobSpec {
     /// The keys accepted in each object of a job, by JSON path; `schemas/job.schema.json` lists the same.
     public static let acceptedKeys: [String: [String]] = [
-        "$": ["name", "features", "method", "budget", "seed", "database"],
+        "$": ["name", "features", "method", "budget", "seed", "database", "schedule"],
         "features": ["path", "format", "dataset", "ids", "labels"],
         "method(activeft)": ["name", "temperature", "iterations", "learning_rate", "balance", "init", "batch_size"],
         "method.init": ["rows"],
@@ -189,9 +191,14 @@ private struct JobReader {
         }
         let seed = try members["seed"].map { v throws(JobError) in try integer(v, at: "seed", in: 0...JobSpec.maximumSeed) } ?? 0
         let database = try members["database"].map { v throws(JobError) in resolve(try string(v, at: "database")) }
+        var schedule: CronSchedule?
+        if let v = members["schedule"] {
+            let text = try string(v, at: "schedule")
+            do { schedule = try CronSchedule(text) } catch { throw fail("schedule", "\(error.description), got \(v.quoted)") }
+        }
         return JobSpec(name: name, features: try features(members["features"]!),
                        method: try method(members["method"]!), budget: try budget(members["budget"]!),
-                       seed: UInt64(seed), database: database)
+                       seed: UInt64(seed), database: database, schedule: schedule)
     }
 
     func features(_ value: JSONValue) throws(JobError) -> FeatureSource {

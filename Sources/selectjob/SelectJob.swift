@@ -14,7 +14,7 @@ struct SelectJob: ParsableCommand {
             (database locked), 1 other.
             """,
         version: selectjobVersion,
-        subcommands: [Run.self, Validate.self, Runs.self, Show.self, Export.self, Diff.self]
+        subcommands: [Run.self, Validate.self, Runs.self, Show.self, Export.self, Diff.self, Crontab.self]
     )
 }
 

@@ -151,3 +151,26 @@ func writeNpy(_ path: String, rows: Int, dimensions: Int, header override: Strin
         #expect(bad.stderr.contains("bad.npy: dataset '(npy array)' holds <i8, expected little-endian float32 or float64"))
     }
 }
+
+/// `selectjob crontab`: ready-to-install lines for scheduled jobs.
+@Suite struct CrontabCommandTests {
+    @Test func printsAbsoluteLinesForScheduledJobsOnly() throws {
+        let workspace = try Workspace()
+        let scheduled = try workspace.writeJob("nightly", extra: #", "database": "../data/sel.sqlite", "schedule": "15 2 * * *""#)
+        let unscheduled = try workspace.writeJob("manual")
+        let outcome = try selectjob(["crontab", "--log-dir", "logs", scheduled, unscheduled], in: workspace.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let lines = outcome.stdout.split(separator: "\n").map(String.init)
+        let entry = try #require(lines.first { $0.hasPrefix("15 2 * * * ") })
+        let folder = workspace.url.standardizedFileURL.path
+        #expect(entry.contains("cd \(folder)/jobs && "))
+        #expect(entry.contains(" run --quiet \(folder)/jobs/nightly.json >> \(folder)/logs/nightly.log 2>&1"))
+        #expect(entry.contains(selectjobBinary.standardizedFileURL.path) || entry.contains("/selectjob run"))
+        #expect(lines.contains("# nightly: lock \(folder)/data/sel.sqlite.nightly.lock"))
+        #expect(lines.contains { $0.hasPrefix("# manual (") && $0.hasSuffix("): no schedule") })
+
+        let bad = try workspace.writeJob("bad", extra: #", "schedule": "0 25 * * *""#)
+        let failed = try selectjob(["crontab", bad], in: workspace.url)
+        #expect(failed.status == 64 && failed.stderr.contains("schedule: the hour field '25'"))
+    }
+}

@@ -47,6 +47,11 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
             == .activeFT(ActiveFTParameters(initialization: .farthestPoint)))
     }
 
+    @Test(arguments: ["0 3 * * *", "*/15 * * * *", "0 0 1,15 * MON-FRI", "30 2 * JAN,jul 0", "5-10/2 1-23/3 31 12 7"])
+    func validSchedulesAreAccepted(schedule: String) throws {
+        #expect(try parse(job(extra: ", \"schedule\": \"\(schedule)\"")).schedule?.description == schedule)
+    }
+
     @Test func npyFeaturesAreRecognisedByExtensionOrFormat() throws {
         #expect(try parse(job(features: #"{"path": "dump.npy"}"#)).features
             == FeatureSource(path: "/jobs/dump.npy", dataset: "(npy array)", format: .npy))
@@ -74,7 +79,13 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
     @Test(arguments: [
         ("{", "not valid JSON"),
         ("[1, 2]", "$: expected an object, got array [1, 2]"),
-        (job(extra: #", "budgets": 3"#), #"budgets: unknown key; expected one of "name", "features", "method", "budget", "seed", "database""#),
+        (job(extra: #", "budgets": 3"#), #"budgets: unknown key; expected one of "name", "features", "method", "budget", "seed", "database", "schedule""#),
+        (job(extra: #", "schedule": "0 3 * *""#), #"schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 4, got "0 3 * *""#),
+        (job(extra: #", "schedule": "61 3 * * *""#), #"schedule: the minute field '61' is not a value, range, list or step within its bounds, got "61 3 * * *""#),
+        (job(extra: #", "schedule": "0 5-2 * * *""#), #"schedule: the hour field '5-2' is not a value, range, list or step within its bounds, got "0 5-2 * * *""#),
+        (job(extra: #", "schedule": "0 3 * * FUNDAY""#), #"schedule: the day of week field 'FUNDAY' is not a value, range, list or step within its bounds, got "0 3 * * FUNDAY""#),
+        (job(extra: #", "schedule": "@daily""#), #"schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 1, got "@daily""#),
+        (job(extra: #", "schedule": 3"#), "schedule: expected a string, got integer 3"),
         (#"{"features": {"path": "f.h5"}, "method": {"name": "activeft"}, "budget": {"count": 1}}"#, "name: required key is missing"),
         (job(name: "3"), "name: expected a string, got integer 3"),
         (job(name: "\"\""), #"name: expected a non-empty string, got """#),
