@@ -141,3 +141,27 @@ let badInputs: [BadInput] = [
         #expect(Set(badInputs.map(\.name)).count == badInputs.count)
     }
 }
+
+/// Mutated jobs through the binary: a valid run (0), or 64 / 65 / 73 with a message (a mutated path can
+/// name missing data or an unusable database) — never a crash.
+@Suite struct JobFuzzThroughBinaryTests {
+    @Test func mutatedJobsNeverCrashTheBinary() throws {
+        let workspace = try Workspace()
+        try workspace.writeFeatures(rows: 200, dimensions: 8)
+        let valid = #"{"name": "fz", "features": {"path": "../data/features.h5", "ids": "ids"}, "method": {"name": "activeft", "iterations": 3}, "budget": {"count": 4}, "seed": 1, "database": "../data/sel.sqlite"}"#
+        var generator = SeededGenerator(seed: 77)
+        for index in 0..<24 {
+            var text = Array(valid)
+            for _ in 0..<Int.random(in: 1...2, using: &generator) {
+                let at = Int.random(in: 0..<text.count, using: &generator)
+                if Bool.random(using: &generator) { text.remove(at: at) } else {
+                    text.insert(contentsOf: ["{", "\"", ",", "1", "-", "]"].randomElement(using: &generator)!, at: at)
+                }
+            }
+            try Data(String(text).utf8).write(to: workspace.url.appendingPathComponent("jobs/fuzz\(index).json"))
+            let outcome = try selectjob(["run", "--quiet", "--force", "jobs/fuzz\(index).json"], in: workspace.url)
+            #expect([0, 64, 65, 73].contains(outcome.status), "fuzz\(index): \(outcome.status) \(outcome.stderr)")
+            if outcome.status != 0 { #expect(outcome.stderr.contains("selectjob: error: ")) }
+        }
+    }
+}
