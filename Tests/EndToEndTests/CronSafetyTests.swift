@@ -150,6 +150,18 @@ func eventually(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -
         #expect(try selectjob(["run", "--quiet", job], in: workspace.url).stdout.contains("run       3"))
     }
 
+    @Test func fullDiskDuringTheWriteExits74AndLeavesTheDatabaseIntact() throws {
+        // A file-size limit (with SIGXFSZ ignored, so writes fail with EFBIG) plays a full disk.
+        let job = try workspace.writeJob("big", method: #"{"name": "activeft", "iterations": 3}"#, budget: #"{"count": 500}"#)
+        #expect(try selectjob(["run", "--quiet", job], in: workspace.url).status == 0)
+        let limited = try selectjob(["-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" run --quiet --force \(job)",
+                                     selectjobBinary.path], in: workspace.url, executable: URL(fileURLWithPath: "/bin/sh"))
+        #expect(limited.status == 74, "\(limited.stderr)")
+        #expect(limited.stderr.contains("I/O error") || limited.stderr.contains("disk full"))
+        #expect(try statuses() == ["succeeded", "failed"])
+        try integrityAndNoPartialSelections()
+    }
+
     @Test func unusableDatabaseExits73BeforeComputing() throws {
         let missingFolder = try workspace.writeJob("nofolder", extra: #", "database": "../nowhere/sel.sqlite""#)
         let missing = try selectjob(["run", "--quiet", missingFolder], in: workspace.url)

@@ -27,9 +27,10 @@ struct Outcome {
 }
 
 /// Runs `selectjob` with `arguments` in `folder`, stdin closed, stdout and stderr captured (not a terminal).
-func selectjob(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Outcome {
+func selectjob(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
+               executable: URL = selectjobBinary) throws -> Outcome {
     let process = Process()
-    process.executableURL = selectjobBinary
+    process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = folder
     var env = ProcessInfo.processInfo.environment
