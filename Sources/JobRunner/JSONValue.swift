@@ -16,6 +16,52 @@ enum JSONValue: Equatable, Sendable {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// The first key that appears twice in one object of the (valid) JSON `data`, with the path of
+    /// that object ("$" for the top level), or `nil`. A decoder would silently keep one of the two.
+    /// O(length of data).
+    static func firstDuplicateKey(in data: Data) -> (path: String, key: String)? {
+        var stack: [(keys: Set<String>, path: String, isObject: Bool, pendingKey: String?)] = []
+        let bytes = [UInt8](data)
+        var i = 0
+        var lastString: String?
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\""):
+                var j = i + 1
+                var raw: [UInt8] = []
+                while j < bytes.count, bytes[j] != UInt8(ascii: "\"") {
+                    if bytes[j] == UInt8(ascii: "\\") { raw.append(bytes[j]); j += 1 }
+                    if j < bytes.count { raw.append(bytes[j]) }
+                    j += 1
+                }
+                lastString = String(decoding: raw, as: UTF8.self)
+                i = j
+            case UInt8(ascii: ":"):
+                if let key = lastString, var top = stack.popLast(), top.isObject {
+                    if top.keys.contains(key) { return (top.path, key) }
+                    top.keys.insert(key)
+                    top.pendingKey = key
+                    stack.append(top)
+                }
+                lastString = nil
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let parent = stack.last
+                let path = parent.map { $0.isObject ? ($0.path == "$" ? ($0.pendingKey ?? "") : "\($0.path).\($0.pendingKey ?? "")") : "\($0.path)[]" } ?? "$"
+                stack.append((keys: [], path: path, isObject: bytes[i] == UInt8(ascii: "{"), pendingKey: nil))
+                lastString = nil
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                _ = stack.popLast()
+                lastString = nil
+            case UInt8(ascii: ","):
+                lastString = nil
+            default:
+                break
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// The value as compact JSON, for quoting in error messages (long values are shortened).
     var quoted: String {
         let text: String

@@ -105,6 +105,10 @@ extension JobSpec {
         do { root = try JSONValue.parse(data) } catch {
             throw .malformedJSON(file: file, reason: Self.describeDecodingError(error))
         }
+        if let duplicate = JSONValue.firstDuplicateKey(in: data) {
+            let path = duplicate.path == "$" ? duplicate.key : "\(duplicate.path).\(duplicate.key)"
+            throw .invalid(file: file, path: path, problem: "key appears more than once")
+        }
         let reader = JobReader(file: file, folder: folder)
         return try reader.job(root)
     }

@@ -86,6 +86,9 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(extra: #", "schedule": "0 3 * * FUNDAY""#), #"schedule: the day of week field 'FUNDAY' is not a value, range, list or step within its bounds, got "0 3 * * FUNDAY""#),
         (job(extra: #", "schedule": "@daily""#), #"schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 1, got "@daily""#),
         (job(extra: #", "schedule": 3"#), "schedule: expected a string, got integer 3"),
+        (job(extra: #", "seed": 1, "seed": 2"#), "seed: key appears more than once"),
+        (job(method: #"{"name": "activeft", "temperature": 0.1, "temperature": 0.2}"#), "method.temperature: key appears more than once"),
+        (job(method: #"{"name": "activeft", "init": {"rows": [1], "rows": [2]}}"#), "method.init.rows: key appears more than once"),
         (#"{"features": {"path": "f.h5"}, "method": {"name": "activeft"}, "budget": {"count": 1}}"#, "name: required key is missing"),
         (job(name: "3"), "name: expected a string, got integer 3"),
         (job(name: "\"\""), #"name: expected a non-empty string, got """#),
@@ -150,6 +153,12 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
                 #expect(message == "\(jobFile): \(expected)")
             }
         }
+    }
+
+    @Test func keysRepeatedInDifferentObjectsOrInsideStringsAreFine() throws {
+        let spec = try parse(#"{"name": "n", "features": {"path": "name.h5", "dataset": "x\": \"name"}, "method": {"name": "activeft"}, "budget": {"count": 2}}"#)
+        #expect(spec.features.dataset == #"x": "name"#)
+        #expect(spec.name == "n")
     }
 
     @Test func missingAndDirectoryJobFilesAreNamed() throws {
