@@ -25,6 +25,7 @@ func fail(_ error: StoreError) -> ExitCode {
 }
 
 /// Runs a store query, turning its failure into the error line and exit code.
+@discardableResult
 func query<T>(_ body: () throws(StoreError) -> T) throws -> T {
     do { return try body() } catch { throw fail(error) }
 }
