@@ -76,6 +76,14 @@ public final class HDF5Dataset {
         return try read(memoryType: chdf5_native_float(), rows: rows, zero: 0)
     }
 
+    /// Reads every element as `Double`, converting from float16/32/64.
+    public func readDoubles() throws(HDF5Error) -> [Double] {
+        guard case .float = elementKind else {
+            throw .unsupportedType(file: file.path, dataset: name, found: elementKind.description, wanted: "float")
+        }
+        return try read(memoryType: chdf5_native_double(), rows: nil, zero: 0)
+    }
+
     /// Reads every element as `Int64`, converting from any integer width and sign.
     public func readInt64s() throws(HDF5Error) -> [Int64] {
         guard case .integer = elementKind else {

@@ -39,6 +39,15 @@ extension HDF5File {
         }
     }
 
+    /// Writes a 1-D (unless `shape` says otherwise) IEEE float64 dataset from `Double` values, exactly.
+    public func write(doubles: [Double], shape: [Int]? = nil, to name: String) throws(HDF5Error) {
+        try create(name, shape: shape ?? [doubles.count], fileType: chdf5_ieee_f64le(), chunkRows: nil, gzipLevel: nil) { id in
+            doubles.withUnsafeBytes {
+                H5Dwrite(id, chdf5_native_double(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $0.baseAddress)
+            }
+        }
+    }
+
     /// Writes a little-endian int64 dataset, 1-D unless `shape` says otherwise.
     public func write(int64s: [Int64], shape: [Int]? = nil, to name: String) throws(HDF5Error) {
         try create(name, shape: shape ?? [int64s.count], fileType: chdf5_std_i64le(), chunkRows: nil, gzipLevel: nil) { id in

@@ -72,8 +72,7 @@ public enum SelectionExport {
         let file = try HDF5File.create(at: path)
         try file.write(int64s: selection.map { Int64($0.rowIndex) }, to: "row_indices")
         try file.write(int64s: selection.map { Int64($0.rank) }, to: "ranks")
-        try file.write(floats: selection.map { Float($0.score) }, shape: [selection.count], to: "scores",
-                       storage: .float64)
+        try file.write(doubles: selection.map(\.score), to: "scores")
         let integers = selection.compactMap { sample -> Int64? in
             if case let .integer(id) = sample.sampleID { return id }
             return nil

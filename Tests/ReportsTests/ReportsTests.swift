@@ -30,7 +30,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).h5").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let selection = [
-            SelectedSample(runID: 1, rank: 0, rowIndex: 7, sampleID: .text("img-7"), score: 0.9, label: 1),
+            SelectedSample(runID: 1, rank: 0, rowIndex: 7, sampleID: .text("img-7"), score: 0.123456789012345, label: 1),
             SelectedSample(runID: 1, rank: 1, rowIndex: 3, sampleID: .text("img-3"), score: 0.8, label: 0),
         ]
         try SelectionExport.write(selection, format: .hdf5, to: path)
@@ -38,6 +38,7 @@ import Testing
         #expect(try file.dataset("sample_ids").readStrings() == ["img-7", "img-3"])
         #expect(try file.dataset("row_indices").readInt64s() == [7, 3])
         #expect(try file.dataset("ranks").readInt64s() == [0, 1])
+        #expect(try file.dataset("scores").readDoubles() == [0.123456789012345, 0.8])
     }
 
     @Test func exportToAMissingFolderFailsWithoutLeavingFiles() {
