@@ -162,6 +162,22 @@ func eventually(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -
         try integrityAndNoPartialSelections()
     }
 
+    @Test func featuresReplacedDuringARunLeaveItOnTheDataItRead() throws {
+        let job = try workspace.writeJob("swap", method: #"{"name": "activeft", "iterations": 3000}"#)
+        let original = try FeatureTableFingerprint.of(workspace.path("data/features.h5"))
+        let (process, errors) = try startSelectjob(["run", "--quiet", job], in: workspace.url)
+        #expect(try eventually { try runningRows() == 1 })
+        // Replace the file the way writers do: a new file renamed over the old one.
+        try workspace.writeFeatures("data/replacement.h5", rows: 600) { values in values[0] += 1 }
+        #expect(rename(workspace.path("data/replacement.h5"), workspace.path("data/features.h5")) == 0)
+        process.waitUntilExit()
+        let log = try String(contentsOf: errors, encoding: .utf8)
+        #expect(process.terminationStatus == 0, "\(log)")
+        let recorded = try workspace.database().read { try String.fetchOne($0, sql: "SELECT features_fingerprint FROM runs") }
+        #expect(recorded == original)
+        #expect(try FeatureTableFingerprint.of(workspace.path("data/features.h5")) != original)
+    }
+
     @Test func unusableDatabaseExits73BeforeComputing() throws {
         let missingFolder = try workspace.writeJob("nofolder", extra: #", "database": "../nowhere/sel.sqlite""#)
         let missing = try selectjob(["run", "--quiet", missingFolder], in: workspace.url)

@@ -1,4 +1,5 @@
 import Foundation
+import FeatureIO
 import GRDB
 import HDF5
 import SyntheticData
@@ -102,5 +103,12 @@ final class Workspace {
         var configuration = Configuration()
         configuration.readonly = true
         return try DatabaseQueue(path: path(relative), configuration: configuration)
+    }
+}
+
+/// The fingerprint selectjob records for a feature file written by ``Workspace/writeFeatures``.
+enum FeatureTableFingerprint {
+    static func of(_ path: String) throws -> String {
+        try FeatureTable.load(FeatureSource(path: path, dataset: "features", ids: "ids", labels: "labels")).fingerprint
     }
 }
