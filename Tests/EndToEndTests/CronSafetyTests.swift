@@ -5,18 +5,11 @@ import Testing
 
 /// Starts `selectjob` in the background; the caller signals and waits for it.
 func startSelectjob(_ arguments: [String], in folder: URL) throws -> (Process, URL) {
-    let process = Process()
-    process.executableURL = selectjobBinary
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    var environment = ProcessInfo.processInfo.environment
-    environment.removeValue(forKey: "SELECTJOB_DB")
-    process.environment = environment
+    let process = prepareProcess(selectjobBinary, arguments, in: folder)
     let errURL = folder.appendingPathComponent("stderr-\(UUID().uuidString).txt")
     FileManager.default.createFile(atPath: errURL.path, contents: nil)
     process.standardError = try FileHandle(forWritingTo: errURL)
     process.standardOutput = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
     try process.run()
     return (process, errURL)
 }

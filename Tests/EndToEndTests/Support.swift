@@ -27,9 +27,10 @@ struct Outcome {
     let stderr: String
 }
 
-/// Runs `selectjob` with `arguments` in `folder`, stdin closed, stdout and stderr captured (not a terminal).
-func selectjob(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
-               executable: URL = selectjobBinary) throws -> Outcome {
+/// A not yet started process for `executable` in `folder`, stdin closed, without the caller's
+/// SELECTJOB_DB (so only the test's own database settings count), plus `environment`.
+func prepareProcess(_ executable: URL, _ arguments: [String], in folder: URL,
+                    environment: [String: String] = [:]) -> Process {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -38,6 +39,14 @@ func selectjob(_ arguments: [String], in folder: URL, environment: [String: Stri
     env.removeValue(forKey: "SELECTJOB_DB")
     env.merge(environment) { $1 }
     process.environment = env
+    process.standardInput = FileHandle.nullDevice
+    return process
+}
+
+/// Runs `selectjob` with `arguments` in `folder`, stdin closed, stdout and stderr captured (not a terminal).
+func selectjob(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
+               executable: URL = selectjobBinary) throws -> Outcome {
+    let process = prepareProcess(executable, arguments, in: folder, environment: environment)
     // Files rather than pipes: the child can never block on a full pipe, and neither is a terminal.
     let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-out-\(UUID().uuidString)")
     let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-err-\(UUID().uuidString)")
@@ -50,7 +59,6 @@ func selectjob(_ arguments: [String], in folder: URL, environment: [String: Stri
     let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
     try out.close()
