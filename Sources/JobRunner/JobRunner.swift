@@ -55,6 +55,11 @@ public struct JobRunner: Sendable {
     public func validate(jobPath: String) throws(RunError) -> ValidatedJob {
         let spec: JobSpec
         do { spec = try JobSpec.load(path: jobPath).spec } catch { throw .job(error) }
+        return try validate(spec, jobPath: jobPath)
+    }
+
+    /// Checks an already parsed job against the data it names (features, VTL targets, budget).
+    func validate(_ spec: JobSpec, jobPath: String) throws(RunError) -> ValidatedJob {
         let features: FeatureTable
         do { features = try FeatureTable.load(spec.features) } catch { throw .input(error) }
         let budget = spec.budget.count(poolSize: features.rows)
@@ -93,7 +98,8 @@ public struct JobRunner: Sendable {
         let lock = try JobLock.acquire(database: databasePath, job: parsed.name, wait: lockWait)
         defer { withExtendedLifetime(lock) {} }
 
-        let job = try validate(jobPath: jobPath)
+        // The spec parsed above, from the same bytes whose SHA-256 the run records.
+        let job = try validate(parsed, jobPath: jobPath)
         let (spec, features, budget) = (job.spec, job.features, job.budget)
         logger.info("read features", metadata: [
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",

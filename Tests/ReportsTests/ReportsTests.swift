@@ -41,7 +41,7 @@ import Testing
         #expect(try file.dataset("scores").readDoubles() == [0.123456789012345, 0.8])
     }
 
-    @Test func exportToAMissingFolderFailsWithoutLeavingFiles() {
+    @Test func exportToAMissingFolderFails() {
         #expect(throws: ExportError.self) {
             try SelectionExport.write([], format: .txt, to: "/nonexistent-folder-\(UUID().uuidString)/x.txt")
         }
