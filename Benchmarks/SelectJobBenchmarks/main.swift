@@ -168,7 +168,8 @@ func runSuite(arguments: [String]) throws {
         table.append(line)
     }
 
-    // End to end: the selectjob binary on a job file, load to commit.
+    // End to end: the selectjob binary on a job file, load to commit (--force: every repetition
+    // computes, instead of being skipped as unchanged since the first).
     let job = folder + "/job.json"
     try Data("""
         {"name": "bench-activeft-1pct", "features": {"path": "pool.h5", "ids": "ids", "labels": "labels"},
@@ -176,7 +177,7 @@ func runSuite(arguments: [String]) throws {
         """.utf8).write(to: URL(fileURLWithPath: job))
     var seconds: [Double] = [], peaks: [Double] = []
     for _ in 0..<repetitions {
-        let child = try runChild(selectjob, ["run", "--quiet", "--log-level", "error", "--threads", String(threads), job])
+        let child = try runChild(selectjob, ["run", "--quiet", "--force", "--log-level", "error", "--threads", String(threads), job])
         guard child.status == 0 else {
             throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "selectjob run failed: \(child.stdout)"])
         }
