@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "SelectionStore", "HDF5"]),
         .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner", "FeatureIO"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "HDF5", "FeatureIO", "Selection", "SyntheticData", .product(name: "GRDB", package: "GRDB.swift"),
+            "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )

@@ -10,8 +10,9 @@ struct SelectJob: ParsableCommand {
         commandName: "selectjob",
         abstract: "Select the most useful samples of a feature pool to label, and record them in SQLite.",
         discussion: """
-            Exit codes: 0 ok, 64 bad job or usage, 65 bad input data, 75 temporary failure \
-            (database locked), 1 other.
+            Exit codes: 0 ok (or unchanged), 1 other failure, 64 bad job or usage, 65 bad input \
+            data, 73 database unusable, 74 I/O error while writing, 75 temporary failure (job \
+            running elsewhere, database locked), 130 SIGINT, 143 SIGTERM.
             """,
         version: selectjobVersion,
         subcommands: [Run.self, Validate.self, Runs.self, Show.self, Export.self, Diff.self, Crontab.self]

@@ -50,8 +50,8 @@ func selectjob(_ arguments: [String], in folder: URL, environment: [String: Stri
     // Files rather than pipes: the child can never block on a full pipe, and neither is a terminal.
     let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-out-\(UUID().uuidString)")
     let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     defer {
         try? FileManager.default.removeItem(at: outURL)
         try? FileManager.default.removeItem(at: errURL)
