@@ -55,4 +55,4 @@ clean:
 bench: deps
 	$(SWIFT) build -c release --product selectjob
 	$(SWIFT) build -c release --product selectjob-bench
-	$(RELEASE)/selectjob-bench --output BENCHMARKS.md
+	$(RELEASE)/selectjob-bench --output BENCHMARKS.md --repetitions 5

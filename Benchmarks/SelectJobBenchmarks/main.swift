@@ -10,7 +10,7 @@ import SyntheticData
 // times in a child process of its own (so its peak memory is its own), medians written to
 // BENCHMARKS.md. Not a test: nothing here passes or fails on the machine's speed.
 //
-//   selectjob-bench [--output BENCHMARKS.md] [--repetitions 3] [--threads N] [--rows 50000] [--dimensions 384]
+//   selectjob-bench [--output BENCHMARKS.md] [--repetitions 5] [--threads N] [--rows 50000] [--dimensions 384]
 //   selectjob-bench case NAME DATA_FOLDER THREADS      (internal: one measurement, JSON on stdout)
 
 struct Case {
@@ -134,7 +134,7 @@ func runSuite(arguments: [String]) throws {
         return arguments[i + 1]
     }
     let output = option("--output", "BENCHMARKS.md")
-    let repetitions = Int(option("--repetitions", "3")) ?? 3
+    let repetitions = Int(option("--repetitions", "5")) ?? 5
     let threads = Int(option("--threads", String(ParallelChunks.processorCount))) ?? 1
     let rows = Int(option("--rows", String(pool))) ?? pool
     let dimensions = Int(option("--dimensions", String(width))) ?? width
