@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
     ],
     targets: [
         // C libraries, each wrapped once: a system-library target with a shim header, then typed Swift.
@@ -25,7 +26,9 @@ let package = Package(
         .target(name: "BLAS", dependencies: ["CBLAS"]),
 
         // Math only: no files, no database.
-        .target(name: "Selection", dependencies: ["BLAS"]),
+        .target(name: "Selection", dependencies: [
+            "BLAS", .product(name: "HeapModule", package: "swift-collections"),
+        ]),
         // Feature files in (and out, for tests and demo data).
         .target(name: "FeatureIO", dependencies: [
             "HDF5", .product(name: "Crypto", package: "swift-crypto"),

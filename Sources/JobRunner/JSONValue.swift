@@ -1,19 +1,14 @@
 import Foundation
 
-/// A parsed JSON document, kept exactly enough to validate a job and to quote bad values back.
-enum JSONValue: Equatable, Sendable {
-    case null
-    case bool(Bool)
-    /// An integer literal that fits `Int64` (so seeds and counts stay exact).
-    case integer(Int64)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue], keys: [String])
+import Selection
 
+/// A parsed JSON document: the method layer's parameter values, parsed and checked here.
+typealias JSONValue = ParameterValue
+
+extension ParameterValue {
     /// Parses `data`; the error text is Foundation's description of where the JSON is malformed.
     static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONDecoder().decode(DecodedJSON.self, from: data).value
     }
 
     /// The first key that appears twice in one object of the (valid) JSON `data`, with the path of
@@ -61,40 +56,12 @@ enum JSONValue: Equatable, Sendable {
         }
         return nil
     }
-
-    /// The value as compact JSON, for quoting in error messages (long values are shortened).
-    var quoted: String {
-        let text: String
-        switch self {
-        case .null: text = "null"
-        case let .bool(value): text = value ? "true" : "false"
-        case let .integer(value): text = String(value)
-        case let .number(value): text = value == value.rounded() && abs(value) < 1e15 ? String(format: "%.1f", value) : String(value)
-        case let .string(value): text = "\"" + value.replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        case let .array(values): text = "[" + values.map(\.quoted).joined(separator: ", ") + "]"
-        case let .object(members, keys): text = "{" + keys.map { "\"\($0)\": \(members[$0]!.quoted)" }.joined(separator: ", ") + "}"
-        }
-        return text.count > 80 ? String(text.prefix(77)) + "..." : text
-    }
-
-    /// The value's type and the value, e.g. `string "hot"` or `null`, for "expected …, got …" messages.
-    var described: String { self == .null ? "null" : "\(typeName) \(quoted)" }
-
-    /// A short name of the value's JSON type ("string", "integer", "object", ...).
-    var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .integer: return "integer"
-        case .number: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
-    }
 }
 
-extension JSONValue: Decodable {
+/// Decodes any JSON document into a ``JSONValue``.
+private struct DecodedJSON: Decodable {
+    let value: JSONValue
+
     private struct Key: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
@@ -105,21 +72,21 @@ extension JSONValue: Decodable {
     init(from decoder: any Decoder) throws {
         if let object = try? decoder.container(keyedBy: Key.self) {
             var members: [String: JSONValue] = [:]
-            for key in object.allKeys { members[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
-            self = .object(members, keys: object.allKeys.map(\.stringValue).sorted())
+            for key in object.allKeys { members[key.stringValue] = try object.decode(DecodedJSON.self, forKey: key).value }
+            value = .object(members, keys: object.allKeys.map(\.stringValue).sorted())
             return
         }
         if var array = try? decoder.unkeyedContainer() {
             var values: [JSONValue] = []
-            while !array.isAtEnd { values.append(try array.decode(JSONValue.self)) }
-            self = .array(values)
+            while !array.isAtEnd { values.append(try array.decode(DecodedJSON.self).value) }
+            value = .array(values)
             return
         }
         let single = try decoder.singleValueContainer()
-        if single.decodeNil() { self = .null }
-        else if let value = try? single.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? single.decode(Int64.self) { self = .integer(value) }
-        else if let value = try? single.decode(Double.self) { self = .number(value) }
-        else { self = .string(try single.decode(String.self)) }
+        if single.decodeNil() { value = .null }
+        else if let decoded = try? single.decode(Bool.self) { value = .bool(decoded) }
+        else if let decoded = try? single.decode(Int64.self) { value = .integer(decoded) }
+        else if let decoded = try? single.decode(Double.self) { value = .number(decoded) }
+        else { value = .string(try single.decode(String.self)) }
     }
 }

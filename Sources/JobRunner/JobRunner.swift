@@ -58,27 +58,19 @@ public struct JobRunner: Sendable {
         return try validate(spec, jobPath: jobPath)
     }
 
-    /// Checks an already parsed job against the data it names (features, VTL targets, budget).
+    /// Checks an already parsed job against the data it names (features, the method's inputs, budget).
     func validate(_ spec: JobSpec, jobPath: String) throws(RunError) -> ValidatedJob {
         let features: FeatureTable
         do { features = try FeatureTable.load(spec.features) } catch { throw .input(error) }
         let budget = spec.budget.count(poolSize: features.rows)
-        var targets: FeatureTable?
-        if case let .vtl(_, targetSource?) = spec.method {
-            do { targets = try FeatureTable.load(targetSource) } catch { throw .input(error) }
+        var inputs: [String: FeatureTable] = [:]
+        for (name, source) in spec.method.inputs.sorted(by: { $0.key < $1.key }) {
+            do { inputs[name] = try FeatureTable.load(source) } catch { throw .input(error) }
         }
-        do {
-            switch spec.method {
-            case let .activeFT(parameters):
-                try ActiveFT.validate(poolSize: features.rows, budget: budget, parameters: parameters)
-            case let .vtl(parameters, _):
-                try VTL.validate(poolSize: features.rows, poolWidth: features.columns, targetWidth: targets?.columns,
-                                 budget: budget, parameters: parameters)
-            }
-        } catch {
-            throw .parameters(file: jobPath, error)
-        }
-        return ValidatedJob(spec: spec, features: features, targets: targets, budget: budget)
+        let shape = ProblemShape(poolSize: features.rows, width: features.columns, budget: budget,
+                                 inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) })
+        do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
+        return ValidatedJob(spec: spec, features: features, inputs: inputs, budget: budget)
     }
 
     /// Runs the job at `jobPath` to completion and records it, unless its latest succeeded run had the
@@ -113,9 +105,7 @@ public struct JobRunner: Sendable {
             // We hold the job's lock, so any run of it still marked 'running' lost its process.
             let crashed = try store.markCrashed(job: spec.name, finishedAt: Date())
             if crashed > 0 { logger.warning("marked earlier runs as crashed", metadata: ["job": "\(spec.name)", "runs": "\(crashed)"]) }
-            if !force, let previous = try? store.latestSucceededRun(job: spec.name), previous.jobSHA256 == jobSHA256,
-               previous.featuresFingerprint == features.fingerprint,
-               job.targets.map({ previous.paramsJSON.contains($0.fingerprint) }) ?? true {
+            if !force, let previous = try? store.latestSucceededRun(job: spec.name), job.isUnchanged(since: previous, jobSHA256: jobSHA256) {
                 logger.info("unchanged", metadata: ["job": "\(spec.name)", "run": "\(previous.id)"])
                 return .unchanged(job: spec.name, runID: previous.id, database: databasePath)
             }
@@ -130,7 +120,7 @@ public struct JobRunner: Sendable {
                 job: spec.name, jobPath: URL(fileURLWithPath: jobPath).standardizedFileURL.path,
                 jobJSON: String(decoding: contents, as: UTF8.self), jobSHA256: jobSHA256,
                 featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
-                method: spec.method.name, paramsJSON: RecordedParameters(job).json,
+                method: spec.method.name, paramsJSON: job.recordedParameters(initialRows: []).jsonText,
                 n: features.rows, d: features.columns, budget: budget, seed: Int64(spec.seed),
                 toolVersion: selectjobVersion, startedAt: started))
         } catch {
@@ -142,20 +132,15 @@ public struct JobRunner: Sendable {
             try? store.endRun(id: runID, status: status, error: message, finishedAt: Date(),
                               durationSeconds: Date().timeIntervalSince(started))
         }
-        let matrix = FeatureMatrix(rows: features.rows, columns: features.columns, values: features.values)
-        var generator = SeededGenerator(seed: spec.seed)
-        let shouldStop = { stopSignal() != nil }
+        let problem = SelectionProblem(pool: features.matrix, budget: budget, inputs: job.inputs.mapValues(\.matrix))
         let result: SelectionResult
         do {
-            switch spec.method {
-            case let .activeFT(parameters):
-                result = try ActiveFT.select(features: matrix, budget: budget, parameters: parameters,
-                                             generator: &generator, threads: threads, shouldStop: shouldStop,
-                                             progress: progress)
-            case let .vtl(parameters, _):
-                let targets = job.targets.map { FeatureMatrix(rows: $0.rows, columns: $0.columns, values: $0.values) }
-                result = try VTL.select(pool: matrix, targets: targets, budget: budget, parameters: parameters,
-                                        threads: threads, shouldStop: shouldStop, progress: progress)
+            result = try withoutActuallyEscaping(stopSignal) { stop throws(SelectionError) in
+                try withoutActuallyEscaping(progress) { progress throws(SelectionError) in
+                    var context = SelectionContext(seed: spec.seed, threads: threads, shouldStop: { stop() != nil },
+                                                   progress: progress)
+                    return try spec.method.configured.select(problem, &context)
+                }
             }
         } catch .cancelled {
             let signal = stopSignal() ?? SIGINT
@@ -177,12 +162,11 @@ public struct JobRunner: Sendable {
         let metrics = result.curve.enumerated().map { step, value in
             RunMetric(runID: runID, step: step, name: result.curveName, value: value)
         }
-        var recorded = RecordedParameters(job)
-        if case .activeFT = spec.method { recorded.initRows = result.initialRows }
+        let recorded = job.recordedParameters(initialRows: result.initialRows)
         let finished = Date()
         let seconds = finished.timeIntervalSince(started)
         do {
-            try store.completeRun(id: runID, selection: selection, metrics: metrics, paramsJSON: recorded.json,
+            try store.completeRun(id: runID, selection: selection, metrics: metrics, paramsJSON: recorded.jsonText,
                                   finishedAt: finished, durationSeconds: seconds,
                                   poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:])
         } catch {
@@ -230,96 +214,84 @@ extension SampleIDs {
 public struct ValidatedJob: Sendable {
     public let spec: JobSpec
     public let features: FeatureTable
-    /// VTL's targets, read and checked; `nil` for other methods and undirected VTL.
-    public let targets: FeatureTable?
+    /// The method's named inputs, read and checked.
+    public let inputs: [String: FeatureTable]
     /// K, the number of samples to select.
     public let budget: Int
-}
 
-/// The budget as the job gave it and the sample count it came to.
-struct RecordedBudget: Encodable {
-    var percent: Double?
-    var count: Int
-}
-
-/// VTL's targets as read: where from, how many, and the fingerprint of the data.
-struct RecordedTargets: Encodable {
-    var path: String
-    var dataset: String
-    var rows: [Int]?
-    var m: Int
-    var fingerprint: String
-}
-
-/// VTL's prefilter: the samples kept of the pool.
-struct RecordedPrefilter: Encodable {
-    var k: Int
-    var kept: Int
-}
-
-/// The effective parameters of a run, every default filled in, as stored in `runs.params_json`.
-struct RecordedParameters: Encodable {
-    var name: String
-    var budget: RecordedBudget
-    var seed: UInt64
-    // ActiveFT
-    var temperature: Double?
-    var iterations: Int?
-    var learningRate: Double?
-    var balance: Double?
-    var initialization: String?
-    var batchSize: Int?
-    /// The rows the centroids started from, once known: `{"init": {"rows": ...}}` reproduces the run.
-    var initRows: [Int]?
-    // VTL
-    var noiseVariance: Double?
-    var normalize: Bool?
-    var targets: RecordedTargets?
-    var undirected: Bool?
-    var prefilter: RecordedPrefilter?
-
-    enum CodingKeys: String, CodingKey {
-        case name, budget, seed, temperature, iterations, learningRate = "learning_rate", balance
-        case initialization = "init", batchSize = "batch_size", initRows = "init_rows"
-        case noiseVariance = "noise_variance", normalize, targets, undirected, prefilter
+    /// The effective parameters of a run, as stored in `runs.params_json`: the method's name, the
+    /// budget, the seed, every parameter with its default filled in, each named input with its
+    /// fingerprint, and the rows the method started from (`init_rows`) once known.
+    func recordedParameters(initialRows: [Int]) -> JSONValue {
+        var members = spec.method.configured.effective
+        members["name"] = .string(spec.method.name)
+        members["seed"] = .integer(Int64(spec.seed))
+        var recordedBudget: [String: JSONValue] = ["count": .integer(Int64(budget))]
+        if case let .percent(p) = spec.budget { recordedBudget["percent"] = .number(p) }
+        members["budget"] = .object(recordedBudget)
+        if !inputs.isEmpty {
+            members["inputs"] = .object(inputs.mapValues { table in
+                var input: [String: JSONValue] = [
+                    "path": .string(table.source.path), "dataset": .string(table.source.dataset),
+                    "m": .integer(Int64(table.rows)), "fingerprint": .string(table.fingerprint),
+                ]
+                if let rows = table.source.rows {
+                    input["rows"] = .array([.integer(Int64(rows.lowerBound)), .integer(Int64(rows.upperBound))])
+                }
+                return .object(input)
+            })
+        }
+        if !initialRows.isEmpty { members["init_rows"] = .array(initialRows.map { .integer(Int64($0)) }) }
+        return .object(members)
     }
 
-    init(_ job: ValidatedJob) {
-        let spec = job.spec
-        name = spec.method.name
-        seed = spec.seed
-        switch spec.budget {
-        case let .percent(p): budget = RecordedBudget(percent: p, count: job.budget)
-        case .count: budget = RecordedBudget(percent: nil, count: job.budget)
+    /// The fingerprint of each named input, by name.
+    var inputFingerprints: [String: String] { inputs.mapValues(\.fingerprint) }
+
+    /// Whether `previous` ran this very job file, on the same features and inputs, with this version
+    /// of selectjob, so that running again would give the same selection.
+    func isUnchanged(since previous: RunRecord, jobSHA256: String) -> Bool {
+        guard previous.jobSHA256 == jobSHA256, previous.featuresFingerprint == features.fingerprint,
+              previous.toolVersion == selectjobVersion else { return false }
+        guard let recorded = try? JSONValue.parse(Data(previous.paramsJSON.utf8)), case let .object(members, _) = recorded
+        else { return false }
+        var fingerprints: [String: String] = [:]
+        if case let .object(inputs, _)? = members["inputs"] {
+            for (name, input) in inputs {
+                guard case let .object(fields, _) = input, case let .string(fingerprint)? = fields["fingerprint"] else { return false }
+                fingerprints[name] = fingerprint
+            }
         }
-        switch spec.method {
-        case let .activeFT(parameters):
-            temperature = parameters.temperature
-            iterations = parameters.iterations
-            learningRate = parameters.learningRate
-            balance = parameters.balance
-            batchSize = parameters.batchSize
-            switch parameters.initialization {
-            case .random: initialization = "random"
-            case .farthestPoint: initialization = "fps"
-            case .rows: initialization = "rows"
-            }
-        case let .vtl(parameters, _):
-            noiseVariance = parameters.noiseVariance
-            normalize = parameters.normalize
-            undirected = job.targets == nil
-            targets = job.targets.map { table in
-                RecordedTargets(path: table.source.path, dataset: table.source.dataset,
-                                rows: table.source.rows.map { [$0.lowerBound, $0.upperBound] }, m: table.rows,
-                                fingerprint: table.fingerprint)
-            }
-            prefilter = parameters.prefilter.map { RecordedPrefilter(k: $0, kept: min($0, job.features.rows)) }
+        return fingerprints == inputFingerprints
+    }
+}
+
+extension FeatureTable {
+    /// The features as the math module's matrix.
+    var matrix: FeatureMatrix { FeatureMatrix(rows: rows, columns: columns, values: values) }
+}
+
+extension JSONValue {
+    /// Compact JSON with sorted keys; numbers in Swift's shortest round-trip form.
+    var jsonText: String {
+        switch self {
+        case .null: return "null"
+        case let .bool(value): return value ? "true" : "false"
+        case let .integer(value): return String(value)
+        case let .number(value): return value.isFinite ? "\(value)" : "null"
+        case let .string(value):
+            return String(decoding: (try? JSONEncoder.plain.encode(value)) ?? Data("\"\"".utf8), as: UTF8.self)
+        case let .array(values): return "[" + values.map(\.jsonText).joined(separator: ",") + "]"
+        case let .object(members, keys):
+            return "{" + keys.map { JSONValue.string($0).jsonText + ":" + members[$0]!.jsonText }.joined(separator: ",") + "}"
         }
     }
+}
 
-    var json: String {
+extension JSONEncoder {
+    static var plain: JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
     }
 }

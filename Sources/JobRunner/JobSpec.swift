@@ -10,28 +10,13 @@ public struct JobSpec: Sendable {
     public var name: String
     /// The features to select from, paths resolved against the job file's folder.
     public var features: FeatureSource
-    public var method: MethodSpec
+    public var method: JobMethod
     public var budget: Budget
     public var seed: UInt64
     /// The database named by the job, resolved against its folder; `nil` when the job names none.
     public var database: String?
     /// When cron should run the job (`selectjob crontab` prints the line); `nil` when unscheduled.
     public var schedule: CronSchedule?
-
-    /// The selection method and its parameters, every default filled in.
-    public enum MethodSpec: Sendable, Equatable {
-        case activeFT(ActiveFTParameters)
-        /// VTL towards the targets, or undirected VTL when `targets` is `nil`.
-        case vtl(VTLParameters, targets: FeatureSource?)
-
-        /// The method's name as written in jobs and recorded in `runs.method`.
-        public var name: String {
-            switch self {
-            case .activeFT: return "activeft"
-            case .vtl: return "vtl"
-            }
-        }
-    }
 
     /// How many samples to select.
     public enum Budget: Sendable, Equatable {
@@ -48,6 +33,22 @@ public struct JobSpec: Sendable {
             }
         }
     }
+}
+
+/// A job's selection method: the registry's method with its parameters read, and the named inputs
+/// the job gives it (read from their files when the job is validated).
+public struct JobMethod: Sendable {
+    public let configured: ConfiguredMethod
+    /// The named inputs given, by name (e.g. VTL's "targets").
+    public let inputs: [String: FeatureSource]
+
+    public init(configured: ConfiguredMethod, inputs: [String: FeatureSource] = [:]) {
+        self.configured = configured
+        self.inputs = inputs
+    }
+
+    /// The method's name as written in jobs and recorded in `runs.method`.
+    public var name: String { configured.name }
 }
 
 /// A job that cannot be read or does not follow the schema. Messages name the file, the JSON path
@@ -70,17 +71,20 @@ extension JobError: LocalizedError {
 }
 
 extension JobSpec {
-    /// The keys accepted in each object of a job, by JSON path; `schemas/job.schema.json` lists the same.
+    /// The keys accepted in each object of a job outside the method, by JSON path ("method input":
+    /// an input of features a method names); `schemas/job.schema.json` lists the same. A method's own
+    /// keys are "name", its parameters and its inputs (``methodKeys(_:)``).
     public static let acceptedKeys: [String: [String]] = [
         "$": ["name", "features", "method", "budget", "seed", "database", "schedule"],
         "features": ["path", "format", "dataset", "ids", "labels"],
-        "method(activeft)": ["name", "temperature", "iterations", "learning_rate", "balance", "init", "batch_size"],
-        "method.init": ["rows"],
-        "method(vtl)": ["name", "noise_variance", "normalize", "targets", "prefilter"],
-        "method.targets": ["path", "dataset", "rows"],
-        "method.prefilter": ["k"],
+        "method input": ["path", "dataset", "rows"],
         "budget": ["percent", "count"],
     ]
+
+    /// The keys a method's object accepts: "name", its parameters, then its inputs.
+    public static func methodKeys(_ method: any SelectionMethod.Type) -> [String] {
+        ["name"] + method.parameterFields.map(\.name) + method.inputs.map(\.name)
+    }
 
     /// The largest seed accepted: 2⁵³ − 1, the largest integer every JSON reader keeps exact.
     public static let maximumSeed: Int64 = 9_007_199_254_740_991
@@ -244,89 +248,49 @@ private struct JobReader {
         }
     }
 
-    func method(_ value: JSONValue) throws(JobError) -> JobSpec.MethodSpec {
+    func method(_ value: JSONValue) throws(JobError) -> JobMethod {
         guard case let .object(members, _) = value else {
             throw fail("method", "expected an object, got \(value.described)")
         }
         guard let nameValue = members["name"] else { throw fail("method.name", "required key is missing") }
         let name = try string(nameValue, at: "method.name")
-        switch name {
-        case "activeft": return .activeFT(try activeFT(value))
-        case "vtl": return try vtl(value)
-        default: throw fail("method.name", "expected \"activeft\" or \"vtl\", got \(nameValue.quoted)")
+        guard let method = MethodRegistry.method(named: name) else {
+            throw fail("method.name", "expected one of \(MethodRegistry.names.map { "\"\($0)\"" }.joined(separator: ", ")), got \(nameValue.quoted)")
         }
-    }
-
-    func activeFT(_ value: JSONValue) throws(JobError) -> ActiveFTParameters {
-        let members = try object(value, at: "method", allowed: JobSpec.acceptedKeys["method(activeft)"]!,
-                                 required: ["name"])
-        var parameters = ActiveFTParameters()
-        if let v = members["temperature"] { parameters.temperature = try positiveNumber(v, at: "method.temperature") }
-        if let v = members["iterations"] { parameters.iterations = try integer(v, at: "method.iterations", in: 0...1_000_000) }
-        if let v = members["learning_rate"] { parameters.learningRate = try positiveNumber(v, at: "method.learning_rate") }
-        if let v = members["balance"] { parameters.balance = try positiveNumber(v, at: "method.balance") }
-        if let v = members["batch_size"] { parameters.batchSize = try integer(v, at: "method.batch_size", in: 1...Int64.max) }
-        if let v = members["init"] { parameters.initialization = try initialization(v) }
-        return parameters
-    }
-
-    func vtl(_ value: JSONValue) throws(JobError) -> JobSpec.MethodSpec {
-        let members = try object(value, at: "method", allowed: JobSpec.acceptedKeys["method(vtl)"]!, required: ["name"])
-        var parameters = VTLParameters()
-        if let v = members["noise_variance"] { parameters.noiseVariance = try positiveNumber(v, at: "method.noise_variance") }
-        if let v = members["normalize"] {
-            guard case let .bool(flag) = v else { throw fail("method.normalize", "expected true or false, got \(v.described)") }
-            parameters.normalize = flag
-        }
-        let targets = try members["targets"].map { v throws(JobError) in try vtlTargets(v) }
-        if let v = members["prefilter"] {
-            let prefilter = try object(v, at: "method.prefilter", allowed: JobSpec.acceptedKeys["method.prefilter"]!,
-                                       required: ["k"])
-            parameters.prefilter = try integer(prefilter["k"]!, at: "method.prefilter.k", in: 1...Int64.max)
-            guard targets != nil else {
-                throw fail("method.prefilter", "needs method.targets (it keeps the samples closest to the mean target)")
+        _ = try object(value, at: "method", allowed: JobSpec.methodKeys(method), required: ["name"])
+        var inputs: [String: FeatureSource] = [:]
+        for input in method.inputs {
+            if let v = members[input.name] {
+                inputs[input.name] = try featureInput(v, at: "method.\(input.name)")
+            } else if input.required {
+                throw fail("method.\(input.name)", "required key is missing")
             }
         }
-        return .vtl(parameters, targets: targets)
+        var parameters = members
+        for key in ["name"] + method.inputs.map(\.name) { parameters[key] = nil }
+        do {
+            return JobMethod(configured: try method.configure(parameters), inputs: inputs)
+        } catch {
+            throw fail("method.\(error.path)", error.problem)
+        }
     }
 
-    func vtlTargets(_ value: JSONValue) throws(JobError) -> FeatureSource {
-        let members = try object(value, at: "method.targets", allowed: JobSpec.acceptedKeys["method.targets"]!,
-                                 required: ["path"])
-        let path = try string(members["path"]!, at: "method.targets.path")
-        let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "method.targets.dataset") }
+    /// A method's input of features: `{"path": F, "dataset": D, "rows": [start, end]}` at `at`.
+    func featureInput(_ value: JSONValue, at: String) throws(JobError) -> FeatureSource {
+        let members = try object(value, at: at, allowed: JobSpec.acceptedKeys["method input"]!, required: ["path"])
+        let path = try string(members["path"]!, at: "\(at).path")
+        let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "\(at).dataset") }
             ?? "features"
         var rows: Range<Int>?
         if let v = members["rows"] {
             guard case let .array(bounds) = v, bounds.count == 2 else {
-                throw fail("method.targets.rows", "expected [start, end], got \(v.described)")
+                throw fail("\(at).rows", "expected [start, end], got \(v.described)")
             }
-            let start = try integer(bounds[0], at: "method.targets.rows[0]", in: 0...Int64(Int32.max))
-            let end = try integer(bounds[1], at: "method.targets.rows[1]", in: 1...Int64(Int32.max))
-            guard start < end else { throw fail("method.targets.rows", "expected start < end, got \(v.quoted)") }
+            let start = try integer(bounds[0], at: "\(at).rows[0]", in: 0...Int64(Int32.max))
+            let end = try integer(bounds[1], at: "\(at).rows[1]", in: 1...Int64(Int32.max))
+            guard start < end else { throw fail("\(at).rows", "expected start < end, got \(v.quoted)") }
             rows = start..<end
         }
         return FeatureSource(path: resolve(path), dataset: dataset, rows: rows, format: FeatureFormat.implied(by: path))
-    }
-
-    func initialization(_ value: JSONValue) throws(JobError) -> ActiveFTParameters.Initialization {
-        switch value {
-        case .string("random"): return .random
-        case .string("fps"): return .farthestPoint
-        case .object:
-            let members = try object(value, at: "method.init", allowed: JobSpec.acceptedKeys["method.init"]!,
-                                     required: ["rows"])
-            guard case let .array(items) = members["rows"]! else {
-                throw fail("method.init.rows", "expected an array of row indices, got \(members["rows"]!.described)")
-            }
-            guard !items.isEmpty else { throw fail("method.init.rows", "expected at least one row, got []") }
-            var rows: [Int] = []
-            for (i, item) in items.enumerated() {
-                rows.append(try integer(item, at: "method.init.rows[\(i)]", in: 0...Int64(Int32.max)))
-            }
-            return .rows(rows)
-        default:
-            throw fail("method.init", "expected \"random\", \"fps\" or {\"rows\": [...]}, got \(value.quoted)")
-        }
     }
 }

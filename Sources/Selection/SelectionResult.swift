@@ -45,6 +45,12 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
     case targetWidthMismatch(poolWidth: Int, targetWidth: Int)
     case noiseVarianceOutOfRange(Double)
     case budgetExceedsPrefilter(budget: Int, prefilter: Int)
+    /// A parameter that needs a named input the job did not give.
+    case needsInput(parameter: String, input: String, reason: String)
+    /// A required named input is missing.
+    case missingInput(String)
+    /// A parameter's value does not fit this pool (e.g. too many neighbours for its clusters).
+    case parameterOutOfRange(parameter: String, value: String, reason: String)
     /// `shouldStop` asked the method to stop.
     case cancelled
 
@@ -53,11 +59,11 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .budgetOutOfRange(budget, poolSize):
             return "budget \(budget) is outside 1...\(poolSize) (the pool has \(poolSize) samples)"
         case let .initialRowsCount(given, budget):
-            return "init.rows has \(given) rows but the budget is \(budget)"
+            return "\(given) initial rows were given but the budget is \(budget) (one per centroid)"
         case let .initialRowOutOfRange(row, poolSize):
-            return "init.rows contains row \(row), outside 0..<\(poolSize)"
+            return "initial row \(row) is outside the pool's rows 0..<\(poolSize)"
         case let .duplicateInitialRow(row):
-            return "init.rows contains row \(row) more than once"
+            return "initial row \(row) is given more than once"
         case let .batchSizeOutOfRange(batchSize, poolSize):
             return "batch_size \(batchSize) is outside 1...\(poolSize)"
         case .emptyPool:
@@ -68,6 +74,12 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
             return "noise_variance must be a finite number > 0, got \(value)"
         case let .budgetExceedsPrefilter(budget, prefilter):
             return "budget \(budget) is larger than prefilter.k \(prefilter) (the samples kept for selection)"
+        case let .needsInput(parameter, input, reason):
+            return "\(parameter) needs \(input) (\(reason))"
+        case let .missingInput(input):
+            return "the method needs \(input), which was not given"
+        case let .parameterOutOfRange(parameter, value, reason):
+            return "\(parameter) \(value) \(reason)"
         case .cancelled:
             return "cancelled"
         }

@@ -91,7 +91,7 @@ struct Validate: ParsableCommand {
         for job in jobs {
             do {
                 let checked = try runner.validate(jobPath: job)
-                let targets = checked.targets.map { ", \($0.rows) targets" } ?? ""
+                let targets = checked.inputs.sorted { $0.key < $1.key }.map { ", \($0.value.rows) \($0.key)" }.joined()
                 print("\(job): ok (job \(checked.spec.name), \(checked.spec.method.name), N=\(checked.features.rows), "
                       + "d=\(checked.features.columns), K=\(checked.budget)\(targets), "
                       + "database \(runner.databasePath(for: checked.spec)))")

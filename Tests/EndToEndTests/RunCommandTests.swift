@@ -145,8 +145,8 @@ import Testing
         #expect(outcome.stdout.contains("method    vtl"))
         try workspace.database().read { db in
             let params = try String.fetchOne(db, sql: "SELECT params_json FROM runs")!
-            #expect(params.contains(#""prefilter":{"k":300,"kept":300}"#))
-            #expect(params.contains(#""m":25"#) && params.contains(#""undirected":false"#))
+            #expect(params.contains(#""prefilter":{"k":300}"#))
+            #expect(params.contains(#""inputs":{"targets":{"#) && params.contains(#""m":25"#))
             let scores = try Double.fetchAll(db, sql: "SELECT score FROM selections ORDER BY rank")
             let values = try Double.fetchAll(db, sql: "SELECT value FROM run_metrics WHERE name = 'value' ORDER BY step")
             #expect(scores.count == 20 && scores == values)
@@ -177,7 +177,7 @@ import Testing
         let badJob = try workspace.writeJob("rows", method: #"{"name": "activeft", "init": {"rows": [1, 2]}}"#)
         let bad = try selectjob(["validate", badJob], in: workspace.url)
         #expect(bad.status == 64)
-        #expect(bad.stderr.contains("\(badJob): init.rows has 2 rows but the budget is 30"))
+        #expect(bad.stderr.contains("\(badJob): 2 initial rows were given but the budget is 30 (one per centroid)"))
     }
 
     @Test(arguments: [["run"], ["frobnicate"], ["run", "--busy-timeout", "-1", "x.json"], ["run", "--threads", "0", "x.json"], ["validate"]])

@@ -22,8 +22,10 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         let spec = try parse(job())
         #expect(spec.name == "t")
         #expect(spec.features == FeatureSource(path: "/jobs/f.h5", dataset: "features"))
-        #expect(spec.method == .activeFT(ActiveFTParameters(temperature: 0.07, iterations: 300, learningRate: 0.001,
-                                                            balance: 1.0, initialization: .random, batchSize: nil)))
+        #expect(spec.method.name == "activeft")
+        #expect(spec.method.configured.parameters as? ActiveFTParameters
+            == ActiveFTParameters(temperature: 0.07, iterations: 300, learningRate: 0.001, balance: 1.0,
+                                  initialization: .random, batchSize: nil))
         #expect(spec.budget == .count(5))
         #expect(spec.seed == 0)
         #expect(spec.database == nil)
@@ -38,13 +40,16 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
              "budget": {"percent": 1.5}, "seed": 42, "database": "out/sel.sqlite"}
             """#)
         #expect(spec.features == FeatureSource(path: "/data/c.h5", dataset: "/train/features", ids: "ids", labels: "labels"))
-        #expect(spec.method == .activeFT(ActiveFTParameters(temperature: 0.1, iterations: 12, learningRate: 0.01,
-                                                            balance: 0.5, initialization: .rows([3, 1, 2]), batchSize: 64)))
+        #expect(spec.method.configured.parameters as? ActiveFTParameters
+            == ActiveFTParameters(temperature: 0.1, iterations: 12, learningRate: 0.01, balance: 0.5,
+                                  initialization: .rows([3, 1, 2]), batchSize: 64))
         #expect(spec.budget == .percent(1.5))
         #expect(spec.seed == 42)
         #expect(spec.database == "/jobs/out/sel.sqlite")
-        #expect(try parse(job(method: #"{"name": "activeft", "init": "fps"}"#)).method
-            == .activeFT(ActiveFTParameters(initialization: .farthestPoint)))
+        #expect(try parse(job(method: #"{"name": "activeft", "init": "fps"}"#)).method.configured.parameters
+            as? ActiveFTParameters == ActiveFTParameters(initialization: .farthestPoint))
+        #expect(try parse(job(method: #"{"name": "activeft", "init": "kmeans++"}"#)).method.configured.parameters
+            as? ActiveFTParameters == ActiveFTParameters(initialization: .kMeansPlusPlus))
     }
 
     @Test(arguments: ["0 3 * * *", "*/15 * * * *", "0 0 1,15 * MON-FRI", "30 2 * JAN,jul 0", "5-10/2 1-23/3 31 12 7"])
@@ -64,10 +69,13 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
             {"name": "vtl", "noise_variance": 0.1, "normalize": true,
              "targets": {"path": "../val.h5", "dataset": "emb", "rows": [10, 20]}, "prefilter": {"k": 500}}
             """#))
-        #expect(targeted.method == .vtl(VTLParameters(noiseVariance: 0.1, normalize: true, prefilter: 500),
-                                        targets: FeatureSource(path: "/val.h5", dataset: "emb", rows: 10..<20)))
+        #expect(targeted.method.configured.parameters as? VTLParameters
+            == VTLParameters(noiseVariance: 0.1, normalize: true, prefilter: 500))
+        #expect(targeted.method.inputs == ["targets": FeatureSource(path: "/val.h5", dataset: "emb", rows: 10..<20)])
         let undirected = try parse(job(method: #"{"name": "vtl"}"#))
-        #expect(undirected.method == .vtl(VTLParameters(noiseVariance: 0.01, normalize: false, prefilter: nil), targets: nil))
+        #expect(undirected.method.configured.parameters as? VTLParameters
+            == VTLParameters(noiseVariance: 0.01, normalize: false, prefilter: nil))
+        #expect(undirected.method.inputs.isEmpty)
     }
 
     @Test(arguments: [(50_000, 1.0, 500), (50_000, 2.0, 1000), (2000, 5.0, 100), (999, 1.0, 9), (10, 5.0, 0)])
@@ -102,8 +110,8 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(features: #"{"path": "f.h5", "ids": 1}"#), "features.ids: expected a string, got integer 1"),
         (job(method: #""activeft""#), #"method: expected an object, got string "activeft""#),
         (job(method: #"{"temperature": 0.1}"#), "method.name: required key is missing"),
-        (job(method: #"{"name": "kmeans"}"#), #"method.name: expected "activeft" or "vtl", got "kmeans""#),
-        (job(method: #"{"name": "vtl", "temperature": 0.1}"#), #"method.temperature: unknown key; expected one of "name", "noise_variance", "normalize", "targets", "prefilter""#),
+        (job(method: #"{"name": "kmedians"}"#), #"method.name: expected one of "random", "kcenter", "kmeans", "typiclust", "probcover", "herding", "activeft", "vtl", got "kmedians""#),
+        (job(method: #"{"name": "vtl", "temperature": 0.1}"#), #"method.temperature: unknown key; expected one of "name", "noise_variance", "normalize", "prefilter", "targets""#),
         (job(method: #"{"name": "vtl", "noise_variance": 0}"#), "method.noise_variance: expected a number > 0, got 0"),
         (job(method: #"{"name": "vtl", "normalize": "yes"}"#), #"method.normalize: expected true or false, got string "yes""#),
         (job(method: #"{"name": "vtl", "targets": "t.h5"}"#), #"method.targets: expected an object, got string "t.h5""#),
@@ -112,7 +120,6 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(method: #"{"name": "vtl", "targets": {"path": "t.h5", "rows": [5, 5]}}"#), "method.targets.rows: expected start < end, got [5, 5]"),
         (job(method: #"{"name": "vtl", "targets": {"path": "t.h5", "rows": [-1, 5]}}"#), "method.targets.rows[0]: expected an integer in 0...2147483647, got -1"),
         (job(method: #"{"name": "vtl", "targets": {"path": "t.h5", "row": [0, 5]}}"#), #"method.targets.row: unknown key; expected one of "path", "dataset", "rows""#),
-        (job(method: #"{"name": "vtl", "prefilter": {"k": 10}}"#), "method.prefilter: needs method.targets (it keeps the samples closest to the mean target)"),
         (job(method: #"{"name": "vtl", "targets": {"path": "t.h5"}, "prefilter": {"k": 0}}"#), "method.prefilter.k: expected an integer ≥ 1, got 0"),
         (job(method: #"{"name": "vtl", "targets": {"path": "t.h5"}, "prefilter": 10}"#), "method.prefilter: expected an object, got integer 10"),
         (job(method: #"{"name": "activeft", "temp": 0.1}"#), #"method.temp: unknown key; expected one of "name", "temperature", "iterations", "learning_rate", "balance", "init", "batch_size""#),
@@ -123,7 +130,7 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(method: #"{"name": "activeft", "iterations": -1}"#), "method.iterations: expected an integer in 0...1000000, got -1"),
         (job(method: #"{"name": "activeft", "learning_rate": null}"#), "method.learning_rate: expected a number, got null"),
         (job(method: #"{"name": "activeft", "balance": 0}"#), "method.balance: expected a number > 0, got 0"),
-        (job(method: #"{"name": "activeft", "init": "kmeans++"}"#), #"method.init: expected "random", "fps" or {"rows": [...]}, got "kmeans++""#),
+        (job(method: #"{"name": "activeft", "init": "kmeans"}"#), #"method.init: expected "random", "fps", "kmeans++" or {"rows": [...]}, got "kmeans""#),
         (job(method: #"{"name": "activeft", "init": {"rows": []}}"#), "method.init.rows: expected at least one row, got []"),
         (job(method: #"{"name": "activeft", "init": {"rows": [1, -2]}}"#), "method.init.rows[1]: expected an integer in 0...2147483647, got -2"),
         (job(method: #"{"name": "activeft", "init": {"rows": "1,2"}}"#), #"method.init.rows: expected an array of row indices, got string "1,2""#),
@@ -197,42 +204,82 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (object["properties"] as! [String: Any])[name] as! [String: Any]
     }
 
+    var methodBranches: [[String: Any]] { property(schema, "method")["oneOf"] as! [[String: Any]] }
+
+    func methodBranch(_ name: String) -> [String: Any]? {
+        methodBranches.first { (property($0, "name")["const"] as? String) == name }
+    }
+
     @Test func everyObjectListsExactlyTheKeysTheParserAccepts() {
         #expect(properties(schema) == Set(JobSpec.acceptedKeys["$"]!))
         #expect(schema["additionalProperties"] as? Bool == false)
         let features = property(schema, "features")
         #expect(properties(features) == Set(JobSpec.acceptedKeys["features"]!))
-        let methods = property(schema, "method")["oneOf"] as! [[String: Any]]
-        let activeFT = methods.first { (property($0, "name")["const"] as? String) == "activeft" }!
-        #expect(properties(activeFT) == Set(JobSpec.acceptedKeys["method(activeft)"]!))
-        let initObject = (property(activeFT, "init")["oneOf"] as! [[String: Any]]).first { $0["type"] as? String == "object" }!
-        #expect(properties(initObject) == Set(JobSpec.acceptedKeys["method.init"]!))
         let budgets = property(schema, "budget")["oneOf"] as! [[String: Any]]
         #expect(budgets.reduce(into: Set<String>()) { $0.formUnion(properties($1)) } == Set(JobSpec.acceptedKeys["budget"]!))
-        let vtl = methods.first { (property($0, "name")["const"] as? String) == "vtl" }!
-        #expect(properties(vtl) == Set(JobSpec.acceptedKeys["method(vtl)"]!))
-        #expect(properties(property(vtl, "targets")) == Set(JobSpec.acceptedKeys["method.targets"]!))
-        #expect(properties(property(vtl, "prefilter")) == Set(JobSpec.acceptedKeys["method.prefilter"]!))
-        #expect(methods.count == 2)
-        for object in [schema, features, activeFT, initObject, vtl, property(vtl, "targets"), property(vtl, "prefilter")]
-            + budgets {
+        let input = (schema["$defs"] as! [String: Any])["featureInput"] as! [String: Any]
+        #expect(properties(input) == Set(JobSpec.acceptedKeys["method input"]!))
+        for object in [schema, features, input] + budgets + methodBranches {
             #expect(object["additionalProperties"] as? Bool == false)
         }
     }
 
+    /// The schema's method branches are the registry's methods, key for key and default for default.
+    @Test func everyRegisteredMethodHasItsBranch() throws {
+        #expect(methodBranches.count == MethodRegistry.all.count)
+        for method in MethodRegistry.all {
+            let branch = try #require(methodBranch(method.name), "no schema branch for \(method.name)")
+            #expect(properties(branch) == Set(JobSpec.methodKeys(method)), "\(method.name)")
+            for input in method.inputs {
+                #expect(property(branch, input.name)["$ref"] as? String == "#/$defs/featureInput", "\(method.name).\(input.name)")
+            }
+            for field in method.parameterFields {
+                let declared = property(branch, field.name)
+                let where_ = "\(method.name).\(field.name)"
+                #expect(numeric(try schemaDefault(method.name, field.name)) == numeric(field.defaultValue), "\(where_) default")
+                switch field.kind {
+                case let .number(minimum, maximum):
+                    #expect(declared["type"] as? String == "number", "\(where_)")
+                    #expect((declared["exclusiveMinimum"] as? NSNumber)?.doubleValue == minimum, "\(where_)")
+                    #expect((declared["maximum"] as? NSNumber)?.doubleValue == maximum, "\(where_)")
+                case let .integer(range):
+                    #expect(declared["type"] as? String == "integer", "\(where_)")
+                    #expect((declared["minimum"] as? NSNumber)?.int64Value == range.lowerBound, "\(where_)")
+                    #expect((declared["maximum"] as? NSNumber)?.int64Value
+                        == (range.upperBound == Int64.max ? nil : range.upperBound), "\(where_)")
+                case .boolean:
+                    #expect(declared["type"] as? String == "boolean", "\(where_)")
+                case let .choice(names):
+                    #expect(declared["enum"] as? [String] == names, "\(where_)")
+                case .structured:
+                    #expect(declared["oneOf"] != nil || declared["type"] as? String == "object", "\(where_)")
+                }
+            }
+        }
+    }
+
+    /// Integers as numbers, so that 1 and 1.0 compare equal as JSON does.
+    func numeric(_ value: ParameterValue?) -> ParameterValue? {
+        if case let .integer(i)? = value { return .number(Double(i)) }
+        return value
+    }
+
+    /// The schema's default for a method's parameter, parsed as job files are (so 1.0 stays a number).
+    func schemaDefault(_ method: String, _ field: String) throws -> ParameterValue? {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("schemas/job.schema.json")
+        func member(_ value: ParameterValue?, _ key: String) -> ParameterValue? {
+            if case let .object(members, _)? = value { return members[key] }
+            return nil
+        }
+        guard case let .array(branches)? = member(member(member(try JSONValue.parse(Data(contentsOf: url)), "properties"), "method"), "oneOf")
+        else { return nil }
+        let branch = branches.first { member(member(member($0, "properties"), "name"), "const") == .string(method) }
+        return member(member(member(branch, "properties"), field), "default")
+    }
+
     @Test func schemaDefaultsAreTheParsersDefaults() {
-        let methods = property(schema, "method")["oneOf"] as! [[String: Any]]
-        let activeFT = methods[0]
-        let defaults = ActiveFTParameters()
-        #expect(property(activeFT, "temperature")["default"] as? Double == defaults.temperature)
-        #expect(property(activeFT, "iterations")["default"] as? Int == defaults.iterations)
-        #expect(property(activeFT, "learning_rate")["default"] as? Double == defaults.learningRate)
-        #expect(property(activeFT, "balance")["default"] as? Double == defaults.balance)
-        #expect(property(activeFT, "init")["default"] as? String == "random")
         #expect(property(schema, "seed")["maximum"] as? Int64 == JobSpec.maximumSeed)
-        let vtl = methods[1], vtlDefaults = VTLParameters()
-        #expect(property(vtl, "noise_variance")["default"] as? Double == vtlDefaults.noiseVariance)
-        #expect(property(vtl, "normalize")["default"] as? Bool == vtlDefaults.normalize)
         #expect(property(property(schema, "features"), "dataset")["default"] as? String == "features")
     }
 }

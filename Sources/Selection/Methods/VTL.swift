@@ -9,6 +9,9 @@ public struct VTLParameters: Sendable, Equatable {
     /// Keep only the `prefilter` pool samples with the largest |x·ā| (ā the mean target) before selecting.
     public var prefilter: Int?
 
+    /// Every default (the package's).
+    public init() {}
+
     public init(noiseVariance: Double = 0.01, normalize: Bool = false, prefilter: Int? = nil) {
         self.noiseVariance = noiseVariance
         self.normalize = normalize
@@ -302,4 +305,55 @@ func dotPair(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Double>, _ z: UnsafeP
         j += 1
     }
     return (tSum, qSum)
+}
+
+extension VTLParameters: MethodParameters {
+    public static var fields: [ParameterField] {
+        let defaults = Self()
+        return [
+            ParameterField("noise_variance", .number(exclusiveMinimum: 0, maximum: nil),
+                           default: .number(defaults.noiseVariance), help: "σ², the observation noise variance."),
+            ParameterField("normalize", .boolean, default: .bool(defaults.normalize),
+                           help: "L2-normalise pool and targets first (the package does not)."),
+            ParameterField("prefilter", .structured(#"{"k": integer ≥ 1}"#), default: nil,
+                           help: "Keep only the k pool samples with the largest |x·ā| (ā the mean target) before selecting; needs targets."),
+        ]
+    }
+
+    public init(_ reader: ParameterReader) throws(ParameterError) {
+        self.init()
+        noiseVariance = reader.number("noise_variance")
+        normalize = reader.bool("normalize")
+        if let value = reader.value("prefilter") {
+            let members = try ParameterReader.object(value, at: "prefilter", allowed: ["k"], required: ["k"])
+            prefilter = try ParameterReader.integer(members["k"]!, at: "prefilter.k", in: 1...Int64.max)
+        }
+    }
+}
+
+extension VTL: SelectionMethod {
+    public typealias Parameters = VTLParameters
+    public static let name = "vtl"
+    public static let summary = "Greedily minimise the targets' posterior variance (undirected without targets: the pool is its own target)."
+    public static let reference = "Hübotter et al., \"Transductive Active Learning: Theory and Applications\", NeurIPS 2024 (the activeft package's VTL)"
+    public static let inputs = [
+        MethodInput("targets", .features, required: false,
+                    help: "Features of the samples to predict well (the test distribution); without them, undirected VTL."),
+    ]
+
+    public static func validate(_ shape: ProblemShape, _ parameters: VTLParameters) throws(SelectionError) {
+        let targets = shape.inputs["targets"]
+        if parameters.prefilter != nil, targets == nil {
+            throw .needsInput(parameter: "prefilter", input: "targets", reason: "it keeps the samples closest to the mean target")
+        }
+        try validate(poolSize: shape.poolSize, poolWidth: shape.width, targetWidth: targets?.columns,
+                     budget: shape.budget, parameters: parameters)
+    }
+
+    public static func select(_ problem: SelectionProblem, _ parameters: VTLParameters,
+                              _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
+        try select(pool: problem.pool, targets: problem.inputs["targets"], budget: problem.budget,
+                   parameters: parameters, threads: context.threads, shouldStop: context.shouldStop,
+                   progress: context.progress)
+    }
 }

@@ -8,6 +8,8 @@ public struct ActiveFTParameters: Sendable, Equatable {
         case random
         /// Farthest-point sampling from one random row (Euclidean on the normalised features).
         case farthestPoint
+        /// Greedy k-means++ seeding (scikit-learn's) on the normalised features.
+        case kMeansPlusPlus
         /// Explicit 0-based rows in centroid order.
         case rows([Int])
     }
@@ -19,6 +21,9 @@ public struct ActiveFTParameters: Sendable, Equatable {
     public var initialization: Initialization = .random
     /// Samples drawn per iteration (the reference's ImageNet variant); `nil` uses every sample.
     public var batchSize: Int?
+
+    /// Every default (the reference's).
+    public init() {}
 
     public init(temperature: Double = 0.07, iterations: Int = 300, learningRate: Double = 0.001,
                 balance: Double = 1.0, initialization: Initialization = .random, batchSize: Int? = nil) {
@@ -109,6 +114,9 @@ public enum ActiveFT {
             return generator.distinctIndices(count: budget, from: unit.rows)
         case .farthestPoint:
             return farthestPointSample(unit, count: budget, generator: &generator)
+        case .kMeansPlusPlus:
+            return KMeansClustering(unit: unit, spherical: false, threads: ParallelChunks.processorCount)
+                .seed(k: budget, generator: &generator)
         case let .rows(rows):
             return rows
         }
@@ -233,4 +241,74 @@ struct BoundedBest {
 
     /// The kept pairs, best first.
     func sortedBestFirst() -> [Entry] { heap.sorted { Self.worse($1, $0) } }
+}
+
+extension ActiveFTParameters: MethodParameters {
+    public static var fields: [ParameterField] {
+        let defaults = Self()
+        return [
+            ParameterField("temperature", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.temperature),
+                           help: "τ, the softmax temperature of the matching loss."),
+            ParameterField("iterations", .integer(0...1_000_000), default: .integer(Int64(defaults.iterations)),
+                           help: "Adam steps on the centroids."),
+            ParameterField("learning_rate", .number(exclusiveMinimum: 0, maximum: nil),
+                           default: .number(defaults.learningRate), help: "Adam's learning rate."),
+            ParameterField("balance", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.balance),
+                           help: "β, the weight of the centroids' mutual repulsion."),
+            ParameterField("init", .structured(#""random", "fps", "kmeans++" or {"rows": [...]}"#),
+                           default: .string("random"),
+                           help: "Initial centroids: K random rows, farthest-point sampling, k-means++ seeding, or explicit 0-based rows in centroid order."),
+            ParameterField("batch_size", .integer(1...Int64.max), default: nil,
+                           help: "Samples drawn per iteration (the reference's ImageNet variant); default all."),
+        ]
+    }
+
+    public init(_ reader: ParameterReader) throws(ParameterError) {
+        self.init()
+        temperature = reader.number("temperature")
+        iterations = reader.integer("iterations")
+        learningRate = reader.number("learning_rate")
+        balance = reader.number("balance")
+        batchSize = reader.optionalInteger("batch_size")
+        initialization = try Self.initialization(reader.value("init")!)
+    }
+
+    static func initialization(_ value: ParameterValue) throws(ParameterError) -> Initialization {
+        switch value {
+        case .string("random"): return .random
+        case .string("fps"): return .farthestPoint
+        case .string("kmeans++"): return .kMeansPlusPlus
+        case .object:
+            let members = try ParameterReader.object(value, at: "init", allowed: ["rows"], required: ["rows"])
+            guard case let .array(items) = members["rows"]! else {
+                throw ParameterError(path: "init.rows", problem: "expected an array of row indices, got \(members["rows"]!.described)")
+            }
+            guard !items.isEmpty else { throw ParameterError(path: "init.rows", problem: "expected at least one row, got []") }
+            var rows: [Int] = []
+            for (i, item) in items.enumerated() {
+                rows.append(try ParameterReader.integer(item, at: "init.rows[\(i)]", in: 0...Int64(Int32.max)))
+            }
+            return .rows(rows)
+        default:
+            throw ParameterError(path: "init", problem: #"expected "random", "fps", "kmeans++" or {"rows": [...]}, got \#(value.quoted)"#)
+        }
+    }
+}
+
+extension ActiveFT: SelectionMethod {
+    public typealias Parameters = ActiveFTParameters
+    public static let name = "activeft"
+    public static let summary = "Optimise K centroids to match the pool's distribution while repelling each other; each takes its nearest sample."
+    public static let reference = "Xie et al., \"Active Finetuning: Exploiting Annotation Budget in the Pretraining-Finetuning Paradigm\", CVPR 2023 (yichen928/ActiveFT)"
+
+    public static func validate(_ shape: ProblemShape, _ parameters: ActiveFTParameters) throws(SelectionError) {
+        try validate(poolSize: shape.poolSize, budget: shape.budget, parameters: parameters)
+    }
+
+    public static func select(_ problem: SelectionProblem, _ parameters: ActiveFTParameters,
+                              _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
+        try select(features: problem.pool, budget: problem.budget, parameters: parameters,
+                   generator: &context.generator, threads: context.threads, shouldStop: context.shouldStop,
+                   progress: context.progress)
+    }
 }

@@ -1,0 +1,74 @@
+/// Greedy k-center (farthest-first traversal): each pick is the sample farthest from every earlier pick.
+///
+/// Sener & Savarese, "Active Learning for Convolutional Neural Networks: A Core-Set Approach", ICLR
+/// 2018 (k-Center-Greedy); Gonzalez 1985's 2-approximation of the minimax covering radius. The first
+/// pick is a seeded random row. `cosine`: distance 1 − x·y on L2-normalised features; `euclidean`:
+/// ‖x − y‖ on the features as stored. A pick's score is its distance to the nearest earlier pick (the
+/// first: to the farthest sample); the curve is the covering radius after each pick, which never
+/// increases. Ties go to the lower row. Cost: one parallel N×d pass per pick, O(K·N·d) in all; O(N) memory.
+public enum KCenterGreedy: SelectionMethod {
+    public struct Parameters: MethodParameters {
+        public enum Metric: String, Sendable, CaseIterable { case cosine, euclidean }
+        public var metric: Metric = .cosine
+
+        public init() {}
+        public init(metric: Metric) { self.metric = metric }
+
+        public static var fields: [ParameterField] {
+            [ParameterField("metric", .choice(Metric.allCases.map(\.rawValue)), default: .string(Self().metric.rawValue),
+                            help: "cosine: 1 − x·y on normalised features; euclidean: ‖x − y‖ on the features as stored.")]
+        }
+
+        public init(_ reader: ParameterReader) throws(ParameterError) {
+            metric = Metric(rawValue: reader.choice("metric"))!
+        }
+    }
+
+    public static let name = "kcenter"
+    public static let summary = "Greedy k-center / Core-Set: repeatedly take the sample farthest from all picks."
+    public static let reference = "Sener & Savarese, \"Active Learning for Convolutional Neural Networks: A Core-Set Approach\", ICLR 2018"
+
+    public static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError) {
+        try shape.checkPoolAndBudget()
+    }
+
+    public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
+        throws(SelectionError) -> SelectionResult {
+        let x = parameters.metric == .cosine ? problem.pool.normalizedRows() : problem.pool
+        let first = Int.random(in: 0..<x.rows, using: &context.generator)
+        return try traverse(x, metric: parameters.metric, first: first, count: problem.budget, context: context)
+    }
+
+    /// Farthest-first traversal from `first`. O(count·N·d).
+    static func traverse(_ x: FeatureMatrix, metric: Parameters.Metric, first: Int, count: Int, context: SelectionContext)
+        throws(SelectionError) -> SelectionResult {
+        let n = x.rows
+        let norms = metric == .euclidean ? x.squaredNorms() : []
+        func distances(to row: Int) -> [Double] {
+            let similarity = BlockedSimilarity.similarities(x, to: x.row(row), threads: context.threads)
+            switch metric {
+            case .cosine: return similarity.map { 1 - Double($0) }
+            case .euclidean: return (0..<n).map { max(0, norms[$0] + norms[row] - 2 * Double(similarity[$0])).squareRoot() }
+            }
+        }
+        var nearest = distances(to: first)
+        var isPicked = [Bool](repeating: false, count: n)
+        isPicked[first] = true
+        var picks = [Pick(row: first, score: nearest.enumerated().filter { $0.offset != first }.map(\.element).max() ?? 0)]
+        var radius: [Double] = []
+        while true {
+            var next = -1
+            var farthest = -Double.infinity
+            for i in 0..<n where !isPicked[i] && nearest[i] > farthest { farthest = nearest[i]; next = i }
+            radius.append(max(farthest, 0))
+            context.progress(SelectionProgress(step: picks.count, total: count, value: radius.last!))
+            guard picks.count < count, next >= 0 else { break }
+            try context.checkStop()
+            picks.append(Pick(row: next, score: farthest))
+            isPicked[next] = true
+            let fresh = distances(to: next)
+            for i in 0..<n { nearest[i] = min(nearest[i], fresh[i]) }
+        }
+        return SelectionResult(picks: picks, curveName: "radius", curve: radius, initialRows: [])
+    }
+}

@@ -1,0 +1,105 @@
+/// TypiClust: cluster the pool, then take the most typical sample of each cluster, largest first.
+///
+/// Hacohen, Dekel & Weinshall, "Active Learning on a Budget: Opposite Strategies Suit High and Low
+/// Budgets", ICML 2022 (avihu111/TypiClust, `typiclust.py`). min(K, `max_clusters`) clusters by
+/// selectjob's k-means (k-means++ and Lloyd, where the reference uses scikit-learn's KMeans or
+/// MiniBatchKMeans); clusters of at most `min_cluster_size` samples are dropped; the rest, largest
+/// first, take turns. In its turn a cluster gives its most typical unpicked sample: typicality
+/// 1 / (1e-5 + mean squared Euclidean distance to its k nearest unpicked cluster-mates, as the
+/// reference's faiss `IndexFlatL2` measures it), k = min(`neighbors`,
+/// ⌊size/2⌋), on L2-normalised features. The pick's score is its typicality; ties go to the lower
+/// row. Cost: the k-means, then per pick O(m²·d) for its cluster of m unpicked samples; O(m²) memory.
+public enum TypiClust: SelectionMethod {
+    public struct Parameters: MethodParameters {
+        public var neighbors = 20
+        public var maxClusters = 500
+        public var minClusterSize = 5
+
+        public init() {}
+
+        public static var fields: [ParameterField] {
+            let defaults = Self()
+            return [
+                ParameterField("neighbors", .integer(1...10_000), default: .integer(Int64(defaults.neighbors)),
+                               help: "Nearest cluster-mates whose mean distance defines typicality."),
+                ParameterField("max_clusters", .integer(1...1_000_000), default: .integer(Int64(defaults.maxClusters)),
+                               help: "At most this many clusters (the reference's MAX_NUM_CLUSTERS)."),
+                ParameterField("min_cluster_size", .integer(0...1_000_000), default: .integer(Int64(defaults.minClusterSize)),
+                               help: "Clusters of at most this many samples are never picked from."),
+            ]
+        }
+
+        public init(_ reader: ParameterReader) throws(ParameterError) {
+            neighbors = reader.integer("neighbors")
+            maxClusters = reader.integer("max_clusters")
+            minClusterSize = reader.integer("min_cluster_size")
+        }
+    }
+
+    public static let name = "typiclust"
+    public static let summary = "The most typical sample (densest k-NN neighbourhood) of each k-means cluster, largest first."
+    public static let reference = "Hacohen, Dekel & Weinshall, \"Active Learning on a Budget: Opposite Strategies Suit High and Low Budgets\", ICML 2022"
+
+    public static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError) {
+        try shape.checkPoolAndBudget()
+    }
+
+    public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
+        throws(SelectionError) -> SelectionResult {
+        let unit = problem.pool.normalizedRows()
+        let clusters = min(problem.budget, parameters.maxClusters)
+        let kmeans = KMeansClustering(unit: unit, spherical: false, threads: context.threads)
+        let seeds = kmeans.seed(k: clusters, generator: &context.generator)
+        let clustering = try kmeans.lloyd(initialRows: seeds, maxIterations: 300, tolerance: 1e-4,
+                                          shouldStop: context.shouldStop)
+        var members = [[Int]](repeating: [], count: clusters)
+        for (row, c) in clustering.assignment.enumerated() { members[Int(c)].append(row) }
+        let order = (0..<clusters).filter { members[$0].count > parameters.minClusterSize }
+            .sorted { (members[$0].count, -$0) > (members[$1].count, -$1) }
+        guard !order.isEmpty else {
+            throw .parameterOutOfRange(parameter: "min_cluster_size", value: String(parameters.minClusterSize),
+                                       reason: "leaves no cluster to pick from (every one of the \(clusters) clusters is that small)")
+        }
+        var picks: [Pick] = []
+        var turn = 0
+        while picks.count < problem.budget {
+            try context.checkStop()
+            let cluster = order[turn % order.count]
+            turn += 1
+            guard !members[cluster].isEmpty else {
+                if order.allSatisfy({ members[$0].isEmpty }) { break }
+                continue
+            }
+            let (position, typicality) = mostTypical(unit.selecting(rows: members[cluster]),
+                                                     neighbors: min(parameters.neighbors, members[cluster].count / 2),
+                                                     threads: context.threads)
+            picks.append(Pick(row: members[cluster][position], score: typicality))
+            members[cluster].remove(at: position)
+            context.progress(SelectionProgress(step: picks.count, total: problem.budget, value: typicality))
+        }
+        guard picks.count == problem.budget else {
+            throw .parameterOutOfRange(parameter: "min_cluster_size", value: String(parameters.minClusterSize),
+                                       reason: "leaves only \(picks.count) samples in clusters large enough for a budget of \(problem.budget)")
+        }
+        return SelectionResult(picks: picks, curveName: "typicality", curve: picks.map(\.score), initialRows: seeds)
+    }
+
+    /// The position of the most typical row of `x` and its typicality. O(m²·d).
+    static func mostTypical(_ x: FeatureMatrix, neighbors k: Int, threads: Int) -> (Int, Double) {
+        guard k >= 1 else { return (0, 1 / 1e-5) }
+        let typicality = BlockedSimilarity.rowwise(x, x, threads: threads) { i, similarity in
+            // The k most similar others (largest x·y, smallest distance), by insertion into a short list.
+            var top = [Float](repeating: -.infinity, count: k)
+            for (j, s) in similarity.enumerated() where j != i && s > top[k - 1] {
+                var slot = k - 1
+                while slot > 0, top[slot - 1] < s { top[slot] = top[slot - 1]; slot -= 1 }
+                top[slot] = s
+            }
+            let mean = top.reduce(0.0) { $0 + max(0, 2 - 2 * Double($1)) } / Double(k)
+            return 1 / (mean + 1e-5)
+        }
+        var best = 0
+        for i in 1..<typicality.count where typicality[i] > typicality[best] { best = i }
+        return (best, typicality[best])
+    }
+}

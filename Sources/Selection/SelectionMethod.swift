@@ -1,0 +1,174 @@
+/// A method's typed parameters, read from a ``ParameterReader`` against the fields it declares.
+///
+/// Defaults are stated once, as the stored properties' initial values; ``fields`` reads them from
+/// `Self()` so that the declaration, the job parser and the schema test can never disagree.
+public protocol MethodParameters: Sendable, Equatable {
+    /// Every parameter, with its kind, default and help, in the order `selectjob methods` shows them.
+    static var fields: [ParameterField] { get }
+    /// The parameters with every default.
+    init()
+    /// The parameters a job gives (kinds and ranges of declared fields already checked by `reader`).
+    init(_ reader: ParameterReader) throws(ParameterError)
+}
+
+/// A named input a method needs beyond the pool, which the job layer reads and fingerprints.
+public struct MethodInput: Sendable, Equatable {
+    /// What an input is.
+    public enum Kind: Sendable, Equatable {
+        /// A feature matrix with the pool's width (e.g. VTL's targets).
+        case features
+    }
+
+    public let name: String
+    public let kind: Kind
+    public let required: Bool
+    public let help: String
+
+    public init(_ name: String, _ kind: Kind, required: Bool, help: String) {
+        self.name = name
+        self.kind = kind
+        self.required = required
+        self.help = help
+    }
+}
+
+/// The sizes of a selection problem, known before any data is computed on: what `validate` checks.
+public struct ProblemShape: Sendable, Equatable {
+    public let poolSize: Int
+    public let width: Int
+    public let budget: Int
+    /// Rows and columns of each named input given.
+    public let inputs: [String: (rows: Int, columns: Int)]
+
+    public init(poolSize: Int, width: Int, budget: Int, inputs: [String: (rows: Int, columns: Int)] = [:]) {
+        self.poolSize = poolSize
+        self.width = width
+        self.budget = budget
+        self.inputs = inputs
+    }
+
+    public static func == (a: ProblemShape, b: ProblemShape) -> Bool {
+        a.poolSize == b.poolSize && a.width == b.width && a.budget == b.budget
+            && a.inputs.mapValues { [$0.rows, $0.columns] } == b.inputs.mapValues { [$0.rows, $0.columns] }
+    }
+
+    /// The checks every method shares: a non-empty pool and a budget in 1...N.
+    public func checkPoolAndBudget() throws(SelectionError) {
+        guard poolSize > 0 else { throw .emptyPool }
+        guard budget >= 1, budget <= poolSize else { throw .budgetOutOfRange(budget: budget, poolSize: poolSize) }
+    }
+}
+
+/// What a method selects from: the pool, the budget K and the named inputs.
+public struct SelectionProblem: Sendable {
+    public let pool: FeatureMatrix
+    public let budget: Int
+    public let inputs: [String: FeatureMatrix]
+
+    public init(pool: FeatureMatrix, budget: Int, inputs: [String: FeatureMatrix] = [:]) {
+        self.pool = pool
+        self.budget = budget
+        self.inputs = inputs
+    }
+
+    public var shape: ProblemShape {
+        ProblemShape(poolSize: pool.rows, width: pool.columns, budget: budget,
+                     inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) })
+    }
+}
+
+/// How a method runs: its one source of randomness, its threads, and the caller's stop and progress hooks.
+public struct SelectionContext {
+    /// All randomness comes from here, seeded from the job's seed.
+    public var generator: SeededGenerator
+    /// Threads selectjob's own loops may use; results never depend on it.
+    public let threads: Int
+    /// Asked between steps; when it answers true the method throws ``SelectionError/cancelled``.
+    public let shouldStop: () -> Bool
+    /// Called after each step with the curve's latest value.
+    public let progress: (SelectionProgress) -> Void
+
+    public init(seed: UInt64, threads: Int = ParallelChunks.processorCount,
+                shouldStop: @escaping () -> Bool = { false },
+                progress: @escaping (SelectionProgress) -> Void = { _ in }) {
+        generator = SeededGenerator(seed: seed)
+        self.threads = max(1, threads)
+        self.shouldStop = shouldStop
+        self.progress = progress
+    }
+
+    /// Throws ``SelectionError/cancelled`` when the caller asked to stop.
+    public func checkStop() throws(SelectionError) {
+        if shouldStop() { throw .cancelled }
+    }
+}
+
+/// A selection method: a name for job files, its paper, its parameters and inputs, and `select`.
+///
+/// Every method is one type conforming to this protocol and listed once in ``MethodRegistry/all``;
+/// the job parser, the runner, `selectjob methods`, the benchmarks and the schema test iterate that list.
+public protocol SelectionMethod: Sendable {
+    associatedtype Parameters: MethodParameters
+    /// The name jobs use (`"method": {"name": ...}`) and runs record.
+    static var name: String { get }
+    /// One line: what the method does.
+    static var summary: String { get }
+    /// The paper or reference implementation it follows (authors, title, venue, year).
+    static var reference: String { get }
+    /// Inputs beyond the pool.
+    static var inputs: [MethodInput] { get }
+    /// Checks the parameters against the problem's sizes before any work.
+    static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError)
+    /// Selects `problem.budget` rows of the pool, ranked, with scores and a curve.
+    static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
+        throws(SelectionError) -> SelectionResult
+}
+
+extension SelectionMethod {
+    public static var inputs: [MethodInput] { [] }
+
+    /// The parameters jobs may give, with kinds, defaults and help.
+    public static var parameterFields: [ParameterField] { Parameters.fields }
+
+    /// Reads the parameters into a ready-to-run method. O(fields).
+    public static func configure(_ members: [String: ParameterValue]) throws(ParameterError) -> ConfiguredMethod {
+        let reader = try ParameterReader(members: members, fields: Parameters.fields)
+        return ConfiguredMethod(method: Self.self, parameters: try Parameters(reader), effective: reader.effective)
+    }
+
+    /// The method with every default.
+    public static func configured(_ parameters: Parameters = Parameters()) -> ConfiguredMethod {
+        var effective: [String: ParameterValue] = [:]
+        for field in Parameters.fields { if let v = field.defaultValue { effective[field.name] = v } }
+        return ConfiguredMethod(method: Self.self, parameters: parameters, effective: effective)
+    }
+
+    static func erasedValidate(_ shape: ProblemShape, _ parameters: any MethodParameters) throws(SelectionError) {
+        try validate(shape, parameters as! Parameters)
+    }
+
+    static func erasedSelect(_ problem: SelectionProblem, _ parameters: any MethodParameters,
+                             _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
+        try select(problem, parameters as! Parameters, &context)
+    }
+}
+
+/// A method with its parameters read: what a job runs.
+public struct ConfiguredMethod: Sendable {
+    public let method: any SelectionMethod.Type
+    public let parameters: any MethodParameters
+    /// The parameters as given, every default filled in, keyed by field name: what a run records.
+    public let effective: [String: ParameterValue]
+
+    public var name: String { method.name }
+
+    public func validate(_ shape: ProblemShape) throws(SelectionError) {
+        try method.erasedValidate(shape, parameters)
+    }
+
+    public func select(_ problem: SelectionProblem, _ context: inout SelectionContext) throws(SelectionError)
+        -> SelectionResult {
+        try validate(problem.shape)
+        return try method.erasedSelect(problem, parameters, &context)
+    }
+}
