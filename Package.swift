@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
     ],
     targets: [
         // C libraries, each wrapped once: a system-library target with a shim header, then typed Swift.
@@ -59,7 +60,9 @@ let package = Package(
             "BLAS", "FeatureIO", "HDF5", "Selection", "SelectionStore", "SyntheticData",
         ], path: "Benchmarks/SelectJobBenchmarks"),
 
-        .testTarget(name: "SelectionTests", dependencies: ["Selection", "FeatureIO"]),
+        .testTarget(name: "SelectionTests", dependencies: [
+            "Selection", "FeatureIO", .product(name: "Numerics", package: "swift-numerics"),
+        ]),
         .testTarget(name: "FeatureIOTests", dependencies: ["FeatureIO", "HDF5"]),
         .testTarget(name: "SelectionStoreTests", dependencies: [
             "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),

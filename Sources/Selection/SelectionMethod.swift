@@ -137,6 +137,9 @@ extension SelectionMethod {
     }
 
     /// The method with every default.
+    public static var withDefaults: ConfiguredMethod { configured() }
+
+    /// The method with these parameters.
     public static func configured(_ parameters: Parameters = Parameters()) -> ConfiguredMethod {
         var effective: [String: ParameterValue] = [:]
         for field in Parameters.fields { if let v = field.defaultValue { effective[field.name] = v } }

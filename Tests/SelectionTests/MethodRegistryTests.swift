@@ -1,0 +1,96 @@
+import Foundation
+@testable import Selection
+import Testing
+
+/// Properties every registered method must have, checked by walking the registry.
+@Suite struct MethodRegistryTests {
+    /// A small clustered pool: 12 directions with noise, so clustering methods have structure to find.
+    static func pool(rows: Int = 300, columns: Int = 12, seed: UInt64 = 5) -> FeatureMatrix {
+        var generator = SeededGenerator(seed: seed)
+        let centres = RandomProblem.features(rows: 12, columns: columns, generator: &generator)
+        var values: [Float] = []
+        for i in 0..<rows {
+            let c = i % 12
+            for j in 0..<columns {
+                values.append(centres.values[c * columns + j] + 0.3 * Float(RandomProblem.gaussian(&generator)))
+            }
+        }
+        return FeatureMatrix(rows: rows, columns: columns, values: values)
+    }
+
+    static func run(_ method: any SelectionMethod.Type, pool: FeatureMatrix, budget: Int, seed: UInt64 = 1,
+                    threads: Int = 2) throws -> SelectionResult {
+        var context = SelectionContext(seed: seed, threads: threads)
+        var inputs: [String: FeatureMatrix] = [:]
+        for input in method.inputs where input.required { inputs[input.name] = pool }
+        return try method.withDefaults.select(SelectionProblem(pool: pool, budget: budget, inputs: inputs), &context)
+    }
+
+    @Test func namesAreUniqueAndLookedUp() {
+        #expect(Set(MethodRegistry.names).count == MethodRegistry.all.count)
+        for method in MethodRegistry.all {
+            #expect(MethodRegistry.method(named: method.name).map(ObjectIdentifier.init) == ObjectIdentifier(method))
+        }
+        #expect(MethodRegistry.method(named: "kmedians") == nil)
+    }
+
+    @Test func everyDeclaredDefaultIsOfItsKindAndReadsBackAsTheDefaultParameters() throws {
+        for method in MethodRegistry.all {
+            var members: [String: ParameterValue] = [:]
+            for field in method.parameterFields {
+                if let value = field.defaultValue {
+                    try ParameterReader.check(value, as: field)
+                    members[field.name] = value
+                }
+                #expect(!field.help.isEmpty, "\(method.name).\(field.name) has no help")
+            }
+            // Giving every default explicitly configures the same parameters as giving none.
+            let explicit = try method.configure(members), implicit = try method.configure([:])
+            #expect(explicit.effective == implicit.effective, "\(method.name)")
+            #expect(!method.summary.isEmpty && !method.reference.isEmpty)
+        }
+    }
+
+    @Test(arguments: MethodRegistry.names)
+    func selectsTheBudgetInDistinctRowsIdenticallyForEveryThreadCount(name: String) throws {
+        let method = MethodRegistry.method(named: name)!
+        let pool = Self.pool()
+        let one = try Self.run(method, pool: pool, budget: 15, threads: 1)
+        let two = try Self.run(method, pool: pool, budget: 15, threads: 2)
+        let three = try Self.run(method, pool: pool, budget: 15, threads: 3)
+        #expect(one.picks.count == 15)
+        #expect(Set(one.picks.map(\.row)).count == 15)
+        #expect(one.picks.allSatisfy { (0..<pool.rows).contains($0.row) && $0.score.isFinite })
+        #expect(one.picks == two.picks && one.picks == three.picks)
+        #expect(one.curve == two.curve)
+        // The same seed gives the same selection; the selection is a function of the seed.
+        #expect(try Self.run(method, pool: pool, budget: 15).picks == one.picks)
+    }
+
+    @Test(arguments: MethodRegistry.names)
+    func rejectsABudgetLargerThanThePool(name: String) throws {
+        let method = MethodRegistry.method(named: name)!
+        let shape = ProblemShape(poolSize: 10, width: 4, budget: 11)
+        #expect(throws: SelectionError.budgetOutOfRange(budget: 11, poolSize: 10)) {
+            try method.withDefaults.validate(shape)
+        }
+    }
+
+    /// The error a method throws when asked to stop before its first step, if any.
+    static func errorWhenStopped(_ method: any SelectionMethod.Type) -> SelectionError? {
+        var context = SelectionContext(seed: 1, threads: 1, shouldStop: { true })
+        do {
+            _ = try method.withDefaults.select(SelectionProblem(pool: pool(), budget: 10), &context)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test(arguments: MethodRegistry.names)
+    func stopsWhenAsked(name: String) {
+        let error = Self.errorWhenStopped(MethodRegistry.method(named: name)!)
+        // Random sampling has no steps to stop between; every other method stops.
+        #expect(error == (name == "random" ? nil : .cancelled))
+    }
+}
