@@ -8,7 +8,7 @@ RELEASE      := .build/release
 DEMO_FEATURES := data/demo_features.h5
 DEMO_DB      := data/selections.sqlite
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench quality clean
 
 all: build
 
@@ -29,19 +29,19 @@ $(DEMO_FEATURES): | build
 	@mkdir -p data
 	$(RELEASE)/demo-features --output $(DEMO_FEATURES) --rows 5000 --dimensions 64 --classes 10 --subclusters 4 --seed 0
 
-## run: generate the demo features, run jobs/demo.json, show the selection.
+## run: generate the demo features, run jobs/demo.json (ActiveFT) and jobs/demo-kmeans.json, show them.
 run: build $(DEMO_FEATURES)
-	$(RELEASE)/selectjob run jobs/demo.json
+	$(RELEASE)/selectjob run jobs/demo.json jobs/demo-kmeans.json
 	@echo
 	@echo "First 10 selected samples (sqlite3 $(DEMO_DB)):"
 	@sqlite3 -header -column $(DEMO_DB) \
 		"SELECT rank, sample_id, row_index, printf('%.4f', score) AS score, label FROM latest_selections \
 		 WHERE job = 'demo-activeft-2pct' ORDER BY rank LIMIT 10"
 	@echo
-	@echo "Classes covered by the selection:"
+	@echo "Samples of each class selected by ActiveFT and by k-means:"
 	@sqlite3 -header -column $(DEMO_DB) \
-		"SELECT label, COUNT(*) AS selected FROM latest_selections WHERE job = 'demo-activeft-2pct' \
-		 GROUP BY label ORDER BY label"
+		"SELECT label, SUM(job = 'demo-activeft-2pct') AS activeft, SUM(job = 'demo-kmeans-2pct') AS kmeans \
+		 FROM latest_selections WHERE job IN ('demo-activeft-2pct', 'demo-kmeans-2pct') GROUP BY label ORDER BY label"
 
 ## test: the whole test suite (unit, parity, end-to-end through the built binary).
 test: deps
@@ -50,6 +50,18 @@ test: deps
 
 clean:
 	rm -rf .build data
+
+## quality: every method x 1/2/5 % on real data, probed with a linear classifier; rewrites QUALITY.md's
+## table. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.
+QUALITY_VENV := .venv-quality
+quality: deps
+	@command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3 python3-venv; }
+	@[ -x $(QUALITY_VENV)/bin/python ] || python3 -m venv $(QUALITY_VENV)
+	$(QUALITY_VENV)/bin/pip install -q numpy h5py scikit-learn
+	$(SWIFT) build -c release --product selectjob
+	$(QUALITY_VENV)/bin/python quality/run_quality.py --selectjob $(RELEASE)/selectjob --output QUALITY.md
 
 ## bench: the benchmark suite in release mode (CIFAR-scale synthetic data); writes BENCHMARKS.md.
 bench: deps

@@ -131,9 +131,7 @@ def write_report(path, labels_wanted, results, seeds):
 
     best = {p: max(labels_wanted, key=lambda l: statistics.mean(results[(l, p)][0])) for p in PERCENTS}
     lines = [
-        "# Selection quality on real data (`make quality`)",
-        "",
-        "Written by `quality/run_quality.py`; do not edit by hand. Data: `quality/debian_dev20k.h5`, 20,000",
+        "Data: `quality/debian_dev20k.h5`, 20,000",
         "Debian package descriptions embedded with all-MiniLM-L6-v2 (384-d), labelled by archive section",
         "(58 classes). Protocol: seeded 16,000 / 4,000 pool / test split; K = 1 / 2 / 5 % of the pool",
         "(160 / 320 / 800); a logistic-regression probe (C = 10) on the selected rows' L2-normalised",
@@ -152,10 +150,28 @@ def write_report(path, labels_wanted, results, seeds):
         seconds = statistics.median(results[(label, 1)][1])
         lines.append(f"| {label} | `{json.dumps(METHODS[label], separators=(',', ':'))}` | " + " | ".join(cells)
                      + f" | {seconds:.1f} |")
-    lines.append("")
-    with open(path + ".table", "w") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    table = "\n".join(lines) + "\n"
+    write_between_markers(path, table)
+    print(table)
+
+
+BEGIN = "<!-- quality table: written by quality/run_quality.py -->\n"
+END = "<!-- end of quality table -->\n"
+
+
+def write_between_markers(path, table):
+    """Replace the generated block of `path` (between BEGIN and END), keeping the hand-written text;
+    a file without the markers gets the block appended. Written to a temporary file, then renamed."""
+    text = open(path).read() if os.path.exists(path) else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+    else:
+        head, tail = (text + "\n" if text else ""), ""
+    partial = path + ".partial"
+    with open(partial, "w") as f:
+        f.write(head + BEGIN + table + END + tail)
+    os.replace(partial, path)
 
 
 if __name__ == "__main__":

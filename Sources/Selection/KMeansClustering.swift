@@ -172,7 +172,9 @@ struct KMeansClustering {
         var sums = [Double](repeating: 0, count: k * d)
         var counts = [Int](repeating: 0, count: k)
         var assigned = nearest.map(Int.init)
-        let empty = (0..<k).filter { c in !nearest.contains(Int32(c)) }
+        var occupied = [Bool](repeating: false, count: k)
+        for c in nearest { occupied[Int(c)] = true }
+        let empty = (0..<k).filter { !occupied[$0] }
         if !empty.isEmpty {
             // Farthest rows first (smallest augmented similarity), ties to the lower row.
             let order = (0..<n).sorted { (similarity[$0], $0) < (similarity[$1], $1) }

@@ -157,6 +157,44 @@ import Testing
         #expect(try selectjob(["run", "--quiet", undirected], in: workspace.url).status == 0)
     }
 
+    /// Every method `selectjob methods` lists runs end to end with its defaults and records its curve.
+    @Test func everyListedMethodRunsThroughTheBinary() throws {
+        let listed = try selectjob(["methods", "--json"], in: workspace.url)
+        #expect(listed.status == 0)
+        let methods = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
+        #expect(methods.count >= 8)
+        for method in methods {
+            let name = method["name"] as! String
+            let job = try workspace.writeJob("every-\(name)", method: #"{"name": "\#(name)"}"#, budget: #"{"count": 12}"#)
+            let outcome = try selectjob(["run", "--quiet", job], in: workspace.url)
+            #expect(outcome.status == 0, "\(name): \(outcome.stderr)")
+            try workspace.database().read { db in
+                let run = try Row.fetchOne(db, sql: "SELECT id, method, status, params_json FROM runs WHERE job = ?",
+                                           arguments: ["every-\(name)"])!
+                #expect(run["method"] as String == name && run["status"] as String == "succeeded")
+                #expect((run["params_json"] as String).contains(#""name":"\#(name)""#))
+                let rows = try Int.fetchAll(db, sql: "SELECT row_index FROM selections WHERE run_id = ?", arguments: [run["id"] as Int64])
+                #expect(rows.count == 12 && Set(rows).count == 12)
+            }
+        }
+    }
+
+    /// ProbCover learns that δ is too large only while building its graph: the run is recorded as
+    /// failed with the reason, and the exit code is still 64 (the job's parameter is at fault).
+    @Test func probCoverGraphOverMaxEdgesFailsTheRunWithExit64() throws {
+        let job = try workspace.writeJob("dense", method: #"{"name": "probcover", "delta": 1.5, "max_edges": 1000}"#,
+                                         budget: #"{"count": 10}"#)
+        let outcome = try selectjob(["run", "--quiet", job], in: workspace.url)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("delta 1.5 gives") && outcome.stderr.contains("more than max_edges 1000; use a smaller delta"))
+        try workspace.database().read { db in
+            #expect(try String.fetchOne(db, sql: "SELECT status FROM runs WHERE job = 'dense'") == "failed")
+            let error = try String.fetchOne(db, sql: "SELECT error FROM runs WHERE job = 'dense'") ?? ""
+            #expect(error.contains("max_edges 1000"))
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM selections") == 0)
+        }
+    }
+
     @Test func vtlTargetsOfAnotherWidthAreRejectedBeforeAnyWork() throws {
         try workspace.writeFeatures("data/narrow.h5", rows: 10, dimensions: 8)
         let job = try workspace.writeJob("narrow", method: #"{"name": "vtl", "targets": {"path": "../data/narrow.h5"}}"#)

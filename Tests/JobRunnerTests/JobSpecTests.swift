@@ -178,11 +178,14 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
     @Test func shippedJobsAreValid() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        for (name, method) in [("demo.json", "activeft"), ("cifar10.json", "activeft"), ("demo-vtl.json", "vtl"),
-                               ("cifar10-vtl.json", "vtl")] {
+        let shipped = ["demo.json": "activeft", "demo-kmeans.json": "kmeans", "cifar10.json": "activeft",
+                       "demo-vtl.json": "vtl", "cifar10-vtl.json": "vtl"]
+        for (name, method) in shipped {
             let spec = try JobSpec.load(path: root.appendingPathComponent("jobs/\(name)").path).spec
             #expect(spec.method.name == method)
         }
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("jobs").path)
+        #expect(Set(files.filter { $0.hasSuffix(".json") }) == Set(shipped.keys), "a job in jobs/ is not checked here")
     }
 }
 
