@@ -13,6 +13,9 @@ public enum MethodRegistry {
         Herding.self,
         ActiveFT.self,
         VTL.self,
+        ITL.self,
+        CTL.self,
+        CosineSimilarity.self,
     ]
 
     /// The method jobs call `name`, if any.

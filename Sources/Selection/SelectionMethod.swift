@@ -57,6 +57,13 @@ public struct ProblemShape: Sendable, Equatable {
         guard poolSize > 0 else { throw .emptyPool }
         guard budget >= 1, budget <= poolSize else { throw .budgetOutOfRange(budget: budget, poolSize: poolSize) }
     }
+
+    /// A `targets` input, when given, has the pool's width.
+    public func checkTargetWidth() throws(SelectionError) {
+        if let targets = inputs["targets"], targets.columns != width {
+            throw .targetWidthMismatch(poolWidth: width, targetWidth: targets.columns)
+        }
+    }
 }
 
 /// What a method selects from: the pool, the budget K and the named inputs.
@@ -166,6 +173,9 @@ public struct ConfiguredMethod: Sendable {
     public var name: String { method.name }
 
     public func validate(_ shape: ProblemShape) throws(SelectionError) {
+        for input in method.inputs where input.required && shape.inputs[input.name] == nil {
+            throw .missingInput(input.name)
+        }
         try method.erasedValidate(shape, parameters)
     }
 

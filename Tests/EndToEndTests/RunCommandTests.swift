@@ -165,7 +165,10 @@ import Testing
         #expect(methods.count >= 8)
         for method in methods {
             let name = method["name"] as! String
-            let job = try workspace.writeJob("every-\(name)", method: #"{"name": "\#(name)"}"#, budget: #"{"count": 12}"#)
+            // Required inputs are given as the first 20 pool rows.
+            let inputs = (method["inputs"] as! [[String: Any]]).filter { $0["required"] as! Bool }
+                .map { #", "\#($0["name"] as! String)": {"path": "../data/features.h5", "rows": [0, 20]}"# }.joined()
+            let job = try workspace.writeJob("every-\(name)", method: #"{"name": "\#(name)"\#(inputs)}"#, budget: #"{"count": 12}"#)
             let outcome = try selectjob(["run", "--quiet", job], in: workspace.url)
             #expect(outcome.status == 0, "\(name): \(outcome.stderr)")
             try workspace.database().read { db in

@@ -94,7 +94,8 @@ import Testing
     @Test(arguments: MethodRegistry.names)
     func rejectsABudgetLargerThanThePool(name: String) throws {
         let method = MethodRegistry.method(named: name)!
-        let shape = ProblemShape(poolSize: 10, width: 4, budget: 11)
+        let inputs = Dictionary(uniqueKeysWithValues: method.inputs.filter(\.required).map { ($0.name, (rows: 3, columns: 4)) })
+        let shape = ProblemShape(poolSize: 10, width: 4, budget: 11, inputs: inputs)
         #expect(throws: SelectionError.budgetOutOfRange(budget: 11, poolSize: 10)) {
             try method.withDefaults.validate(shape)
         }
@@ -104,7 +105,9 @@ import Testing
     static func errorWhenStopped(_ method: any SelectionMethod.Type) -> SelectionError? {
         var context = SelectionContext(seed: 1, threads: 1, shouldStop: { true })
         do {
-            _ = try method.withDefaults.select(SelectionProblem(pool: pool(), budget: 10), &context)
+            let pool = pool()
+            let inputs = Dictionary(uniqueKeysWithValues: method.inputs.filter(\.required).map { ($0.name, pool) })
+            _ = try method.withDefaults.select(SelectionProblem(pool: pool, budget: 10, inputs: inputs), &context)
             return nil
         } catch {
             return error
@@ -114,7 +117,7 @@ import Testing
     @Test(arguments: MethodRegistry.names)
     func stopsWhenAsked(name: String) {
         let error = Self.errorWhenStopped(MethodRegistry.method(named: name)!)
-        // Random sampling has no steps to stop between; every other method stops.
-        #expect(error == (name == "random" ? nil : .cancelled))
+        // Random sampling and cosine similarity (one pass, then a top-K) have no steps to stop between.
+        #expect(error == (["random", "cosine"].contains(name) ? nil : .cancelled))
     }
 }

@@ -2,25 +2,34 @@
 ///
 /// Sener & Savarese, "Active Learning for Convolutional Neural Networks: A Core-Set Approach", ICLR
 /// 2018 (k-Center-Greedy); Gonzalez 1985's 2-approximation of the minimax covering radius. The first
-/// pick is a seeded random row. `cosine`: distance 1 − x·y on L2-normalised features; `euclidean`:
-/// ‖x − y‖ on the features as stored. A pick's score is its distance to the nearest earlier pick (the
-/// first: to the farthest sample); the curve is the covering radius after each pick, which never
+/// pick is `first_row`, else a seeded random row. `cosine`: distance 1 − x·y on L2-normalised
+/// features; `euclidean`: ‖x − y‖ on the features as stored — with `first_row` 0 this is the
+/// `activeft` package's `MaxDist` (Holzmüller et al., JMLR 2023), which starts at row 0. A pick's
+/// score is its distance to the nearest earlier pick (the first: to the farthest sample); the curve is the covering radius after each pick, which never
 /// increases. Ties go to the lower row. Cost: one parallel N×d pass per pick, O(K·N·d) in all; O(N) memory.
 public enum KCenterGreedy: SelectionMethod {
     public struct Parameters: MethodParameters {
         public enum Metric: String, Sendable, CaseIterable { case cosine, euclidean }
         public var metric: Metric = .cosine
+        /// The first pick; nil: a seeded random row.
+        public var firstRow: Int?
 
         public init() {}
-        public init(metric: Metric) { self.metric = metric }
+        public init(metric: Metric, firstRow: Int? = nil) {
+            self.metric = metric
+            self.firstRow = firstRow
+        }
 
         public static var fields: [ParameterField] {
             [ParameterField("metric", .choice(Metric.allCases.map(\.rawValue)), default: .string(Self().metric.rawValue),
-                            help: "cosine: 1 − x·y on normalised features; euclidean: ‖x − y‖ on the features as stored.")]
+                            help: "cosine: 1 − x·y on normalised features; euclidean: ‖x − y‖ on the features as stored."),
+             ParameterField("first_row", .integer(0...Int64(Int32.max)), default: nil,
+                            help: "The 0-based row picked first; default a seeded random row (0 with euclidean: the activeft package's MaxDist).")]
         }
 
         public init(_ reader: ParameterReader) throws(ParameterError) {
             metric = Metric(rawValue: reader.choice("metric"))!
+            firstRow = reader.optionalInteger("first_row")
         }
     }
 
@@ -30,12 +39,15 @@ public enum KCenterGreedy: SelectionMethod {
 
     public static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError) {
         try shape.checkPoolAndBudget()
+        if let row = parameters.firstRow, row >= shape.poolSize {
+            throw .parameterOutOfRange(parameter: "first_row", value: "\(row)", reason: "the pool's rows are 0..<\(shape.poolSize)")
+        }
     }
 
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
         let x = parameters.metric == .cosine ? problem.pool.normalizedRows() : problem.pool
-        let first = Int.random(in: 0..<x.rows, using: &context.generator)
+        let first = parameters.firstRow ?? Int.random(in: 0..<x.rows, using: &context.generator)
         return try traverse(x, metric: parameters.metric, first: first, count: problem.budget, context: context)
     }
 
