@@ -41,6 +41,7 @@ METHODS = {
     "activeft": {"name": "activeft"},
     "activeft kmeans++": {"name": "activeft", "init": "kmeans++"},
     "vtl (undirected)": {"name": "vtl", "normalize": True},
+    "itl (undirected)": {"name": "itl", "normalize": True},
 }
 
 
@@ -110,9 +111,17 @@ def main():
             for p in PERCENTS:
                 k = len(pool) * p // 100
                 scores, times = [], []
+                previous = []
                 for seed in method_seeds:
+                    if len(previous) >= 2 and previous[0] == previous[1]:
+                        # Seeds 0 and 1 gave the same selection: the method does not use its seed here,
+                        # so the remaining seeds would repeat it; reuse its score and time.
+                        scores.append(scores[0])
+                        times.append(times[0])
+                        continue
                     rows, seconds = select(args.selectjob, folder, pool_file, method, k, seed, index)
                     index += 1
+                    previous.append(rows)
                     scores.append(probe(unit, labels, pool[rows], test))
                     times.append(seconds)
                 results[(label, p)] = (scores, times)

@@ -60,6 +60,10 @@ public enum Reports {
                                 values.first ?? 0, values.last ?? 0, values.min() ?? 0, values.max() ?? 0))
             lines.append("  " + sparkline(values, width: 60))
         }
+        if run.status != .succeeded {
+            lines.append("")
+            lines.append("selection  none: the run is \(run.status.rawValue), not succeeded")
+        }
         if !selection.isEmpty {
             lines.append("")
             lines.append("selection (first \(min(firstRows, selection.count)) of \(selection.count)):")

@@ -28,8 +28,12 @@ public enum ExportError: Error, Equatable, Sendable, LocalizedError {
     }
 }
 
-/// Writes selections out for the fine-tuning stage. Files are written atomically: to a temporary file
-/// in the destination's folder, then renamed over the destination, so a reader never sees half a file.
+/// Writes selections out for the fine-tuning stage.
+///
+/// What `-o PATH` does depends on what PATH is: a regular file (or none) is replaced atomically — a
+/// temporary file in the same folder, given the old file's permissions, renamed over it — so a reader
+/// never sees half a file; a symbolic link is followed and its target written the same way; a device,
+/// FIFO or socket is written straight through (it cannot be renamed over); `-` is standard output.
 public enum SelectionExport {
     /// The text of `selection` in a text format (json, csv or txt). O(K log K).
     public static func text(_ selection: [SelectedSample], format: ExportFormat) -> String {
@@ -45,18 +49,44 @@ public enum SelectionExport {
         }
     }
 
-    /// Writes `selection` to `path` in `format`, atomically.
+    /// Writes `selection` to `path` in `format` (see the type's summary for what each kind of path gets).
     public static func write(_ selection: [SelectedSample], format: ExportFormat, to path: String) throws(ExportError) {
-        let destination = URL(fileURLWithPath: path)
-        let temporary = destination.deletingLastPathComponent()
-            .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
+        if path == "-" {
+            try writeThrough(bytes(selection, format: format, file: "standard output"), descriptor: STDOUT_FILENO,
+                             file: "standard output")
+            return
+        }
+        let destination = resolvingSymbolicLinks(path)
+        var info = stat()
+        let exists = stat(destination, &info) == 0
+        let kind = info.st_mode & S_IFMT
+        if exists, kind == S_IFDIR {
+            throw .cannotWrite(file: path, reason: "is a directory")
+        }
+        if exists, kind != S_IFREG {
+            // A device, FIFO or socket: it cannot be replaced by rename, and must not be.
+            let data = try bytes(selection, format: format, file: path)
+            let descriptor = open(destination, O_WRONLY | O_NOCTTY)
+            guard descriptor >= 0 else { throw .cannotWrite(file: path, reason: String(cString: strerror(errno))) }
+            defer { close(descriptor) }
+            try writeThrough(data, descriptor: descriptor, file: path)
+            return
+        }
+        let target = URL(fileURLWithPath: destination)
+        let temporary = target.deletingLastPathComponent()
+            .appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
         do {
             if format == .hdf5 {
                 try writeHDF5(selection, to: temporary.path)
             } else {
                 try Data(text(selection, format: format).utf8).write(to: temporary)
             }
-            guard rename(temporary.path, destination.path) == 0 else {
+            if exists {
+                // Keep the replaced file's permissions (and owner, where we may set it).
+                _ = chmod(temporary.path, info.st_mode & 0o7777)
+                _ = chown(temporary.path, info.st_uid, info.st_gid)
+            }
+            guard rename(temporary.path, destination) == 0 else {
                 throw ExportError.cannotWrite(file: path, reason: String(cString: strerror(errno)))
             }
         } catch let error as ExportError {
@@ -66,6 +96,47 @@ public enum SelectionExport {
             try? FileManager.default.removeItem(at: temporary)
             throw .cannotWrite(file: path, reason: (error as? HDF5Error)?.description ?? error.localizedDescription)
         }
+    }
+
+    /// The bytes of `selection` in `format`; HDF5 is built in a temporary file and read back.
+    private static func bytes(_ selection: [SelectedSample], format: ExportFormat, file: String) throws(ExportError) -> Data {
+        guard format == .hdf5 else { return Data(text(selection, format: format).utf8) }
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-export-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        do {
+            try writeHDF5(selection, to: temporary.path)
+            return try Data(contentsOf: temporary)
+        } catch {
+            throw .cannotWrite(file: file, reason: (error as? HDF5Error)?.description ?? error.localizedDescription)
+        }
+    }
+
+    /// Writes every byte to an open descriptor, retrying short writes and EINTR.
+    static func writeThrough(_ data: Data, descriptor: Int32, file: String) throws(ExportError) {
+        let failure: Int32? = data.withUnsafeBytes { raw -> Int32? in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += written
+            }
+            return nil
+        }
+        if let failure { throw .cannotWrite(file: file, reason: String(cString: strerror(failure))) }
+    }
+
+    /// `path` with symbolic links followed to what they name (which need not exist yet). At most 40 links.
+    static func resolvingSymbolicLinks(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current }
+            current = target.hasPrefix("/") ? target
+                : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(target).path
+        }
+        return current
     }
 
     private static func writeHDF5(_ selection: [SelectedSample], to path: String) throws {

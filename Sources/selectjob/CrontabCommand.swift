@@ -44,7 +44,7 @@ struct Crontab: ParsableCommand {
                 firstFailure = firstFailure ?? error.exitStatus
             }
         }
-        print(lines.joined(separator: "\n"))
+        try emit(lines.joined(separator: "\n"))
         if let firstFailure { throw ExitCode(firstFailure.rawValue) }
     }
 

@@ -17,13 +17,13 @@ struct Methods: ParsableCommand {
     func run() throws {
         guard let name else {
             if json {
-                print(try jsonText(MethodRegistry.all.map(description)))
+                try emit(jsonText(MethodRegistry.all.map(description)))
             } else {
                 let width = MethodRegistry.names.map(\.count).max() ?? 0
                 for method in MethodRegistry.all {
-                    print(method.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + method.summary)
+                    try emit(method.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + method.summary)
                 }
-                print("\nselectjob methods NAME shows a method's parameters, defaults, inputs and paper.")
+                try emit("\nselectjob methods NAME shows a method's parameters, defaults, inputs and paper.")
             }
             return
         }
@@ -32,7 +32,7 @@ struct Methods: ParsableCommand {
             throw ExitCode(ExitStatus.badJob.rawValue)
         }
         if json {
-            print(try jsonText(description(method)))
+            try emit(jsonText(description(method)))
             return
         }
         var lines = ["\(method.name): \(method.summary)", "", "Reference: \(method.reference)", ""]
@@ -53,7 +53,7 @@ struct Methods: ParsableCommand {
                 lines.append("  \(input.name)  \(input.required ? "required" : "optional"): \(input.help)")
             }
         }
-        print(lines.joined(separator: "\n"))
+        try emit(lines.joined(separator: "\n"))
     }
 
     private func description(_ method: any SelectionMethod.Type) -> [String: Any] {

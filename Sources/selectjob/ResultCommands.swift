@@ -24,6 +24,14 @@ func fail(_ error: StoreError) -> ExitCode {
     return ExitCode(error.exitStatus.rawValue)
 }
 
+/// A run that has a selection to read: one that succeeded. Any other status is exit 64, naming the run.
+func requireSelection(_ run: RunRecord) throws {
+    guard run.status != .succeeded else { return }
+    printError("run \(run.id) (job \(run.job)) is \(run.status.rawValue)"
+               + (run.error.map { " (\($0))" } ?? "") + ": it has no selection")
+    throw ExitCode(ExitStatus.badJob.rawValue)
+}
+
 /// Runs a store query, turning its failure into the error line and exit code.
 @discardableResult
 func query<T>(_ body: () throws(StoreError) -> T) throws -> T {
@@ -48,7 +56,7 @@ struct Runs: ParsableCommand {
         // Runs still marked 'running' whose job lock is free lost their process: mark them 'crashed'.
         try query { () throws(StoreError) in try JobRunner.markCrashedRuns(in: store) }
         let runs = try query { () throws(StoreError) in try store.runs(job: job, status: status, limit: limit) }
-        print(json ? Reports.runJSON(runs) : Reports.runTable(runs))
+        try emit(json ? Reports.runJSON(runs) : Reports.runTable(runs))
     }
 }
 
@@ -68,7 +76,7 @@ struct Show: ParsableCommand {
         let selection = try query { () throws(StoreError) in try store.selection(runID: runID) }
         let metrics = try query { () throws(StoreError) in try store.metrics(runID: runID) }
         let labels = try query { () throws(StoreError) in try store.poolLabels(runID: runID) }
-        print(Reports.runReport(run: record, selection: selection, metrics: metrics, poolLabels: labels,
+        try emit(Reports.runReport(run: record, selection: selection, metrics: metrics, poolLabels: labels,
                                 firstRows: max(0, rows)))
     }
 }
@@ -80,7 +88,8 @@ struct Export: ParsableCommand {
             json: the sorted row indices (ActiveFT's DeiT fine-tuning reads them with --subset_ids). \
             csv: rank,row_index,sample_id,score with a header. txt: one sample id per line. hdf5: \
             datasets row_indices, sample_ids, ranks and scores. Files are written atomically; without \
-            -o, text formats go to stdout.
+            -o (or with -o -), text formats go to stdout. Only a succeeded run has a selection: any other \
+            is exit 64. A failed write is exit 74.
             """
     )
 
@@ -88,7 +97,9 @@ struct Export: ParsableCommand {
     @Argument(help: "Run id (or give --job).") var runID: Int64?
     @Option(help: "The latest succeeded run of this job.") var job: String?
     @Option(help: "json, csv, txt or hdf5.") var format: ExportFormat
-    @Option(name: .shortAndLong, help: "Output file (replaced atomically).") var output: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "Output file: a regular file is replaced atomically keeping its permissions, a symlink's target likewise, a device or FIFO is written through, - is standard output.",
+        valueName: "file")) var output: String?
 
     func validate() throws {
         guard (runID == nil) != (job == nil) else { throw ValidationError("give either a run id or --job NAME") }
@@ -97,18 +108,20 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let store = try database.open()
-        let id: Int64
-        if let runID { id = try query { () throws(StoreError) in try store.run(id: runID) }.id } else {
-            id = try query { () throws(StoreError) in try store.latestSucceededRun(job: job!) }.id
+        let record: RunRecord
+        if let runID { record = try query { () throws(StoreError) in try store.run(id: runID) } } else {
+            record = try query { () throws(StoreError) in try store.latestSucceededRun(job: job!) }
         }
+        try requireSelection(record)
+        let id = record.id
         let selection = try query { () throws(StoreError) in try store.selection(runID: id) }
-        guard let output else {
-            print(SelectionExport.text(selection, format: format), terminator: "")
+        guard let output, output != "-" || format == .hdf5 else {
+            try emit(SelectionExport.text(selection, format: format), terminator: "")
             return
         }
         do { try SelectionExport.write(selection, format: format, to: output) } catch {
             printError(error.errorDescription ?? "\(error)")
-            throw ExitCode(ExitStatus.failure.rawValue)
+            throw ExitCode(ExitStatus.ioError.rawValue)
         }
     }
 }
@@ -127,8 +140,10 @@ struct Diff: ParsableCommand {
         let store = try database.open()
         let a = try query { () throws(StoreError) in try store.run(id: runA) }
         let b = try query { () throws(StoreError) in try store.run(id: runB) }
+        try requireSelection(a)
+        try requireSelection(b)
         let selectionA = try query { () throws(StoreError) in try store.selection(runID: runA) }
         let selectionB = try query { () throws(StoreError) in try store.selection(runID: runB) }
-        print(Reports.diff(a: a, selectionA: selectionA, b: b, selectionB: selectionB))
+        try emit(Reports.diff(a: a, selectionA: selectionA, b: b, selectionB: selectionB))
     }
 }

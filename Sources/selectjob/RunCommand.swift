@@ -54,21 +54,23 @@ struct Run: ParsableCommand {
         var firstFailure: ExitStatus?
         for job in jobs {
             let reporter = ProgressReporter(job: job, logger: logger, enabled: !quiet)
+            let outcome: RunOutcome
             do {
-                switch try runner.run(jobPath: job, logger: logger, stopSignal: { signals.current },
-                                      progress: reporter.report) {
-                case let .completed(summary):
-                    reporter.finish()
-                    print(summary.formatted)
-                case let .unchanged(name, runID, database):
-                    reporter.finish()
-                    print("job \(name): unchanged since run \(runID) in \(database) (--force runs it anyway)")
-                }
+                outcome = try runner.run(jobPath: job, logger: logger, stopSignal: { signals.current },
+                                         progress: reporter.report)
             } catch {
                 reporter.finish()
                 printError(error.errorDescription ?? "\(error)")
                 if case .cancelled = error { throw ExitCode(error.exitStatus.rawValue) }
                 firstFailure = firstFailure ?? error.exitStatus
+                continue
+            }
+            reporter.finish()
+            switch outcome {
+            case let .completed(summary):
+                try emit(summary.formatted)
+            case let .unchanged(name, runID, database):
+                try emit("job \(name): unchanged since run \(runID) in \(database) (--force runs it anyway)")
             }
         }
         if let firstFailure { throw ExitCode(firstFailure.rawValue) }
@@ -89,16 +91,18 @@ struct Validate: ParsableCommand {
         let runner = database.runner()
         var firstFailure: ExitStatus?
         for job in jobs {
+            let checked: ValidatedJob
             do {
-                let checked = try runner.validate(jobPath: job)
-                let targets = checked.inputs.sorted { $0.key < $1.key }.map { ", \($0.value.rows) \($0.key)" }.joined()
-                print("\(job): ok (job \(checked.spec.name), \(checked.spec.method.name), N=\(checked.features.rows), "
-                      + "d=\(checked.features.columns), K=\(checked.budget)\(targets), "
-                      + "database \(runner.databasePath(for: checked.spec)))")
+                checked = try runner.validate(jobPath: job)
             } catch {
                 printError(error.errorDescription ?? "\(error)")
                 firstFailure = firstFailure ?? error.exitStatus
+                continue
             }
+            let targets = checked.inputs.sorted { $0.key < $1.key }.map { ", \($0.value.rows) \($0.key)" }.joined()
+            try emit("\(job): ok (job \(checked.spec.name), \(checked.spec.method.name), N=\(checked.features.rows), "
+                     + "d=\(checked.features.columns), K=\(checked.budget)\(targets), "
+                     + "database \(runner.databasePath(for: checked.spec)))")
         }
         if let firstFailure { throw ExitCode(firstFailure.rawValue) }
     }

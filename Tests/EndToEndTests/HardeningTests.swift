@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// Faults an adversarial new-user test found (issue 10), each kept fixed through the binary.
+@Suite struct HardeningTests {
+    let workspace: Workspace
+    let db: [String]
+
+    /// Run 1 succeeded (k-means, 10 samples); run 2 failed (ProbCover over its max_edges).
+    init() throws {
+        workspace = try Workspace()
+        try workspace.writeFeatures()
+        db = ["--db", workspace.path("data/sel.sqlite")]
+        let good = try workspace.writeJob("good", method: #"{"name": "kmeans"}"#, budget: #"{"count": 10}"#)
+        let bad = try workspace.writeJob("bad", method: #"{"name": "probcover", "delta": 1.5, "max_edges": 100}"#,
+                                         budget: #"{"count": 10}"#)
+        #expect(try selectjob(["run", "--quiet", good], in: workspace.url).status == 0)
+        #expect(try selectjob(["run", "--quiet", bad], in: workspace.url).status == 64)
+    }
+
+    /// A character device node in the workspace with the given numbers (1,3 is null, 1,7 is full), so
+    /// a regression replaces the test's own node, never /dev's; nil when not permitted (not root).
+    func device(_ name: String, minor: UInt32) -> String? {
+        let path = workspace.path("data/\(name)")
+        let number = dev_t((1 << 8) | minor)  // glibc's makedev(1, minor) for minor < 256
+        return mknod(path, S_IFCHR | 0o666, number) == 0 ? path : nil
+    }
+
+    func export(_ arguments: [String]) throws -> Outcome {
+        try selectjob(["export", "1", "--format", "csv"] + arguments + db, in: workspace.url)
+    }
+
+    /// Item 1: a symlink is followed — its target gets the export, the link stays a link.
+    @Test func exportFollowsASymlinkToItsTarget() throws {
+        let target = workspace.path("data/real.csv"), link = workspace.path("data/link.csv")
+        try Data("old".utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "real.csv")
+        #expect(try export(["-o", link]).status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "real.csv")
+        #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("rank,row_index,sample_id,score\n"))
+    }
+
+    /// Item 1: a replaced regular file keeps its permissions.
+    @Test func exportKeepsTheReplacedFilesMode() throws {
+        let path = workspace.path("data/private.csv")
+        try Data("old".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(chmod(path, 0o600) == 0)
+        #expect(try export(["-o", path]).status == 0)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("rank,"))
+    }
+
+    /// Item 1: a device is written through, never replaced by a regular file.
+    @Test func exportToADeviceWritesThroughIt() throws {
+        guard let null = device("null", minor: 3) else {
+            print("skipped: cannot create a device node here (needs root)")
+            return
+        }
+        #expect(try export(["-o", null]).status == 0)
+        var info = stat()
+        #expect(stat(null, &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
+    }
+
+    /// Item 1: a FIFO's reader gets the export.
+    @Test func exportToAFIFOReachesItsReader() throws {
+        let fifo = workspace.path("data/pipe")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let received = workspace.path("data/received.csv")
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = ["-c", "cat \"$0\" > \"$1\"", fifo, received]
+        try reader.run()
+        let outcome = try export(["-o", fifo])
+        reader.waitUntilExit()
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(try String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").count == 11)
+        var info = stat()
+        #expect(stat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
+    }
+
+    /// Item 1: `-o -` is standard output.
+    @Test func exportDashIsStandardOutput() throws {
+        let outcome = try export(["-o", "-"])
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.hasPrefix("rank,row_index,sample_id,score\n"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("-")))
+    }
+
+    /// Item 5: a failed write — to a file or to standard output — is exit 74 naming where.
+    @Test func failedWritesExit74() throws {
+        if let full = device("full", minor: 7) {
+            let toFile = try export(["-o", full])
+            #expect(toFile.status == 74)
+            #expect(toFile.stderr.contains("\(full): cannot write"))
+        } else {
+            print("skipped the export-to-device half: cannot create a device node here (needs root)")
+        }
+        for arguments in [["export", "1", "--format", "csv"], ["runs"], ["show", "1"], ["diff", "1", "1"],
+                          ["methods"]] {
+            let process = prepareProcess(selectjobBinary, arguments + (arguments == ["methods"] ? [] : db), in: workspace.url)
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 74, "\(arguments)")
+            #expect(message.contains("standard output: cannot write"), "\(arguments): \(message)")
+        }
+    }
+
+    /// Item 6: a run without a selection is exit 64 for export and diff; show marks it.
+    @Test func runsThatDidNotSucceedHaveNoSelectionToReadOrCompare() throws {
+        for arguments in [["export", "2", "--format", "json"], ["diff", "1", "2"]] {
+            let outcome = try selectjob(arguments + db, in: workspace.url)
+            #expect(outcome.status == 64, "\(arguments)")
+            #expect(outcome.stderr.contains("run 2 (job bad) is failed"), "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stdout.isEmpty)
+        }
+        let shown = try selectjob(["show", "2"] + db, in: workspace.url)
+        #expect(shown.status == 0)
+        #expect(shown.stdout.contains("selection  none: the run is failed, not succeeded"))
+    }
+}
