@@ -3,11 +3,16 @@ import Foundation
 import Glibc
 #endif
 
-/// An advisory lock that lets one `selectjob run` of a job run at a time: `flock` on a lock file
-/// beside the database (never on the database itself), holding the owner's process id.
+/// An advisory lock that lets one `selectjob run` of a job run at a time: an open-file-description
+/// lock (`F_OFD_SETLK`) on a lock file beside the database (never on the database itself), holding
+/// the owner's process id.
 ///
-/// The kernel releases the lock when its process dies, however it dies, so a lock that can be taken
-/// proves that no process is running the job — which is how crashed runs are recognised.
+/// The kernel releases the lock when its process dies, however it dies, so a lock that is free proves
+/// that no process is running the job — which is how crashed runs are recognised. Whether it is held
+/// is asked with `F_OFD_GETLK`, which never takes the lock, so asking cannot make a starting run fail.
+/// The lock file is keyed on the database's real path (symbolic links and `..` resolved), so one
+/// database reached by two paths has one lock per job. It is opened with `O_NOFOLLOW` and must be a
+/// regular file with one link: a symbolic or hard link planted at its path is refused, never written.
 public final class JobLock {
     /// The lock file.
     public let path: String
@@ -19,23 +24,65 @@ public final class JobLock {
     }
 
     deinit {
-        flock(descriptor, LOCK_UN)
+        _ = Self.lockRequest(descriptor, command: Self.setLock, type: Int16(F_UNLCK))
         close(descriptor)
     }
 
-    /// The lock file of `job` for `database`: `DATABASE.JOB.lock` in the database's folder.
-    public static func path(database: String, job: String) -> String { "\(database).\(job).lock" }
+    // Linux's open-file-description lock commands (<fcntl.h> with _GNU_SOURCE).
+    private static let getLock: Int32 = 36, setLock: Int32 = 37
+
+    /// One fcntl lock request on the whole file; returns the request as the kernel left it, or nil on error.
+    private static func lockRequest(_ descriptor: Int32, command: Int32, type: Int16) -> flock? {
+        var request = flock()
+        request.l_type = type
+        request.l_whence = Int16(SEEK_SET)
+        request.l_start = 0
+        request.l_len = 0
+        request.l_pid = 0
+        return fcntl(descriptor, command, &request) == 0 ? request : nil
+    }
+
+    /// The lock file of `job` for `database`: `DATABASE.JOB.lock` beside the database's real path.
+    public static func path(database: String, job: String) -> String { "\(realPath(of: database)).\(job).lock" }
+
+    /// `path` with symbolic links and `.`/`..` resolved; for a file that does not exist yet, its
+    /// folder's real path joined with its name.
+    static func realPath(of path: String) -> String {
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        guard let resolved = realpath(folder, nil) else { return url.standardizedFileURL.path }
+        defer { free(resolved) }
+        return URL(fileURLWithPath: String(cString: resolved)).appendingPathComponent(url.lastPathComponent).path
+    }
+
+    /// Opens the lock file without following a symbolic link, and checks it is a plain file of ours.
+    private static func openLockFile(_ path: String, database: String, create: Bool) throws(RunError) -> Int32? {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0o644)
+        guard descriptor >= 0 else {
+            if errno == ENOENT, !create { return nil }
+            let reason = errno == ELOOP ? "is a symbolic link; refusing to use it" : String(cString: strerror(errno))
+            throw .store(.cannotOpen(database: database, reason: "lock file \(path) \(reason)"))
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_nlink == 1 else {
+            close(descriptor)
+            throw .store(.cannotOpen(database: database,
+                                     reason: "lock file \(path) is not a plain file (a device, folder or hard link); refusing to use it"))
+        }
+        return descriptor
+    }
 
     /// Takes the lock, waiting up to `wait` seconds (0: fail at once) for another holder to finish.
     public static func acquire(database: String, job: String, wait: TimeInterval) throws(RunError) -> JobLock {
         let path = path(database: database, job: job)
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw .store(.cannotOpen(database: database, reason: "cannot create lock file \(path): \(String(cString: strerror(errno)))"))
-        }
+        let descriptor = try openLockFile(path, database: database, create: true)!
         let deadline = Date().addingTimeInterval(wait)
-        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
+        while lockRequest(descriptor, command: setLock, type: Int16(F_WRLCK)) == nil {
+            guard errno == EAGAIN || errno == EACCES || errno == EINTR, Date() < deadline else {
                 let holder = (try? String(contentsOfFile: path, encoding: .utf8))?
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 close(descriptor)
@@ -43,19 +90,22 @@ public final class JobLock {
             }
             usleep(50_000)
         }
+        // Ours now: only the holder of the lock rewrites the file.
         let pid = "\(getpid())\n"
         ftruncate(descriptor, 0)
         _ = pid.withCString { pwrite(descriptor, $0, strlen($0), 0) }
         return JobLock(path: path, descriptor: descriptor)
     }
 
-    /// Whether some process holds the lock of `job` now (without taking it for long).
+    /// Whether some process holds the lock of `job` now. Never takes the lock. A lock file that
+    /// cannot be checked counts as held (nothing is marked crashed on a guess).
     public static func isHeld(database: String, job: String) -> Bool {
-        let descriptor = open(path(database: database, job: job), O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
+        let path = path(database: database, job: job)
+        let opened: Int32?
+        do { opened = try openLockFile(path, database: database, create: false) } catch { return true }
+        guard let descriptor = opened else { return false }  // no lock file: no process ran the job here
         defer { close(descriptor) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return true }
-        flock(descriptor, LOCK_UN)
-        return false
+        guard let answer = lockRequest(descriptor, command: getLock, type: Int16(F_WRLCK)) else { return true }
+        return answer.l_type != Int16(F_UNLCK)
     }
 }

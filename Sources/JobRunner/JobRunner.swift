@@ -179,13 +179,18 @@ public struct JobRunner: Sendable {
                                      finalValue: result.curve.last))
     }
 
-    /// Marks as 'crashed' the 'running' runs whose job lock no process holds (their process died).
+    /// Marks as 'crashed' the 'running' runs whose job lock no process holds (their process died),
+    /// race-free against runs that start meanwhile.
     /// Returns how many were marked.
     @discardableResult
     public static func markCrashedRuns(in store: SelectionStore) throws(StoreError) -> Int {
         var marked = 0
-        for job in try store.jobsWithRunningRuns() where !JobLock.isHeld(database: store.path, job: job) {
-            marked += try store.markCrashed(job: job, finishedAt: Date())
+        // The running runs are listed before the lock is tested: a listed run was started by a process
+        // that held the lock; if the lock is free now, that process is gone. A run that starts after
+        // the listing is not in it, so it can never be marked by mistake.
+        for (job, ids) in try store.runningRunIDs().sorted(by: { $0.key < $1.key })
+        where !JobLock.isHeld(database: store.path, job: job) {
+            marked += try store.markCrashed(runIDs: ids, finishedAt: Date())
         }
         return marked
     }

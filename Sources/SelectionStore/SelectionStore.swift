@@ -162,10 +162,28 @@ public final class SelectionStore: Sendable {
         }
     }
 
-    /// The names of jobs that have runs marked 'running'.
-    public func jobsWithRunningRuns() throws(StoreError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT job FROM runs WHERE status = 'running' ORDER BY job") }
+    /// Marks as 'crashed' those of the runs `ids` that are still 'running'. Returns how many it marked.
+    @discardableResult
+    public func markCrashed(runIDs ids: [Int64], finishedAt: Date) throws(StoreError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let placeholders = ids.map { _ in "?" }.joined(separator: ",")
+        return try write { db in
+            try db.execute(sql: "UPDATE runs SET status = 'crashed', finished_at = ?, "
+                + "error = 'the process ended without finishing the run (killed or crashed)' "
+                + "WHERE status = 'running' AND id IN (\(placeholders))",
+                arguments: StatementArguments([finishedAt.databaseValue] + ids.map(\.databaseValue)))
+            return db.changesCount
+        }
     }
+
+    /// The runs marked 'running', by job: their ids.
+    public func runningRunIDs() throws(StoreError) -> [String: [Int64]] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT job, id FROM runs WHERE status = 'running' ORDER BY id")
+            return Dictionary(grouping: rows, by: { $0["job"] as String }).mapValues { $0.map { $0["id"] as Int64 } }
+        }
+    }
+
 
     /// The run with `id`.
     public func run(id: Int64) throws(StoreError) -> RunRecord {

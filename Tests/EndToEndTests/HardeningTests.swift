@@ -122,4 +122,64 @@ import Testing
         #expect(shown.status == 0)
         #expect(shown.stdout.contains("selection  none: the run is failed, not succeeded"))
     }
+
+    /// Item 2: a symbolic link planted at the lock file's path is refused; its target is untouched.
+    @Test func aSymlinkAtTheLockPathIsRefusedAndItsTargetUntouched() throws {
+        let victim = workspace.path("data/victim.txt")
+        try Data("precious\n".utf8).write(to: URL(fileURLWithPath: victim))
+        let job = try workspace.writeJob("planted")
+        try FileManager.default.createSymbolicLink(atPath: workspace.path("data/sel.sqlite.planted.lock"),
+                                                   withDestinationPath: victim)
+        let outcome = try selectjob(["run", "--quiet", job], in: workspace.url)
+        #expect(outcome.status == 73, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("sel.sqlite.planted.lock is a symbolic link; refusing to use it"))
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+    }
+
+    /// Item 3: the same database through a symlinked folder has the same job lock, and `runs`
+    /// through the other path does not mark the live run crashed.
+    @Test func oneDatabaseByTwoPathsHasOneLockPerJob() throws {
+        try FileManager.default.createSymbolicLink(atPath: workspace.path("alias"), withDestinationPath: workspace.path("data"))
+        let endless = try workspace.writeJob("endless", method: #"{"name": "activeft", "iterations": 1000000}"#)
+        let (first, _) = try startSelectjob(["run", "--quiet", endless], in: workspace.url)
+        defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
+        let running = { () throws -> Bool in
+            (try? self.workspace.database().read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs WHERE status = 'running'") }) == 1
+        }
+        #expect(try eventually(running))
+        let other = ["--db", workspace.path("alias/sel.sqlite")]
+        let second = try selectjob(["run", "--quiet"] + other + [endless], in: workspace.url)
+        #expect(second.status == 75, "\(second.stderr)")
+        #expect(try selectjob(["runs"] + other, in: workspace.url).status == 0)
+        #expect(try running(), "the live run must still be running, not crashed")
+    }
+
+    /// Item 17: asking whether a job's lock is held never takes it, so a run starting meanwhile never
+    /// fails with 75 because of `runs`.
+    @Test func checkingForCrashedRunsNeverBlocksAStartingRun() throws {
+        let job = try workspace.writeJob("quick", method: #"{"name": "random"}"#, budget: #"{"count": 5}"#)
+        // While each run is 'running', `runs` checks that job's lock on every call.
+        let stop = Atomic(false)
+        let folder = workspace.url, db = self.db
+        let checker = Thread {
+            while !stop.value { _ = try? selectjob(["runs"] + db, in: folder) }
+        }
+        checker.start()
+        defer { stop.value = true }
+        for _ in 0..<15 {
+            let outcome = try selectjob(["run", "--quiet", "--force", job], in: workspace.url)
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+        }
+    }
+}
+
+/// A flag shared with a helper thread.
+final class Atomic<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }
