@@ -10,6 +10,8 @@ struct ReadDatabaseOptions: ParsableArguments {
         "Database to read (default: $SELECTJOB_DB, else ./selections.sqlite).", valueName: "path"))
     var db: String?
 
+    func validate() throws { try checkDatabasePaths(db) }
+
     var path: String { db ?? ProcessInfo.processInfo.environment["SELECTJOB_DB"] ?? "selections.sqlite" }
 
     /// Opens the database, which must exist; failures are printed and become the exit code.

@@ -27,10 +27,20 @@ struct DatabaseOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
+    func validate() throws { try checkDatabasePaths(db) }
+
     func runner(busyTimeout: Double = 30, threads: Int = ParallelChunks.processorCount) -> JobRunner {
         JobRunner(databaseOverride: db,
                   defaultDatabase: ProcessInfo.processInfo.environment["SELECTJOB_DB"] ?? "selections.sqlite",
                   busyTimeout: busyTimeout, threads: threads)
+    }
+}
+
+/// An empty `--db` or `SELECTJOB_DB` names no database: a usage error (exit 64) naming which.
+func checkDatabasePaths(_ db: String?) throws {
+    if db?.isEmpty == true { throw ValidationError("--db: the database path is empty") }
+    if ProcessInfo.processInfo.environment["SELECTJOB_DB"]?.isEmpty == true {
+        throw ValidationError("SELECTJOB_DB is set but empty; unset it or give it a database path")
     }
 }
 

@@ -173,6 +173,23 @@ import Testing
     }
 }
 
+extension HardeningTests {
+    /// Item 11: an empty `--db` or `SELECTJOB_DB` is exit 64 naming it, and creates nothing.
+    @Test func emptyDatabasePathsAreUsageErrors() throws {
+        let job = try workspace.writeJob("somewhere")
+        let before = try FileManager.default.contentsOfDirectory(atPath: workspace.url.path).sorted()
+        for (arguments, environment, named) in [(["run", "--db", "", job], [String: String](), "--db: the database path is empty"),
+                                                (["run", job], ["SELECTJOB_DB": ""], "SELECTJOB_DB is set but empty"),
+                                                (["runs", "--db", ""], [:], "--db: the database path is empty"),
+                                                (["runs"], ["SELECTJOB_DB": ""], "SELECTJOB_DB is set but empty")] {
+            let outcome = try selectjob(arguments, in: workspace.url, environment: environment)
+            #expect(outcome.status == 64, "\(arguments)")
+            #expect(outcome.stderr.contains(named), "\(arguments): \(outcome.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.url.path).sorted() == before)
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()
