@@ -107,23 +107,17 @@ extension JobSpec {
     public static func parse(_ data: Data, file: String, folder: URL) throws(JobError) -> JobSpec {
         let root: JSONValue
         do { root = try JSONValue.parse(data) } catch {
-            throw .malformedJSON(file: file, reason: Self.describeDecodingError(error))
-        }
-        if let duplicate = JSONValue.firstDuplicateKey(in: data) {
-            let path = duplicate.path == "$" ? duplicate.key : "\(duplicate.path).\(duplicate.key)"
-            throw .invalid(file: file, path: path, problem: "key appears more than once")
+            switch error {
+            case let .syntax(line, column, problem):
+                throw .malformedJSON(file: file, reason: "line \(line), column \(column): \(problem)")
+            case let .duplicateKey(path, key):
+                throw .invalid(file: file, path: path == "$" ? key : "\(path).\(key)", problem: "key appears more than once")
+            }
         }
         let reader = JobReader(file: file, folder: folder)
         return try reader.job(root)
     }
 
-    private static func describeDecodingError(_ error: any Error) -> String {
-        if case let DecodingError.dataCorrupted(context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return error.localizedDescription
-    }
 }
 
 /// Walks a job's JSON tree, checking each member against the schema and tracking the JSON path.

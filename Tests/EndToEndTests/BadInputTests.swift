@@ -49,7 +49,7 @@ let badInputs: [BadInput] = [
     BadInput(name: "unknown key", status: 64, message: "colour: unknown key", prepare: jobWith("unknown", extra: #", "colour": "blue""#)),
     BadInput(name: "missing name", status: 64, message: "name: required key is missing",
              prepare: rawJob("noname", #"{"features": {"path": "f.h5"}, "method": {"name": "activeft"}, "budget": {"count": 1}}"#)),
-    BadInput(name: "unknown method", status: 64, message: #"method.name: expected one of "random", "kcenter", "kmeans", "typiclust", "probcover", "herding", "activeft", "vtl", got "kmedians""#,
+    BadInput(name: "unknown method", status: 64, message: "method.name: expected one of " + MethodRegistry.names.map { "\"\($0)\"" }.joined(separator: ", ") + #", got "kmedians""#,
              prepare: jobWith("kmedians", method: #"{"name": "kmedians"}"#)),
     BadInput(name: "negative temperature", status: 64, message: "method.temperature: expected a number > 0, got -1",
              prepare: jobWith("temp", method: #"{"name": "activeft", "temperature": -1}"#)),

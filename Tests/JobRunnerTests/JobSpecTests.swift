@@ -110,7 +110,7 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(features: #"{"path": "f.h5", "ids": 1}"#), "features.ids: expected a string, got integer 1"),
         (job(method: #""activeft""#), #"method: expected an object, got string "activeft""#),
         (job(method: #"{"temperature": 0.1}"#), "method.name: required key is missing"),
-        (job(method: #"{"name": "kmedians"}"#), #"method.name: expected one of "random", "kcenter", "kmeans", "typiclust", "probcover", "herding", "activeft", "vtl", got "kmedians""#),
+        (job(method: #"{"name": "kmedians"}"#), "method.name: expected one of " + MethodRegistry.names.map { "\"\($0)\"" }.joined(separator: ", ") + #", got "kmedians""#),
         (job(method: #"{"name": "vtl", "temperature": 0.1}"#), #"method.temperature: unknown key; expected one of "name", "noise_variance", "normalize", "prefilter", "targets""#),
         (job(method: #"{"name": "vtl", "noise_variance": 0}"#), "method.noise_variance: expected a number > 0, got 0"),
         (job(method: #"{"name": "vtl", "normalize": "yes"}"#), #"method.normalize: expected true or false, got string "yes""#),
@@ -159,6 +159,26 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
             } else {
                 #expect(message == "\(jobFile): \(expected)")
             }
+        }
+    }
+
+    /// Issue 10 item 15: keys are compared decoded; JSON syntax errors say where; trailing commas fail.
+    @Test(arguments: [
+        (#"{"seed": 1, "se\u0065d": 2}"#, "seed: key appears more than once"),
+        (#"{"method": {"name": "vtl", "n\u0061me": "vtl"}}"#, "method.name: key appears more than once"),
+        ("{\"name\": \"x\",\n \"seed\": 1,\n}", "not valid JSON (line 3, column 1: trailing comma before '}')"),
+        (#"{"budget": {"count": [1, 2,]}}"#, "not valid JSON (line 1, column 28: trailing comma before ']')"),
+        (#"{"name": 'x'}"#, "not valid JSON (line 1, column 10: expected a value, found ''')"),
+        (#"{"seed": 01}"#, "not valid JSON (line 1, column 10: leading zero in a number)"),
+        (#"{"name": "x"} {}"#, "not valid JSON (line 1, column 15: unexpected '{' after the JSON value)"),
+        (String(repeating: "[", count: 300), "not valid JSON (line 1, column 257: nesting deeper than 256 levels)"),
+    ])
+    func strictJSONNamesWhereItIsWrong(json: String, expected: String) {
+        do {
+            _ = try parse(json)
+            Issue.record("accepted: \(json)")
+        } catch {
+            #expect(error.errorDescription == "\(jobFile): \(expected)")
         }
     }
 
