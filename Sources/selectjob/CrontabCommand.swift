@@ -34,11 +34,15 @@ struct Crontab: ParsableCommand {
                     continue
                 }
                 let database = URL(fileURLWithPath: runner.databasePath(for: spec)).standardizedFileURL.path
-                let dbOption = self.database.db.map { " --db \(shellQuoted(URL(fileURLWithPath: $0).standardizedFileURL.path))" } ?? ""
+                // The database is passed explicitly unless the job names it: cron's environment has no
+                // SELECTJOB_DB and its working folder is the job's, so nothing else would find it.
+                let dbOption = self.database.db != nil || spec.database == nil ? " --db \(shellQuoted(database))" : ""
                 lines.append("# \(spec.name): lock \(JobLock.path(database: database, job: spec.name))")
-                lines.append("\(schedule) cd \(shellQuoted(path.deletingLastPathComponent().path)) && "
+                let command = "cd \(shellQuoted(path.deletingLastPathComponent().path)) && "
                     + "\(shellQuoted(executable)) run --quiet\(dbOption) \(shellQuoted(path.path)) "
-                    + ">> \(shellQuoted(logs + "/" + spec.name + ".log")) 2>&1")
+                    + ">> \(shellQuoted(logs + "/" + spec.name + ".log")) 2>&1"
+                // cron turns an unescaped % into a newline (crontab(5)).
+                lines.append("\(schedule) " + command.replacingOccurrences(of: "%", with: "\\%"))
             } catch let error as RunError {
                 printError(error.errorDescription ?? "\(error)")
                 firstFailure = firstFailure ?? error.exitStatus

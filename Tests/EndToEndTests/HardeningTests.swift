@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// Faults an adversarial new-user test found (issue 10), each kept fixed through the binary.
@@ -187,6 +188,28 @@ extension HardeningTests {
             #expect(outcome.stderr.contains(named), "\(arguments): \(outcome.stderr)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.url.path).sorted() == before)
+    }
+}
+
+extension HardeningTests {
+    /// Item 16: a job is skipped as unchanged only if the selectjob version and every input it reads
+    /// are unchanged too.
+    @Test func anUpgradeOrAChangedInputRunsTheJobAgain() throws {
+        try workspace.writeFeatures("data/targets.h5", rows: 30)
+        let job = try workspace.writeJob("directed", method: #"{"name": "itl", "targets": {"path": "../data/targets.h5"}}"#,
+                                         budget: #"{"count": 5}"#)
+        #expect(try selectjob(["run", "--quiet", job], in: workspace.url).status == 0)
+        #expect(try selectjob(["run", "--quiet", job], in: workspace.url).stdout.contains("unchanged since run 3"))
+        // As if run 3 had been made by an older selectjob.
+        try GRDB.DatabaseQueue(path: workspace.path("data/sel.sqlite")).write { db in
+            try db.execute(sql: "UPDATE runs SET tool_version = '0.0.1' WHERE id = 3")
+        }
+        let upgraded = try selectjob(["run", "--quiet", job], in: workspace.url)
+        #expect(upgraded.status == 0 && upgraded.stdout.contains("run       4"), "\(upgraded.stdout)")
+        // The same job file with changed targets runs again.
+        try workspace.writeFeatures("data/targets.h5", rows: 30) { values in values[0] += 1 }
+        let changed = try selectjob(["run", "--quiet", job], in: workspace.url)
+        #expect(changed.status == 0 && changed.stdout.contains("run       5"), "\(changed.stdout)")
     }
 }
 

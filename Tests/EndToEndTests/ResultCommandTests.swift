@@ -169,6 +169,17 @@ func writeNpy(_ path: String, rows: Int, dimensions: Int, header override: Strin
         #expect(lines.contains("# nightly: lock \(folder)/data/sel.sqlite.nightly.lock"))
         #expect(lines.contains { $0.hasPrefix("# manual (") && $0.hasSuffix("): no schedule") })
 
+        // Issue 10 item 18: % is escaped for cron, and a database from SELECTJOB_DB is passed explicitly.
+        try FileManager.default.createDirectory(atPath: workspace.path("jobs/100%"), withIntermediateDirectories: true)
+        try Data(#"{"name": "pct", "features": {"path": "../../data/features.h5"}, "method": {"name": "random"}, "budget": {"count": 3}, "schedule": "0 1 * * *"}"#.utf8)
+            .write(to: URL(fileURLWithPath: workspace.path("jobs/100%/pct.json")))
+        let environment = ["SELECTJOB_DB": workspace.path("data/env.sqlite")]
+        let escaped = try selectjob(["crontab", "jobs/100%/pct.json"], in: workspace.url, environment: environment)
+        let line = try #require(escaped.stdout.split(separator: "\n").first { $0.hasPrefix("0 1 * * * ") })
+        #expect(line.contains("cd '\(folder)/jobs/100\\%' && "), "\(line)")
+        #expect(!line.replacingOccurrences(of: "\\%", with: "").contains("%"))
+        #expect(line.contains(" --db \(folder)/data/env.sqlite "), "\(line)")
+
         let bad = try workspace.writeJob("bad", extra: #", "schedule": "0 25 * * *""#)
         let failed = try selectjob(["crontab", bad], in: workspace.url)
         #expect(failed.status == 64 && failed.stderr.contains("schedule: the hour field '25'"))
