@@ -16,9 +16,11 @@ static inline unsigned chdf5_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline hid_t chdf5_native_float(void) { H5open(); return H5T_NATIVE_FLOAT; }
 static inline hid_t chdf5_native_double(void) { H5open(); return H5T_NATIVE_DOUBLE; }
 static inline hid_t chdf5_native_int64(void) { H5open(); return H5T_NATIVE_INT64; }
+static inline hid_t chdf5_native_uint64(void) { H5open(); return H5T_NATIVE_UINT64; }
 static inline hid_t chdf5_ieee_f32le(void) { H5open(); return H5T_IEEE_F32LE; }
 static inline hid_t chdf5_ieee_f64le(void) { H5open(); return H5T_IEEE_F64LE; }
 static inline hid_t chdf5_std_i64le(void) { H5open(); return H5T_STD_I64LE; }
+static inline hid_t chdf5_std_u64le(void) { H5open(); return H5T_STD_U64LE; }
 static inline hid_t chdf5_c_s1(void) { H5open(); return H5T_C_S1; }
 static inline size_t chdf5_variable(void) { return H5T_VARIABLE; }
 

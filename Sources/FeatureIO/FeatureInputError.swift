@@ -21,6 +21,8 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     case duplicateID(file: String, dataset: String, id: String, rows: (Int, Int))
     case nonFinite(file: String, dataset: String, row: Int, column: Int, value: Float)
     case zeroRow(file: String, dataset: String, row: Int)
+    /// An unsigned 64-bit id or label above 2⁶³ − 1, which the database's integers cannot hold.
+    case integerTooLarge(file: String, dataset: String, row: Int, value: UInt64)
     /// HDF5 failed while reading the data (a truncated file or a damaged chunk, typically).
     case readFailed(file: String, dataset: String, reason: String)
 
@@ -56,6 +58,9 @@ extension FeatureInputError: LocalizedError {
             return "\(file): dataset '\(dataset)' has shape \(shape) (rank \(shape.count)), expected rank \(expected)"
         case let .wrongType(file, dataset, found, expected):
             return "\(file): dataset '\(dataset)' holds \(found), expected \(expected)"
+        case let .integerTooLarge(file, dataset, row, value):
+            return "\(file): dataset '\(dataset)' row \(row) holds \(value), above the largest integer selectjob stores "
+                + "(2^63 − 1 = \(Int64.max)); store such ids as strings"
         case let .noRows(file, dataset): return "\(file): dataset '\(dataset)' has zero rows"
         case let .noColumns(file, dataset): return "\(file): dataset '\(dataset)' has zero columns"
         case let .rowsOutOfRange(file, dataset, rows, available):

@@ -110,7 +110,7 @@ extension FeatureTable {
             if let name = source.labels {
                 let dataset = try file.dataset(name)
                 try checkOneDimensional(dataset, expectedCount: totalRows, file: path)
-                labels = Array(try dataset.readInt64s()[rowRange])
+                labels = try readIntegers(dataset, file: path, name: name, rowRange: rowRange)
             }
             return FeatureTable(source: source, rows: rowRange.count, columns: columns, values: values, ids: ids,
                                 labels: labels, storedType: "float\(bits)",
@@ -168,6 +168,19 @@ extension FeatureTable {
         }
     }
 
+    /// The rows of an integer dataset as Int64, exactly: unsigned 64-bit values above Int64.max are
+    /// refused (never clamped). O(rows).
+    private static func readIntegers(_ dataset: HDF5Dataset, file: String, name: String, rowRange: Range<Int>) throws -> [Int64] {
+        guard case .integer(bits: 64, signed: false) = dataset.elementKind else {
+            return Array(try dataset.readInt64s()[rowRange])
+        }
+        let values = Array(try dataset.readUInt64s()[rowRange])
+        if let row = values.firstIndex(where: { $0 > UInt64(Int64.max) }) {
+            throw FeatureInputError.integerTooLarge(file: file, dataset: name, row: rowRange.lowerBound + row, value: values[row])
+        }
+        return values.map { Int64($0) }
+    }
+
     private static func readIDs(_ file: HDF5File, name: String, expectedCount: Int,
                                 rowRange: Range<Int>) throws(FeatureInputError) -> SampleIDs {
         let dataset: HDF5Dataset
@@ -176,7 +189,7 @@ extension FeatureTable {
         do {
             switch dataset.elementKind {
             case .integer:
-                let ids = Array(try dataset.readInt64s()[rowRange])
+                let ids = try readIntegers(dataset, file: file.path, name: name, rowRange: rowRange)
                 try checkUnique(ids, file: file.path, dataset: name, firstRow: rowRange.lowerBound)
                 return .integers(ids)
             case .string:

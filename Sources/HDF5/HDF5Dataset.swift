@@ -92,6 +92,14 @@ public final class HDF5Dataset {
         return try read(memoryType: chdf5_native_int64(), rows: nil, zero: 0)
     }
 
+    /// Reads every element as `UInt64` (for unsigned 64-bit data, whose top half Int64 cannot hold).
+    public func readUInt64s() throws(HDF5Error) -> [UInt64] {
+        guard case .integer = elementKind else {
+            throw .unsupportedType(file: file.path, dataset: name, found: elementKind.description, wanted: "integer")
+        }
+        return try read(memoryType: chdf5_native_uint64(), rows: nil, zero: 0)
+    }
+
     /// Reads a 1-D string dataset, variable-length or fixed-length (NUL- or space-padded), as UTF-8.
     public func readStrings() throws(HDF5Error) -> [String] {
         guard case let .string(variableLength) = elementKind else {

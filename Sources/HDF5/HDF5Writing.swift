@@ -57,6 +57,15 @@ extension HDF5File {
         }
     }
 
+    /// Writes a little-endian uint64 dataset, 1-D.
+    public func write(uint64s: [UInt64], to name: String) throws(HDF5Error) {
+        try create(name, shape: [uint64s.count], fileType: chdf5_std_u64le(), chunkRows: nil, gzipLevel: nil) { id in
+            uint64s.withUnsafeBytes {
+                H5Dwrite(id, chdf5_native_uint64(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $0.baseAddress)
+            }
+        }
+    }
+
     /// Writes a 1-D dataset of variable-length UTF-8 strings (h5py's `string_dtype()`).
     public func write(strings: [String], to name: String) throws(HDF5Error) {
         let type = H5Tcopy(chdf5_c_s1())

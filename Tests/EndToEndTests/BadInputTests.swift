@@ -114,6 +114,13 @@ let badInputs: [BadInput] = [
              prepare: badFile("zerorow") { var v = fine; v.replaceSubrange(12..<16, with: [0, 0, 0, 0]); try $0.write(floats: v, shape: [6, 4], to: "features"); try goodIDs($0); try goodLabels($0) }),
     BadInput(name: "duplicate ids", status: 65, message: "dataset 'ids' repeats id 2 (rows 1 and 4)",
              prepare: badFile("dupids") { try $0.write(floats: fine, shape: [6, 4], to: "features"); try $0.write(int64s: [1, 2, 3, 4, 2, 6], to: "ids"); try goodLabels($0) }),
+    // Issue 10 item 4: uint64 values above 2^63 − 1 were clamped (stored wrong, or a false duplicate).
+    BadInput(name: "uint64 id above 2^63 - 1", status: 65,
+             message: "dataset 'ids' row 2 holds 9223372036854775808, above the largest integer selectjob stores",
+             prepare: badFile("bigid") { try $0.write(floats: fine, shape: [6, 4], to: "features"); try $0.write(uint64s: [1, 2, 1 << 63, 4, 5, 6], to: "ids"); try goodLabels($0) }),
+    BadInput(name: "uint64 label above 2^63 - 1", status: 65,
+             message: "dataset 'labels' row 5 holds 18446744073709551615, above the largest integer selectjob stores",
+             prepare: badFile("biglabel") { try $0.write(floats: fine, shape: [6, 4], to: "features"); try goodIDs($0); try $0.write(uint64s: [0, 1, 0, 1, 0, .max], to: "labels") }),
     BadInput(name: "ids of the wrong length", status: 65, message: "dataset 'ids' has 5 entries but the features have 6 rows",
              prepare: badFile("shortids") { try $0.write(floats: fine, shape: [6, 4], to: "features"); try $0.write(int64s: [1, 2, 3, 4, 5], to: "ids"); try goodLabels($0) }),
     BadInput(name: "labels of the wrong length", status: 65, message: "dataset 'labels' has 7 entries but the features have 6 rows",
