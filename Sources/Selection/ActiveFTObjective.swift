@@ -85,35 +85,34 @@ public struct ActiveFTObjective: Sendable {
         var logSums = [Double](repeating: 0, count: k)
         var softmax = [Double](repeating: 0, count: k * k)
         var repelled = [Double](repeating: 0, count: k * d)
-        let out = (SharedPointer(base: gram.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: logSums.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: softmax.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: repelled.withUnsafeMutableBufferPointer { $0.baseAddress! }))
-        c.withUnsafeBufferPointer { centroids in
-            let input = SharedRows(x: centroids.baseAddress!)
-            // G = C Cᵀ, by blocks of rows. G is symmetric, so row k holds column k's values.
-            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
-                BLAS.multiplyTransposed(m: rows, n: k, k: d, a: input.x + first * d, lda: d, b: input.x, ldb: d,
-                                        c: out.0.base + first * k, ldc: k)
-            }
-            // Softmax over j of G_jk/τ for each k, and m = softmax · C.
-            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
-                for c in first..<(first + rows) {
-                    var largest = -Double.infinity
-                    for j in 0..<k { largest = max(largest, out.0.base[j * k + c] / tau) }
-                    var sum = 0.0
-                    for j in 0..<k {
-                        let e = exp(out.0.base[j * k + c] / tau - largest)
-                        out.2.base[c * k + j] = e
-                        sum += e
-                    }
-                    out.1.base[c] = largest + log(sum)
-                    for j in 0..<k { out.2.base[c * k + j] /= sum }
+        withSharedPointers(&gram, &logSums, &softmax, &repelled) { out0, out1, out2, out3 in
+            let out = (out0, out1, out2, out3)
+            c.withUnsafeBufferPointer { centroids in
+                let input = SharedRows(x: centroids.baseAddress!)
+                // G = C Cᵀ, by blocks of rows. G is symmetric, so row k holds column k's values.
+                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                    let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
+                    BLAS.multiplyTransposed(m: rows, n: k, k: d, a: input.x + first * d, lda: d, b: input.x, ldb: d,
+                                            c: out.0.base + first * k, ldc: k)
                 }
-                BLAS.multiply(m: rows, n: d, k: k, a: out.2.base + first * k, lda: k, b: input.x, ldb: d,
-                              c: out.3.base + first * d, ldc: d)
+                // Softmax over j of G_jk/τ for each k, and m = softmax · C.
+                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                    let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
+                    for c in first..<(first + rows) {
+                        var largest = -Double.infinity
+                        for j in 0..<k { largest = max(largest, out.0.base[j * k + c] / tau) }
+                        var sum = 0.0
+                        for j in 0..<k {
+                            let e = exp(out.0.base[j * k + c] / tau - largest)
+                            out.2.base[c * k + j] = e
+                            sum += e
+                        }
+                        out.1.base[c] = largest + log(sum)
+                        for j in 0..<k { out.2.base[c * k + j] /= sum }
+                    }
+                    BLAS.multiply(m: rows, n: d, k: k, a: out.2.base + first * k, lda: k, b: input.x, ldb: d,
+                                  c: out.3.base + first * d, ldc: d)
+                }
             }
         }
         return (logSums, repelled)
@@ -133,24 +132,24 @@ public struct ActiveFTObjective: Sendable {
         var weights = [Double](repeating: 0, count: chunks * k)
         var sums = [Double](repeating: 0, count: chunks * k * d)
         features.values.withUnsafeBufferPointer { x in
-            let out = (SharedPointer(base: losses.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                       SharedPointer(base: weights.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                       SharedPointer(base: sums.withUnsafeMutableBufferPointer { $0.baseAddress! }))
             let rows = SharedRows(x: x.baseAddress!)
-            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                var loss = 0.0
-                let weight = out.1.base + chunk * k, sum = out.2.base + chunk * k * d
-                for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
-                    let c = Int(nearest[position])
-                    let z = logBalance + logSums[c] - Double(similarity[position]) / tau
-                    loss += softplus(z)
-                    let u = sigmoid(z)
-                    weight[c] += u
-                    let f = rows.x + (batch?[position] ?? position) * d
-                    let target = sum + c * d
-                    for j in 0..<d { target[j] += u * Double(f[j]) }
+            withSharedPointers(&losses, &weights, &sums) { out0, out1, out2 in
+                let out = (out0, out1, out2)
+                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                    var loss = 0.0
+                    let weight = out.1.base + chunk * k, sum = out.2.base + chunk * k * d
+                    for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
+                        let c = Int(nearest[position])
+                        let z = logBalance + logSums[c] - Double(similarity[position]) / tau
+                        loss += softplus(z)
+                        let u = sigmoid(z)
+                        weight[c] += u
+                        let f = rows.x + (batch?[position] ?? position) * d
+                        let target = sum + c * d
+                        for j in 0..<d { target[j] += u * Double(f[j]) }
+                    }
+                    out.0.base[chunk] = loss
                 }
-                out.0.base[chunk] = loss
             }
         }
         var weight = [Double](repeating: 0, count: k), sum = [Double](repeating: 0, count: k * d)

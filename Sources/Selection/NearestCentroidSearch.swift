@@ -110,49 +110,50 @@ struct NearestCentroidSearch {
         let d = features.columns, l = candidateCount, margin = Self.margin
         let chunkSize = 2048
         let chunks = (count + chunkSize - 1) / chunkSize
-        let out = (SharedPointer(base: nearest.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: similarity.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: failing.withUnsafeMutableBufferPointer { $0.baseAddress! }))
-        let state = (SharedPointer(base: runnerUpBound.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                     SharedPointer(base: lastNearest.withUnsafeMutableBufferPointer { $0.baseAddress! }))
-        features.values.withUnsafeBufferPointer { x in
-            centroids.withUnsafeBufferPointer { c in
-                candidates.withUnsafeBufferPointer { cand in
-                    bound.withUnsafeBufferPointer { bounds in
-                        let input = CheckInputs(x: x.baseAddress!, c: c.baseAddress!, cand: cand.baseAddress!,
-                                                bounds: bounds.baseAddress!)
-                        ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                            for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
-                                let row = rows?[position] ?? position
-                                let f = input.x + row * d
-                                let previous = state.1.base[row]
-                                let own = dot(f, input.c + Int(previous) * d, count: d)
-                                if own > state.0.base[row] + margin {
-                                    out.0.base[position] = previous
-                                    out.1.base[position] = own
-                                    continue
-                                }
-                                var best: Int32 = -1
-                                var bestSimilarity = -Float.infinity, runnerUp = -Float.infinity
-                                for slot in 0..<l {
-                                    let centroid = input.cand[row * l + slot]
-                                    let s = centroid == previous ? own : dot(f, input.c + Int(centroid) * d, count: d)
-                                    if s > bestSimilarity {
-                                        runnerUp = bestSimilarity
-                                        bestSimilarity = s
-                                        best = centroid
-                                    } else if s > runnerUp {
-                                        runnerUp = s
+        withSharedPointers(&nearest, &similarity, &failing) { out0, out1, out2 in
+            let out = (out0, out1, out2)
+            withSharedPointers(&runnerUpBound, &lastNearest) { state0, state1 in
+                let state = (state0, state1)
+                features.values.withUnsafeBufferPointer { x in
+                    centroids.withUnsafeBufferPointer { c in
+                        candidates.withUnsafeBufferPointer { cand in
+                            bound.withUnsafeBufferPointer { bounds in
+                                let input = CheckInputs(x: x.baseAddress!, c: c.baseAddress!, cand: cand.baseAddress!,
+                                                        bounds: bounds.baseAddress!)
+                                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                                    for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
+                                        let row = rows?[position] ?? position
+                                        let f = input.x + row * d
+                                        let previous = state.1.base[row]
+                                        let own = dot(f, input.c + Int(previous) * d, count: d)
+                                        if own > state.0.base[row] + margin {
+                                            out.0.base[position] = previous
+                                            out.1.base[position] = own
+                                            continue
+                                        }
+                                        var best: Int32 = -1
+                                        var bestSimilarity = -Float.infinity, runnerUp = -Float.infinity
+                                        for slot in 0..<l {
+                                            let centroid = input.cand[row * l + slot]
+                                            let s = centroid == previous ? own : dot(f, input.c + Int(centroid) * d, count: d)
+                                            if s > bestSimilarity {
+                                                runnerUp = bestSimilarity
+                                                bestSimilarity = s
+                                                best = centroid
+                                            } else if s > runnerUp {
+                                                runnerUp = s
+                                            }
+                                        }
+                                        let others = input.bounds[row]
+                                        if bestSimilarity > others + margin, bestSimilarity > runnerUp + margin {
+                                            out.0.base[position] = best
+                                            out.1.base[position] = bestSimilarity
+                                            state.0.base[row] = max(runnerUp, others)
+                                            state.1.base[row] = best
+                                        } else {
+                                            out.2.base[position] = true
+                                        }
                                     }
-                                }
-                                let others = input.bounds[row]
-                                if bestSimilarity > others + margin, bestSimilarity > runnerUp + margin {
-                                    out.0.base[position] = best
-                                    out.1.base[position] = bestSimilarity
-                                    state.0.base[row] = max(runnerUp, others)
-                                    state.1.base[row] = best
-                                } else {
-                                    out.2.base[position] = true
                                 }
                             }
                         }
@@ -170,68 +171,68 @@ struct NearestCentroidSearch {
         let blockRows = Self.blockRows
         fullComparisons += positions.count
         let blocks = (positions.count + blockRows - 1) / blockRows
-        let output = (SharedPointer(base: nearest.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                      SharedPointer(base: similarity.withUnsafeMutableBufferPointer { $0.baseAddress! }))
-        let state = (SharedPointer(base: candidates.withUnsafeMutableBufferPointer { $0.baseAddress ?? .allocate(capacity: 0) }),
-                     SharedPointer(base: bound.withUnsafeMutableBufferPointer { $0.baseAddress ?? .allocate(capacity: 0) }),
-                     SharedPointer(base: runnerUpBound.withUnsafeMutableBufferPointer { $0.baseAddress ?? .allocate(capacity: 0) }),
-                     SharedPointer(base: lastNearest.withUnsafeMutableBufferPointer { $0.baseAddress ?? .allocate(capacity: 0) }))
-        features.values.withUnsafeBufferPointer { x in
-            centroids.withUnsafeBufferPointer { c in
-                let input = FullPassInputs(x: x.baseAddress!, c: c.baseAddress!)
-                // Blocks of rows in parallel, each one single-threaded sgemm and its rows' argmax.
-                ParallelChunks.run(chunks: blocks, threads: threads) { blockIndex in
-                    let start = blockIndex * blockRows
-                    let n = min(blockRows, positions.count - start)
-                    var scores = [Float](repeating: 0, count: n * k)
-                    let contiguous = rows == nil && positions[start + n - 1] - positions[start] == n - 1
-                    if contiguous {
-                        BLAS.multiplyTransposed(m: n, n: k, k: d, a: input.x + positions[start] * d, lda: d,
-                                                b: input.c, ldb: d, c: &scores, ldc: k)
-                    } else {
-                        var block = [Float](repeating: 0, count: n * d)
-                        for r in 0..<n {
-                            let row = rows?[positions[start + r]] ?? positions[start + r]
-                            for j in 0..<d { block[r * d + j] = input.x[row * d + j] }
-                        }
-                        BLAS.multiplyTransposed(m: n, n: k, k: d, a: block, lda: d, b: input.c, ldb: d,
-                                                c: &scores, ldc: k)
-                    }
-                    var top = [(Float, Int32)](repeating: (0, 0), count: l + 1)
-                    for r in 0..<n {
-                        let position = positions[start + r]
-                        let row = rows?[position] ?? position
-                        var best = 0
-                        if l == 0 {
-                            var bestSimilarity = scores[r * k]
-                            for c in 1..<k where scores[r * k + c] > bestSimilarity {
-                                best = c
-                                bestSimilarity = scores[r * k + c]
-                            }
-                        } else {
-                            // The L+1 most similar, by insertion into a short sorted list; equal
-                            // scores keep centroid order, so top[0] is the first maximum.
-                            var filled = 0
-                            for c in 0..<k {
-                                let s = scores[r * k + c]
-                                if filled == l + 1, s <= top[l].0 { continue }
-                                var i = min(filled, l)
-                                while i > 0, top[i - 1].0 < s {
-                                    top[i] = top[i - 1]
-                                    i -= 1
+        withSharedPointers(&nearest, &similarity) { output0, output1 in
+            let output = (output0, output1)
+            withSharedPointers(&candidates, &bound, &runnerUpBound, &lastNearest) { state0, state1, state2, state3 in
+                let state = (state0, state1, state2, state3)
+                features.values.withUnsafeBufferPointer { x in
+                    centroids.withUnsafeBufferPointer { c in
+                        let input = FullPassInputs(x: x.baseAddress!, c: c.baseAddress!)
+                        // Blocks of rows in parallel, each one single-threaded sgemm and its rows' argmax.
+                        ParallelChunks.run(chunks: blocks, threads: threads) { blockIndex in
+                            let start = blockIndex * blockRows
+                            let n = min(blockRows, positions.count - start)
+                            var scores = [Float](repeating: 0, count: n * k)
+                            let contiguous = rows == nil && positions[start + n - 1] - positions[start] == n - 1
+                            if contiguous {
+                                BLAS.multiplyTransposed(m: n, n: k, k: d, a: input.x + positions[start] * d, lda: d,
+                                                        b: input.c, ldb: d, c: &scores, ldc: k)
+                            } else {
+                                var block = [Float](repeating: 0, count: n * d)
+                                for r in 0..<n {
+                                    let row = rows?[positions[start + r]] ?? positions[start + r]
+                                    for j in 0..<d { block[r * d + j] = input.x[row * d + j] }
                                 }
-                                top[i] = (s, Int32(c))
-                                filled = min(filled + 1, l + 1)
+                                BLAS.multiplyTransposed(m: n, n: k, k: d, a: block, lda: d, b: input.c, ldb: d,
+                                                        c: &scores, ldc: k)
                             }
-                            best = Int(top[0].1)
-                            state.3.base[row] = top[0].1
-                            for slot in 0..<l { state.0.base[row * l + slot] = top[slot].1 }
-                            state.1.base[row] = top[l].0
-                            state.2.base[row] = top[1].0
+                            var top = [(Float, Int32)](repeating: (0, 0), count: l + 1)
+                            for r in 0..<n {
+                                let position = positions[start + r]
+                                let row = rows?[position] ?? position
+                                var best = 0
+                                if l == 0 {
+                                    var bestSimilarity = scores[r * k]
+                                    for c in 1..<k where scores[r * k + c] > bestSimilarity {
+                                        best = c
+                                        bestSimilarity = scores[r * k + c]
+                                    }
+                                } else {
+                                    // The L+1 most similar, by insertion into a short sorted list; equal
+                                    // scores keep centroid order, so top[0] is the first maximum.
+                                    var filled = 0
+                                    for c in 0..<k {
+                                        let s = scores[r * k + c]
+                                        if filled == l + 1, s <= top[l].0 { continue }
+                                        var i = min(filled, l)
+                                        while i > 0, top[i - 1].0 < s {
+                                            top[i] = top[i - 1]
+                                            i -= 1
+                                        }
+                                        top[i] = (s, Int32(c))
+                                        filled = min(filled + 1, l + 1)
+                                    }
+                                    best = Int(top[0].1)
+                                    state.3.base[row] = top[0].1
+                                    for slot in 0..<l { state.0.base[row * l + slot] = top[slot].1 }
+                                    state.1.base[row] = top[l].0
+                                    state.2.base[row] = top[1].0
+                                }
+                                output.0.base[position] = Int32(best)
+                                // The candidate check's dot product, so both paths report identical values.
+                                output.1.base[position] = dot(input.x + row * d, input.c + best * d, count: d)
+                            }
                         }
-                        output.0.base[position] = Int32(best)
-                        // The candidate check's dot product, so both paths report identical values.
-                        output.1.base[position] = dot(input.x + row * d, input.c + best * d, count: d)
                     }
                 }
             }

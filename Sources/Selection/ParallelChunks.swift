@@ -31,3 +31,43 @@ struct ReadOnlyPointer<Element>: @unchecked Sendable {
 }
 
 import Foundation
+
+extension SharedPointer {
+    /// The buffer's start. An empty buffer may have no address; it gets a dummy aligned one, never
+    /// dereferenced because there is nothing to read or write.
+    init(_ buffer: UnsafeMutableBufferPointer<Element>) {
+        base = buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+    }
+}
+
+// Scoped access for parallel loops: the pointers live only inside `body`, never beyond the
+// `withUnsafeMutableBufferPointer` call that produced them.
+
+/// Runs `body` with a pointer to `a`'s storage that chunks of a parallel loop write through.
+func withSharedPointers<A, R>(_ a: inout [A], _ body: (SharedPointer<A>) throws -> R) rethrows -> R {
+    try a.withUnsafeMutableBufferPointer { try body(SharedPointer($0)) }
+}
+
+/// Runs `body` with pointers to the storage of `a` and `b`.
+func withSharedPointers<A, B, R>(_ a: inout [A], _ b: inout [B],
+                                 _ body: (SharedPointer<A>, SharedPointer<B>) throws -> R) rethrows -> R {
+    try a.withUnsafeMutableBufferPointer { pa in try b.withUnsafeMutableBufferPointer { pb in
+        try body(SharedPointer(pa), SharedPointer(pb)) } }
+}
+
+/// Runs `body` with pointers to the storage of `a`, `b` and `c`.
+func withSharedPointers<A, B, C, R>(_ a: inout [A], _ b: inout [B], _ c: inout [C],
+                                    _ body: (SharedPointer<A>, SharedPointer<B>, SharedPointer<C>) throws -> R) rethrows -> R {
+    try a.withUnsafeMutableBufferPointer { pa in try b.withUnsafeMutableBufferPointer { pb in
+        try c.withUnsafeMutableBufferPointer { pc in try body(SharedPointer(pa), SharedPointer(pb), SharedPointer(pc)) } } }
+}
+
+/// Runs `body` with pointers to the storage of `a`, `b`, `c` and `d`.
+func withSharedPointers<A, B, C, D, R>(
+    _ a: inout [A], _ b: inout [B], _ c: inout [C], _ d: inout [D],
+    _ body: (SharedPointer<A>, SharedPointer<B>, SharedPointer<C>, SharedPointer<D>) throws -> R
+) rethrows -> R {
+    try a.withUnsafeMutableBufferPointer { pa in try b.withUnsafeMutableBufferPointer { pb in
+        try c.withUnsafeMutableBufferPointer { pc in try d.withUnsafeMutableBufferPointer { pd in
+            try body(SharedPointer(pa), SharedPointer(pb), SharedPointer(pc), SharedPointer(pd)) } } } }
+}

@@ -112,14 +112,15 @@ public enum VTL {
         let blockRows = 4096
         let blocks = max(1, (rows + blockRows - 1) / blockRows)
         var partial = [Double](repeating: 0, count: blocks * columns * columns)
-        let out = SharedPointer(base: partial.withUnsafeMutableBufferPointer { $0.baseAddress! })
-        m.values.withUnsafeBufferPointer { input in
-            let source = ReadOnlyPointer(base: input.baseAddress!)
-            ParallelChunks.run(chunks: blocks, threads: threads) { block in
-                let first = block * blockRows, count = min(blockRows, rows - first)
-                guard count > 0 else { return }
-                let converted = (0..<(count * columns)).map { Double(source.base[first * columns + $0]) }
-                BLAS.gram(rows: count, columns: columns, a: converted, c: out.base + block * columns * columns)
+        withSharedPointers(&partial) { out in
+            m.values.withUnsafeBufferPointer { input in
+                let source = ReadOnlyPointer(base: input.baseAddress!)
+                ParallelChunks.run(chunks: blocks, threads: threads) { block in
+                    let first = block * blockRows, count = min(blockRows, rows - first)
+                    guard count > 0 else { return }
+                    let converted = (0..<(count * columns)).map { Double(source.base[first * columns + $0]) }
+                    BLAS.gram(rows: count, columns: columns, a: converted, c: out.base + block * columns * columns)
+                }
             }
         }
         var g = [Double](repeating: 0, count: columns * columns)
@@ -164,25 +165,26 @@ struct PosteriorState {
         // k_j = ‖x_j‖² and r_j = x_jᵀGx_j, by row blocks in parallel (each block's XG is one dgemm).
         let chunkRows = Self.chunkRows
         let chunks = (rows + chunkRows - 1) / chunkRows
-        let out = (SharedPointer(base: variance.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: numerator.withUnsafeMutableBufferPointer { $0.baseAddress! }))
-        x.values.withUnsafeBufferPointer { xs in
-            g.withUnsafeBufferPointer { gs in
-                let input = (ReadOnlyPointer(base: xs.baseAddress!), ReadOnlyPointer(base: gs.baseAddress!))
-                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                    let first = chunk * chunkRows, count = min(chunkRows, rows - first)
-                    var block = [Double](repeating: 0, count: count * d)
-                    for i in 0..<(count * d) { block[i] = Double(input.0.base[first * d + i]) }
-                    var xg = [Double](repeating: 0, count: count * d)
-                    BLAS.multiply(m: count, n: d, k: d, a: block, lda: d, b: input.1.base, ldb: d, c: &xg, ldc: d)
-                    for r in 0..<count {
-                        var k = 0.0, q = 0.0
-                        for j in 0..<d {
-                            k += block[r * d + j] * block[r * d + j]
-                            q += xg[r * d + j] * block[r * d + j]
+        withSharedPointers(&variance, &numerator) { out0, out1 in
+            let out = (out0, out1)
+            x.values.withUnsafeBufferPointer { xs in
+                g.withUnsafeBufferPointer { gs in
+                    let input = (ReadOnlyPointer(base: xs.baseAddress!), ReadOnlyPointer(base: gs.baseAddress!))
+                    ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                        let first = chunk * chunkRows, count = min(chunkRows, rows - first)
+                        var block = [Double](repeating: 0, count: count * d)
+                        for i in 0..<(count * d) { block[i] = Double(input.0.base[first * d + i]) }
+                        var xg = [Double](repeating: 0, count: count * d)
+                        BLAS.multiply(m: count, n: d, k: d, a: block, lda: d, b: input.1.base, ldb: d, c: &xg, ldc: d)
+                        for r in 0..<count {
+                            var k = 0.0, q = 0.0
+                            for j in 0..<d {
+                                k += block[r * d + j] * block[r * d + j]
+                                q += xg[r * d + j] * block[r * d + j]
+                            }
+                            out.0.base[first + r] = k
+                            out.1.base[first + r] = q
                         }
-                        out.0.base[first + r] = k
-                        out.1.base[first + r] = q
                     }
                 }
             }
@@ -244,32 +246,31 @@ struct PosteriorState {
         let chunks = (rows + chunkRows - 1) / chunkRows
         var chunkBest = [Int](repeating: -1, count: chunks)
         var chunkGain = [Double](repeating: -.infinity, count: chunks)
-        let out = (SharedPointer(base: variance.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: numerator.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: chunkBest.withUnsafeMutableBufferPointer { $0.baseAddress! }),
-                   SharedPointer(base: chunkGain.withUnsafeMutableBufferPointer { $0.baseAddress! }))
-        x.values.withUnsafeBufferPointer { xs in
-            picked.withUnsafeBufferPointer { pickedRows in
-                u.withUnsafeBufferPointer { us in
-                    z.withUnsafeBufferPointer { zs in
-                        let input = (ReadOnlyPointer(base: xs.baseAddress!), ReadOnlyPointer(base: pickedRows.baseAddress!),
-                                     ReadOnlyPointer(base: us.baseAddress!), ReadOnlyPointer(base: zs.baseAddress!))
-                        ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                            var best = -1
-                            var bestGain = -Double.infinity
-                            for j in (chunk * chunkRows)..<min(rows, (chunk + 1) * chunkRows) {
-                                let (t, q) = dotPair(input.0.base + j * d, input.2.base, input.3.base, count: d)
-                                let k = out.0.base[j] - t * t / c
-                                let r = out.1.base[j] - 2 * t * q / c + t * t * uGu / (c * c)
-                                out.0.base[j] = k
-                                out.1.base[j] = r
-                                if !input.1.base[j] {
-                                    let gain = r / (k + noise)
-                                    if gain > bestGain { bestGain = gain; best = j }
+        withSharedPointers(&variance, &numerator, &chunkBest, &chunkGain) { out0, out1, out2, out3 in
+            let out = (out0, out1, out2, out3)
+            x.values.withUnsafeBufferPointer { xs in
+                picked.withUnsafeBufferPointer { pickedRows in
+                    u.withUnsafeBufferPointer { us in
+                        z.withUnsafeBufferPointer { zs in
+                            let input = (ReadOnlyPointer(base: xs.baseAddress!), ReadOnlyPointer(base: pickedRows.baseAddress!),
+                                         ReadOnlyPointer(base: us.baseAddress!), ReadOnlyPointer(base: zs.baseAddress!))
+                            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                                var best = -1
+                                var bestGain = -Double.infinity
+                                for j in (chunk * chunkRows)..<min(rows, (chunk + 1) * chunkRows) {
+                                    let (t, q) = dotPair(input.0.base + j * d, input.2.base, input.3.base, count: d)
+                                    let k = out.0.base[j] - t * t / c
+                                    let r = out.1.base[j] - 2 * t * q / c + t * t * uGu / (c * c)
+                                    out.0.base[j] = k
+                                    out.1.base[j] = r
+                                    if !input.1.base[j] {
+                                        let gain = r / (k + noise)
+                                        if gain > bestGain { bestGain = gain; best = j }
+                                    }
                                 }
+                                out.2.base[chunk] = best
+                                out.3.base[chunk] = bestGain
                             }
-                            out.2.base[chunk] = best
-                            out.3.base[chunk] = bestGain
                         }
                     }
                 }
