@@ -55,7 +55,27 @@ public struct JobRunner: Sendable {
     public func validate(jobPath: String) throws(RunError) -> ValidatedJob {
         let spec: JobSpec
         do { spec = try JobSpec.load(path: jobPath).spec } catch { throw .job(error) }
-        return try validate(spec, jobPath: jobPath)
+        let checked = try validate(spec, jobPath: jobPath)
+        do { try Self.checkDatabase(databasePath(for: spec)) } catch { throw .store(error) }
+        return checked
+    }
+
+    /// What `run` would find when it opens the database, found without writing or creating anything:
+    /// an existing file must be a selectjob database this version knows and be writable; a new one
+    /// needs an existing, writable folder. Errors are those `run` exits 73 with.
+    public static func checkDatabase(_ path: String) throws(StoreError) {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .cannotOpen(database: path, reason: "folder \(folder) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else { throw .cannotOpen(database: path, reason: "is a directory") }
+            try SelectionStore.inspect(path)
+            guard access(path, W_OK) == 0, access(folder, W_OK) == 0 else { throw .readOnly(database: path) }
+        } else {
+            guard access(folder, W_OK) == 0 else { throw .readOnly(database: path) }
+        }
     }
 
     /// Checks an already parsed job against the data it names (features, the method's inputs, budget).
@@ -184,15 +204,24 @@ public struct JobRunner: Sendable {
     /// Returns how many were marked.
     @discardableResult
     public static func markCrashedRuns(in store: SelectionStore) throws(StoreError) -> Int {
-        var marked = 0
         // The running runs are listed before the lock is tested: a listed run was started by a process
         // that held the lock; if the lock is free now, that process is gone. A run that starts after
         // the listing is not in it, so it can never be marked by mistake.
-        for (job, ids) in try store.runningRunIDs().sorted(by: { $0.key < $1.key })
-        where !JobLock.isHeld(database: store.path, job: job) {
-            marked += try store.markCrashed(runIDs: ids, finishedAt: Date())
+        let dead = try store.runningRunIDs().sorted(by: { $0.key < $1.key })
+            .filter { !JobLock.isHeld(database: store.path, job: $0.key) }.flatMap(\.value)
+        guard !dead.isEmpty else { return 0 }
+        // A read-only store (a reader) marks them through a writable one, when the database may be
+        // written at all; on read-only media they stay 'running' until a `run` of their job.
+        let writer: SelectionStore
+        if store.isReadOnly {
+            let folder = URL(fileURLWithPath: store.path).deletingLastPathComponent().path
+            guard access(store.path, W_OK) == 0, access(folder, W_OK) == 0,
+                  let opened = try? SelectionStore(path: store.path) else { return 0 }
+            writer = opened
+        } else {
+            writer = store
         }
-        return marked
+        return try writer.markCrashed(runIDs: dead, finishedAt: Date())
     }
 }
 

@@ -56,7 +56,7 @@ extension StoreError {
         switch self {
         case .busy: return .temporaryFailure
         case .unknownRun, .unknownJob, .missingDatabase: return .badJob
-        case .cannotOpen, .readOnly, .newerSchema: return .databaseUnavailable
+        case .cannotOpen, .readOnly, .newerSchema, .foreignSchema: return .databaseUnavailable
         case .diskFull, .ioError: return .ioError
         case .sqlite: return .failure
         }

@@ -23,6 +23,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case unknownJob(database: String, job: String)
     /// The database file does not exist (commands that only read never create one).
     case missingDatabase(database: String)
+    /// The file is an SQLite database of something else: tables but no selectjob migrations.
+    case foreignSchema(database: String, tables: [String])
 }
 
 extension StoreError: LocalizedError {
@@ -39,6 +41,9 @@ extension StoreError: LocalizedError {
         case let .unknownRun(database, id): return "\(database): no run with id \(id)"
         case let .unknownJob(database, job): return "\(database): no succeeded run of job '\(job)'"
         case let .missingDatabase(database): return "\(database): no such database (give --db or set SELECTJOB_DB)"
+        case let .foreignSchema(database, tables):
+            return "\(database): not a selectjob database (it has tables \(tables.prefix(5).joined(separator: ", "))"
+                + "\(tables.count > 5 ? ", …" : "") but no selectjob schema); left untouched"
         }
     }
 }
@@ -51,14 +56,18 @@ extension StoreError: LocalizedError {
 public final class SelectionStore: Sendable {
     /// Path of the database file.
     public let path: String
-    private let pool: DatabasePool
+    /// Whether this store only reads (``init(readingAt:)``): it never writes, migrates or creates files.
+    public let isReadOnly: Bool
+    private let pool: any DatabaseWriter
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
+    /// The file is inspected read-only first: an SQLite file of another application (tables but no
+    /// selectjob migrations) or of a newer selectjob is refused before anything is written to it.
     /// - Parameter busyTimeout: how long a write waits for another process's lock before ``StoreError/busy(database:)``.
-    public init(path: String, busyTimeout: TimeInterval = 30, mustExist: Bool = false) throws(StoreError) {
+    public init(path: String, busyTimeout: TimeInterval = 30) throws(StoreError) {
         self.path = path
-        if mustExist, !FileManager.default.fileExists(atPath: path) { throw .missingDatabase(database: path) }
+        isReadOnly = false
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "selectjob"
@@ -67,19 +76,70 @@ public final class SelectionStore: Sendable {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .cannotOpen(database: path, reason: "folder \(folder) does not exist")
         }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else { throw .cannotOpen(database: path, reason: "is a directory") }
+            _ = try Self.inspect(path)
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            let migrator = Schema.migrator
-            let unknown = try pool.read { db in
-                try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
-            }
-            guard unknown.isEmpty else { throw StoreError.newerSchema(database: path, unknownMigrations: unknown.sorted()) }
-            try migrator.migrate(pool)
-        } catch let error as StoreError {
-            throw error
+            try Schema.migrator.migrate(pool)
         } catch {
             throw Self.translate(error, database: path)
         }
+    }
+
+    /// Opens an existing database for reading only: nothing is written, migrated or created (no
+    /// `-wal` or `-shm` file where none is), so it works on read-only media and immutable files.
+    public init(readingAt path: String) throws(StoreError) {
+        self.path = path
+        isReadOnly = true
+        guard FileManager.default.fileExists(atPath: path) else { throw .missingDatabase(database: path) }
+        pool = try Self.inspect(path)
+    }
+
+    /// Opens `path` read-only and checks it is a selectjob database this version knows; an empty
+    /// file (or one without tables) is fine. Falls back to SQLite's `immutable` mode where a WAL
+    /// database cannot be opened normally (read-only folder without its `-shm`). Returns the open queue.
+    @discardableResult
+    public static func inspect(_ path: String) throws(StoreError) -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.label = "selectjob (read-only)"
+        func open(_ location: String) throws -> DatabaseQueue {
+            let queue = try DatabaseQueue(path: location, configuration: configuration)
+            try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
+            return queue
+        }
+        let queue: DatabaseQueue
+        do {
+            do { queue = try open(path) } catch {
+                let uri = "file:" + (URL(fileURLWithPath: path).standardizedFileURL.path
+                    .addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+                queue = try open(uri)
+            }
+        } catch {
+            throw translate(error, database: path)
+        }
+        do {
+            let (tables, applied): ([String], Set<String>) = try queue.read { db in
+                let tables = try String.fetchAll(db, sql: """
+                    SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name
+                    """)
+                let applied = tables.contains("grdb_migrations")
+                    ? Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")) : []
+                return (tables, applied)
+            }
+            if !tables.isEmpty, !tables.contains("grdb_migrations") {
+                throw StoreError.foreignSchema(database: path, tables: tables)
+            }
+            let unknown = applied.subtracting(Schema.migrator.migrations)
+            guard unknown.isEmpty else { throw StoreError.newerSchema(database: path, unknownMigrations: unknown.sorted()) }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw translate(error, database: path)
+        }
+        return queue
     }
 
     /// Maps a GRDB/SQLite failure to a ``StoreError`` naming `database`.

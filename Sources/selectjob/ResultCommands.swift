@@ -14,9 +14,10 @@ struct ReadDatabaseOptions: ParsableArguments {
 
     var path: String { db ?? ProcessInfo.processInfo.environment["SELECTJOB_DB"] ?? "selections.sqlite" }
 
-    /// Opens the database, which must exist; failures are printed and become the exit code.
+    /// Opens the database read-only (it must exist; nothing is created or written); failures are
+    /// printed and become the exit code.
     func open() throws -> SelectionStore {
-        do { return try SelectionStore(path: path, mustExist: true) } catch { throw fail(error) }
+        do { return try SelectionStore(readingAt: path) } catch { throw fail(error) }
     }
 }
 

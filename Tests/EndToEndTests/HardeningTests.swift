@@ -213,6 +213,68 @@ extension HardeningTests {
     }
 }
 
+extension HardeningTests {
+    /// Item 10: an SQLite file of another application is refused with 73 and left byte-identical.
+    @Test func aForeignDatabaseIsRefusedAndLeftUntouched() throws {
+        let path = workspace.path("data/other.sqlite")
+        try GRDB.DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "CREATE TABLE runs (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO runs (note) VALUES ('mine')")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let job = try workspace.writeJob("intruder", method: #"{"name": "random"}"#, budget: #"{"count": 3}"#)
+        for arguments in [["run", "--quiet", "--db", path, job], ["validate", "--db", path, job], ["runs", "--db", path]] {
+            let outcome = try selectjob(arguments, in: workspace.url)
+            #expect(outcome.status == 73, "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("not a selectjob database (it has tables runs but no selectjob schema)"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-shm"))
+    }
+
+    /// Item 12: `validate` finds what `run` would reject with 73, and creates nothing.
+    @Test func validateChecksTheDatabaseLikeRun() throws {
+        let job = try workspace.writeJob("checked", method: #"{"name": "random"}"#, budget: #"{"count": 3}"#)
+        try Data("just text\n".utf8).write(to: URL(fileURLWithPath: workspace.path("data/text.sqlite")))
+        for (database, message) in [("nowhere/sel.sqlite", "does not exist"), ("data", "is a directory"),
+                                    ("data/text.sqlite", "cannot open database")] {
+            let validated = try selectjob(["validate", "--db", workspace.path(database), job], in: workspace.url)
+            #expect(validated.status == 73, "\(database): \(validated.stderr)")
+            #expect(validated.stderr.contains(message), "\(database): \(validated.stderr)")
+            let ran = try selectjob(["run", "--quiet", "--db", workspace.path(database), job], in: workspace.url)
+            #expect(ran.status == 73, "\(database): run and validate agree")
+        }
+        let fresh = workspace.path("data/fresh.sqlite")
+        #expect(try selectjob(["validate", "--db", fresh, job], in: workspace.url).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: fresh))
+    }
+
+    /// Item 13: every reader works on a database in an immutable folder and creates no file there.
+    @Test func readersWorkOnReadOnlyMediaAndCreateNothing() throws {
+        let folder = workspace.path("data")
+        let lock = { (flag: String) -> Bool in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["chattr", flag, folder, folder + "/sel.sqlite"]
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        guard lock("+i") else {
+            print("skipped: chattr +i is not available here (needs root and a filesystem that supports it)")
+            return
+        }
+        defer { _ = lock("-i") }
+        let before = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        for arguments in [["runs"], ["show", "1"], ["export", "1", "--format", "csv"], ["diff", "1", "1"]] {
+            let outcome = try selectjob(arguments + db, in: workspace.url)
+            #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == before)
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()
