@@ -140,13 +140,13 @@ def write_report(path, labels_wanted, results, seeds):
 
     best = {p: max(labels_wanted, key=lambda l: statistics.mean(results[(l, p)][0])) for p in PERCENTS}
     lines = [
-        "Data: `quality/debian_dev20k.h5`, 20,000",
-        "Debian package descriptions embedded with all-MiniLM-L6-v2 (384-d), labelled by archive section",
-        "(58 classes). Protocol: seeded 16,000 / 4,000 pool / test split; K = 1 / 2 / 5 % of the pool",
-        "(160 / 320 / 800); a logistic-regression probe (C = 10) on the selected rows' L2-normalised",
-        "features, accuracy on the test rows; mean ± std over seeds " + ", ".join(map(str, seeds)) +
-        " (random: 0–4). Bold: the best mean per column. Time: median whole `selectjob run` seconds",
-        "at 1 % on this machine (2 cores).",
+        "Data: `quality/debian_dev20k.h5`, 20,000 Debian package descriptions embedded with",
+        "all-MiniLM-L6-v2 (384-d), labelled by archive section (58 classes). Protocol: seeded 16,000 / 4,000",
+        "pool / test split; K = 1 / 2 / 5 % of the pool (160 / 320 / 800); a logistic-regression probe",
+        "(C = 10) on the selected rows' L2-normalised features, accuracy on the test rows; mean ± std over",
+        "seeds " + ", ".join(map(str, seeds)) + " (random: 0–4; ± 0.0: the method does not use its seed).",
+        "Bold: the best mean per column. Time: median whole `selectjob run` seconds at 1 % on this",
+        "machine (2 cores).",
         "",
         "| method | job `method` | 1 % | 2 % | 5 % | time 1 % (s) |",
         "|---|---|---|---|---|---|",
