@@ -25,6 +25,16 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     case integerTooLarge(file: String, dataset: String, row: Int, value: UInt64)
     /// HDF5 failed while reading the data (a truncated file or a damaged chunk, typically).
     case readFailed(file: String, dataset: String, reason: String)
+    /// Another process is writing the file: temporary, worth retrying.
+    case lockedByWriter(file: String)
+    /// The dataset is larger than this machine's memory (a huge or virtual extent in a small file).
+    case tooLarge(file: String, dataset: String, shape: [Int], bytes: String, memory: String)
+
+    /// Whether retrying later may succeed (the file is being written).
+    public var isTemporary: Bool {
+        if case .lockedByWriter = self { return true }
+        return false
+    }
 
     init(_ error: HDF5Error) {
         switch error {
@@ -36,6 +46,7 @@ public enum FeatureInputError: Error, Equatable, Sendable {
             self = .wrongType(file: file, dataset: dataset, found: found, expected: wanted)
         case let .readFailed(file, dataset, reason), let .writeFailed(file, dataset, reason):
             self = .readFailed(file: file, dataset: dataset, reason: reason)
+        case let .lockedByWriter(file): self = .lockedByWriter(file: file)
         }
     }
 
@@ -58,6 +69,10 @@ extension FeatureInputError: LocalizedError {
             return "\(file): dataset '\(dataset)' has shape \(shape) (rank \(shape.count)), expected rank \(expected)"
         case let .wrongType(file, dataset, found, expected):
             return "\(file): dataset '\(dataset)' holds \(found), expected \(expected)"
+        case let .lockedByWriter(file):
+            return "\(file): another process has the file open for writing (HDF5 file lock); try again when it is done"
+        case let .tooLarge(file, dataset, shape, bytes, memory):
+            return "\(file): dataset '\(dataset)' has shape \(shape) (\(bytes) as float32), more than this machine's memory (\(memory))"
         case let .integerTooLarge(file, dataset, row, value):
             return "\(file): dataset '\(dataset)' row \(row) holds \(value), above the largest integer selectjob stores "
                 + "(2^63 − 1 = \(Int64.max)); store such ids as strings"

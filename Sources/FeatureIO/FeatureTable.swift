@@ -98,6 +98,14 @@ extension FeatureTable {
             }
             let rowRange = source.rows ?? 0..<totalRows
             guard rowRange.count > 0 else { throw FeatureInputError.noRows(file: path, dataset: source.dataset) }
+            // A huge extent (a virtual or sparse chunked dataset) in a small file must not reach the allocator.
+            let memory = ProcessInfo.processInfo.physicalMemory
+            let (elements, overflow) = rowRange.count.multipliedReportingOverflow(by: max(columns, 1))
+            if overflow || UInt64(elements) > memory / 4 {
+                throw FeatureInputError.tooLarge(file: path, dataset: source.dataset, shape: features.shape,
+                                                 bytes: overflow ? "more than 2^63 values" : Self.gibibytes(Double(elements) * 4),
+                                                 memory: Self.gibibytes(Double(memory)))
+            }
             guard columns > 0 else { throw FeatureInputError.noColumns(file: path, dataset: source.dataset) }
             let values = try features.readFloats(rows: source.rows)
             try checkValues(values, columns: columns, firstRow: rowRange.lowerBound, file: path, dataset: source.dataset)
@@ -167,6 +175,8 @@ extension FeatureTable {
             throw .lengthMismatch(file: file, dataset: dataset.name, count: dataset.shape[0], expected: expectedCount)
         }
     }
+
+    static func gibibytes(_ bytes: Double) -> String { String(format: "%.1f GiB", bytes / 1_073_741_824) }
 
     /// The rows of an integer dataset as Int64, exactly: unsigned 64-bit values above Int64.max are
     /// refused (never clamped). O(rows).

@@ -16,6 +16,8 @@ public enum HDF5Error: Error, Equatable, Sendable {
     case readFailed(file: String, dataset: String, reason: String)
     /// HDF5 failed while writing.
     case writeFailed(file: String, dataset: String, reason: String)
+    /// Another process has the file open for writing (HDF5's file locking refused to share it).
+    case lockedByWriter(file: String)
 }
 
 extension HDF5Error: CustomStringConvertible {
@@ -35,6 +37,8 @@ extension HDF5Error: CustomStringConvertible {
             return "\(file): reading dataset '\(dataset)' failed (\(reason))"
         case let .writeFailed(file, dataset, reason):
             return "\(file): writing dataset '\(dataset)' failed (\(reason))"
+        case let .lockedByWriter(file):
+            return "\(file): another process has the file open for writing (HDF5 file lock); try again when it is done"
         }
     }
 }
@@ -77,7 +81,12 @@ public final class HDF5File {
             throw .cannotOpen(file: path, reason: reason)
         }
         let id = H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default())
-        guard id >= 0 else { throw .cannotOpen(file: path, reason: lastHDF5ErrorText()) }
+        guard id >= 0 else {
+            let reason = lastHDF5ErrorText()
+            // HDF5's file locking: a writer holds the file (errno 11, EAGAIN). Temporary, not damage.
+            if reason.contains("unable to lock file") { throw .lockedByWriter(file: path) }
+            throw .cannotOpen(file: path, reason: reason)
+        }
         return HDF5File(path: path, id: id)
     }
 

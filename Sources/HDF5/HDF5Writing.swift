@@ -80,6 +80,12 @@ extension HDF5File {
         }
     }
 
+    /// Creates a chunked float32 dataset of `shape` without writing any of it: unwritten chunks take no
+    /// space, so the extent can be far larger than the file (what a hostile or sparse file looks like).
+    public func createUnwrittenFloats(shape: [Int], chunkRows: Int, to name: String) throws(HDF5Error) {
+        try create(name, shape: shape, fileType: chdf5_ieee_f32le(), chunkRows: chunkRows, gzipLevel: nil) { _ in 0 }
+    }
+
     private func create(_ name: String, shape: [Int], fileType: hid_t, chunkRows: Int?, gzipLevel: Int?,
                         write: (hid_t) -> herr_t) throws(HDF5Error) {
         let dims = shape.map { hsize_t($0) }

@@ -42,7 +42,7 @@ public enum RunError: Error, Sendable {
     public var exitStatus: ExitStatus {
         switch self {
         case .job, .parameters: return .badJob
-        case .input: return .badData
+        case let .input(error): return error.isTemporary ? .temporaryFailure : .badData
         case let .store(error): return error.exitStatus
         case .locked: return .temporaryFailure
         case let .cancelled(signal): return signal == SIGTERM ? .terminated : .interrupted

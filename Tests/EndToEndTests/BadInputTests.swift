@@ -114,6 +114,10 @@ let badInputs: [BadInput] = [
              prepare: badFile("zerorow") { var v = fine; v.replaceSubrange(12..<16, with: [0, 0, 0, 0]); try $0.write(floats: v, shape: [6, 4], to: "features"); try goodIDs($0); try goodLabels($0) }),
     BadInput(name: "duplicate ids", status: 65, message: "dataset 'ids' repeats id 2 (rows 1 and 4)",
              prepare: badFile("dupids") { try $0.write(floats: fine, shape: [6, 4], to: "features"); try $0.write(int64s: [1, 2, 3, 4, 2, 6], to: "ids"); try goodLabels($0) }),
+    // Issue 10 item 7: a 10^12-row extent in a tiny file aborted the process in the allocator.
+    BadInput(name: "enormous extent", status: 65,
+             message: "dataset 'features' has shape [1000000000000, 4] (14901.2 GiB as float32), more than this machine's memory",
+             prepare: badFile("huge") { try $0.createUnwrittenFloats(shape: [1_000_000_000_000, 4], chunkRows: 1024, to: "features") }),
     // Issue 10 item 4: uint64 values above 2^63 − 1 were clamped (stored wrong, or a false duplicate).
     BadInput(name: "uint64 id above 2^63 - 1", status: 65,
              message: "dataset 'ids' row 2 holds 9223372036854775808, above the largest integer selectjob stores",

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HDF5
 import Testing
 
 /// Faults an adversarial new-user test found (issue 10), each kept fixed through the binary.
@@ -272,6 +273,22 @@ extension HardeningTests {
             #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == before)
+    }
+}
+
+extension HardeningTests {
+    /// Item 8: a feature file another process holds open for writing is exit 75 (retry later), not 65.
+    @Test func aFeatureFileBeingWrittenIsATemporaryFailure() throws {
+        let path = workspace.path("data/busy.h5")
+        let writer = try HDF5File.create(at: path)  // held open, and HDF5-locked, for writing until the test ends
+        try writer.write(floats: (0..<64).map { Float($0 % 7) + 1 }, shape: [16, 4], to: "features")
+        writer.flush()
+        let job = try workspace.writeJob("busy", method: #"{"name": "random"}"#, budget: #"{"count": 3}"#,
+                                         features: "../data/busy.h5")
+        let outcome = try selectjob(["run", "--quiet", job], in: workspace.url)
+        withExtendedLifetime(writer) {}
+        #expect(outcome.status == 75, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("busy.h5: another process has the file open for writing"))
     }
 }
 
