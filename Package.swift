@@ -68,7 +68,10 @@ let package = Package(
             "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "SelectionStore", "HDF5"]),
-        .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner", "FeatureIO"]),
+        .testTarget(name: "JobRunnerTests", dependencies: [
+            "JobRunner", "FeatureIO", "HDF5", "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -17,10 +17,14 @@ public final class JobLock {
     /// The lock file.
     public let path: String
     private let descriptor: Int32
+    /// Failures an earlier holder noted but could not record (``noteUnrecordedFailure(runID:reason:)``),
+    /// read before this holder rewrote the file.
+    public let inheritedFailures: [Int64: String]
 
-    private init(path: String, descriptor: Int32) {
+    private init(path: String, descriptor: Int32, inheritedFailures: [Int64: String]) {
         self.path = path
         self.descriptor = descriptor
+        self.inheritedFailures = inheritedFailures
     }
 
     deinit {
@@ -90,11 +94,45 @@ public final class JobLock {
             }
             usleep(50_000)
         }
-        // Ours now: only the holder of the lock rewrites the file.
+        // Ours now: only the holder of the lock rewrites the file, after reading what it noted.
+        let inherited = failures(in: descriptor)
         let pid = "\(getpid())\n"
         ftruncate(descriptor, 0)
         _ = pid.withCString { pwrite(descriptor, $0, strlen($0), 0) }
-        return JobLock(path: path, descriptor: descriptor)
+        return JobLock(path: path, descriptor: descriptor, inheritedFailures: inherited)
+    }
+
+    /// Notes in the lock file, after the holder's process id, that run `runID` failed for `reason`
+    /// although the database could not record it (it stayed locked). Whoever next finds the run
+    /// 'running' with the lock free records it as failed with this reason, not as crashed.
+    public func noteUnrecordedFailure(runID: Int64, reason: String) {
+        let line = "\(getpid())\nfailed run \(runID): \(reason.replacingOccurrences(of: "\n", with: " "))\n"
+        ftruncate(descriptor, 0)
+        _ = line.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+    }
+
+    /// The failures noted in `job`'s lock file (``noteUnrecordedFailure(runID:reason:)``), by run id.
+    public static func unrecordedFailures(database: String, job: String) -> [Int64: String] {
+        let path = path(database: database, job: job)
+        let opened: Int32?
+        do { opened = try openLockFile(path, database: database, create: false) } catch { return [:] }
+        guard let descriptor = opened else { return [:] }
+        defer { close(descriptor) }
+        return failures(in: descriptor)
+    }
+
+    /// The "failed run N: reason" lines of an open lock file.
+    private static func failures(in descriptor: Int32) -> [Int64: String] {
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return [:] }
+        var notes: [Int64: String] = [:]
+        for line in String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: "\n") where line.hasPrefix("failed run ") {
+            let rest = line.dropFirst("failed run ".count)
+            guard let colon = rest.firstIndex(of: ":"), let id = Int64(rest[..<colon]) else { continue }
+            notes[id] = String(rest[rest.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+        }
+        return notes
     }
 
     /// Whether some process holds the lock of `job` now. Never takes the lock. A lock file that

@@ -122,7 +122,9 @@ public struct JobRunner: Sendable {
         let store: SelectionStore
         do {
             store = try SelectionStore(path: databasePath, busyTimeout: busyTimeout)
-            // We hold the job's lock, so any run of it still marked 'running' lost its process.
+            // We hold the job's lock, so any run of it still marked 'running' lost its process — or
+            // failed without being able to record it, as its lock file says.
+            for (id, reason) in lock.inheritedFailures { try store.markFailedIfRunning(runID: id, error: reason) }
             let crashed = try store.markCrashed(job: spec.name, finishedAt: Date())
             if crashed > 0 { logger.warning("marked earlier runs as crashed", metadata: ["job": "\(spec.name)", "runs": "\(crashed)"]) }
             if !force, let previous = try? store.latestSucceededRun(job: spec.name), job.isUnchanged(since: previous, jobSHA256: jobSHA256) {
@@ -190,7 +192,20 @@ public struct JobRunner: Sendable {
                                   finishedAt: finished, durationSeconds: seconds,
                                   poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:])
         } catch {
-            end(.failed, error.errorDescription ?? "\(error)")
+            let reason = error.errorDescription ?? "\(error)"
+            if case .busy = error {
+                // The commit waited the whole busy timeout. Recording the failure waits again, once more
+                // (the lock holder has usually finished by then), so the run is not left 'running' —
+                // which the next `run` or `runs` would take for a crash.
+                let message = "\(reason); the selection was computed but not saved"
+                if (try? store.endRun(id: runID, status: .failed, error: message, finishedAt: Date(),
+                                      durationSeconds: Date().timeIntervalSince(started))) == nil {
+                    // Still locked: leave the reason in our lock file for whoever finds the run next.
+                    lock.noteUnrecordedFailure(runID: runID, reason: message)
+                }
+            } else {
+                end(.failed, reason)
+            }
             throw .store(error)
         }
         logger.info("run succeeded", metadata: ["run": "\(runID)", "seconds": "\(String(format: "%.2f", seconds))"])
@@ -207,8 +222,9 @@ public struct JobRunner: Sendable {
         // The running runs are listed before the lock is tested: a listed run was started by a process
         // that held the lock; if the lock is free now, that process is gone. A run that starts after
         // the listing is not in it, so it can never be marked by mistake.
-        let dead = try store.runningRunIDs().sorted(by: { $0.key < $1.key })
-            .filter { !JobLock.isHeld(database: store.path, job: $0.key) }.flatMap(\.value)
+        let deadByJob = try store.runningRunIDs().sorted(by: { $0.key < $1.key })
+            .filter { !JobLock.isHeld(database: store.path, job: $0.key) }
+        let dead = deadByJob.flatMap(\.value)
         guard !dead.isEmpty else { return 0 }
         // A read-only store (a reader) marks them through a writable one, when the database may be
         // written at all; on read-only media they stay 'running' until a `run` of their job.
@@ -220,6 +236,12 @@ public struct JobRunner: Sendable {
             writer = opened
         } else {
             writer = store
+        }
+        // Runs whose failure could not be recorded left the reason in their job's lock file.
+        for (job, ids) in deadByJob {
+            for (id, reason) in JobLock.unrecordedFailures(database: store.path, job: job) where ids.contains(id) {
+                try writer.markFailedIfRunning(runID: id, error: reason)
+            }
         }
         return try writer.markCrashed(runIDs: dead, finishedAt: Date())
     }

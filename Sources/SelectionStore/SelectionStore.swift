@@ -236,6 +236,15 @@ public final class SelectionStore: Sendable {
         }
     }
 
+    /// Marks run `runID` as 'failed' with `error` if it is still 'running' (its failure could not be
+    /// recorded when it happened).
+    public func markFailedIfRunning(runID: Int64, error: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE runs SET status = 'failed', error = ? WHERE id = ? AND status = 'running'",
+                           arguments: [error, runID])
+        }
+    }
+
     /// The runs marked 'running', by job: their ids.
     public func runningRunIDs() throws(StoreError) -> [String: [Int64]] {
         try read { db in
