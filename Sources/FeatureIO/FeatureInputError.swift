@@ -4,6 +4,8 @@ import HDF5
 /// Why a feature file was rejected. Every case names the file, and the dataset where there is one.
 public enum FeatureInputError: Error, Equatable, Sendable {
     case fileNotFound(file: String)
+    /// A symbolic link whose target does not exist.
+    case danglingLink(file: String, target: String)
     case isDirectory(file: String)
     case unreadable(file: String)
     /// Not HDF5, truncated, or otherwise unopenable; `reason` is HDF5's own description.
@@ -59,6 +61,7 @@ extension FeatureInputError: LocalizedError {
     public var errorDescription: String? {
         switch self {
         case let .fileNotFound(file): return "\(file): no such file"
+        case let .danglingLink(file, target): return "\(file): a symbolic link to \(target), which does not exist"
         case let .isDirectory(file): return "\(file): is a directory, not a feature file"
         case let .unreadable(file): return "\(file): cannot be read (permission denied?)"
         case let .notHDF5(file, reason): return "\(file): not a readable HDF5 file (\(reason))"

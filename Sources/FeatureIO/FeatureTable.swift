@@ -74,6 +74,9 @@ extension FeatureTable {
         let path = source.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+                throw .danglingLink(file: path, target: target)
+            }
             throw .fileNotFound(file: path)
         }
         guard !isDirectory.boolValue else { throw .isDirectory(file: path) }

@@ -60,7 +60,9 @@ struct Run: ParsableCommand {
                                          progress: reporter.report)
             } catch {
                 reporter.finish()
-                printError(error.errorDescription ?? "\(error)")
+                // With several jobs, every error names the job file it belongs to.
+                let message = error.errorDescription ?? "\(error)"
+                printError(jobs.count > 1 && !message.hasPrefix(job) ? "\(job): \(message)" : message)
                 if case .cancelled = error { throw ExitCode(error.exitStatus.rawValue) }
                 firstFailure = firstFailure ?? error.exitStatus
                 continue

@@ -114,6 +114,12 @@ let badInputs: [BadInput] = [
              prepare: badFile("zerorow") { var v = fine; v.replaceSubrange(12..<16, with: [0, 0, 0, 0]); try $0.write(floats: v, shape: [6, 4], to: "features"); try goodIDs($0); try goodLabels($0) }),
     BadInput(name: "duplicate ids", status: 65, message: "dataset 'ids' repeats id 2 (rows 1 and 4)",
              prepare: badFile("dupids") { try $0.write(floats: fine, shape: [6, 4], to: "features"); try $0.write(int64s: [1, 2, 3, 4, 2, 6], to: "ids"); try goodLabels($0) }),
+    // Issue 10 item 21: say what a dangling link is.
+    BadInput(name: "dangling symbolic link", status: 65, message: "data/link.h5: a symbolic link to nowhere.h5, which does not exist",
+             prepare: { workspace in
+                 try FileManager.default.createSymbolicLink(atPath: workspace.path("data/link.h5"), withDestinationPath: "nowhere.h5")
+                 return try workspace.writeJob("dangling", features: "../data/link.h5")
+             }),
     // Issue 10 item 7: a 10^12-row extent in a tiny file aborted the process in the allocator.
     BadInput(name: "enormous extent", status: 65,
              message: "dataset 'features' has shape [1000000000000, 4] (14901.2 GiB as float32), more than this machine's memory",

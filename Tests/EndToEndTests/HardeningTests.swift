@@ -292,6 +292,18 @@ extension HardeningTests {
     }
 }
 
+extension HardeningTests {
+    /// Item 21: in a run of several jobs, each error line names its job file.
+    @Test func errorsOfSeveralJobsNameTheirJob() throws {
+        let fine = try workspace.writeJob("fine", method: #"{"name": "random"}"#, budget: #"{"count": 3}"#)
+        let locked = try workspace.writeJob("elsewhere", method: #"{"name": "random"}"#, budget: #"{"count": 3}"#,
+                                            extra: #", "database": "../nowhere/sel.sqlite""#)
+        let outcome = try selectjob(["run", "--quiet", fine, locked], in: workspace.url)
+        #expect(outcome.status == 73)
+        #expect(outcome.stderr.contains("selectjob: error: \(locked): "), "\(outcome.stderr)")
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()
