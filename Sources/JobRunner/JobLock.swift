@@ -81,7 +81,9 @@ public final class JobLock {
     }
 
     /// Takes the lock, waiting up to `wait` seconds (0: fail at once) for another holder to finish.
-    public static func acquire(database: String, job: String, wait: TimeInterval) throws(RunError) -> JobLock {
+    /// `stopSignal` is asked while waiting: a signal ends the wait at once (``RunError/cancelled(signal:recorded:)``).
+    public static func acquire(database: String, job: String, wait: TimeInterval,
+                               stopSignal: () -> Int32? = { nil }) throws(RunError) -> JobLock {
         let path = path(database: database, job: job)
         let descriptor = try openLockFile(path, database: database, create: true)!
         let deadline = Date().addingTimeInterval(wait)
@@ -91,6 +93,10 @@ public final class JobLock {
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 close(descriptor)
                 throw .locked(job: job, lockFile: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 })
+            }
+            if let signal = stopSignal() {
+                close(descriptor)
+                throw .cancelled(signal: signal, recorded: false)
             }
             usleep(50_000)
         }

@@ -106,9 +106,17 @@ public struct JobRunner: Sendable {
         let parsed: JobSpec
         do { (parsed, contents) = try JobSpec.load(path: jobPath) } catch { throw .job(error) }
         let databasePath = databasePath(for: parsed)
-        if let signal = stopSignal() { throw .cancelled(signal: signal) }
-        let lock = try JobLock.acquire(database: databasePath, job: parsed.name, wait: lockWait)
+        if let signal = stopSignal() { throw .cancelled(signal: signal, recorded: false) }
+        logger.debug("job parsed", metadata: ["job": "\(parsed.name)", "file": "\(jobPath)", "bytes": "\(contents.count)",
+                                              "method": "\(parsed.method.name)"])
+        var phase = Date()
+        func elapsed() -> String {
+            defer { phase = Date() }
+            return String(format: "%.3f", Date().timeIntervalSince(phase))
+        }
+        let lock = try JobLock.acquire(database: databasePath, job: parsed.name, wait: lockWait, stopSignal: stopSignal)
         defer { withExtendedLifetime(lock) {} }
+        logger.debug("lock taken", metadata: ["lock": "\(lock.path)", "seconds": "\(elapsed())"])
 
         // The spec parsed above, from the same bytes whose SHA-256 the run records.
         let job = try validate(parsed, jobPath: jobPath)
@@ -116,6 +124,10 @@ public struct JobRunner: Sendable {
         logger.info("read features", metadata: [
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
             "d": "\(features.columns)", "type": "\(features.storedType)",
+        ])
+        logger.debug("features and inputs read and checked", metadata: [
+            "seconds": "\(elapsed())", "megabytes": "\(features.rows * features.columns * 4 / 1_048_576)",
+            "inputs": "\(job.inputs.keys.sorted().joined(separator: ","))", "k": "\(budget)",
         ])
         let jobSHA256 = SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined()
 
@@ -134,7 +146,8 @@ public struct JobRunner: Sendable {
         } catch {
             throw .store(error)
         }
-        if let signal = stopSignal() { throw .cancelled(signal: signal) }
+        logger.debug("database opened", metadata: ["database": "\(databasePath)", "seconds": "\(elapsed())"])
+        if let signal = stopSignal() { throw .cancelled(signal: signal, recorded: false) }
 
         let runID: Int64
         do {
@@ -177,6 +190,8 @@ public struct JobRunner: Sendable {
             throw .cancelled(signal: signal)
         }
 
+        logger.debug("selection computed", metadata: ["run": "\(runID)", "seconds": "\(elapsed())",
+                                                      "picks": "\(result.picks.count)", "curve": "\(result.curve.count)"])
         let selection = result.picks.enumerated().map { rank, pick in
             SelectedSample(runID: runID, rank: rank, rowIndex: pick.row, sampleID: features.ids.identifier(ofRow: pick.row),
                            score: pick.score, label: features.labels?[pick.row])
@@ -208,6 +223,7 @@ public struct JobRunner: Sendable {
             }
             throw .store(error)
         }
+        logger.debug("committed", metadata: ["run": "\(runID)", "seconds": "\(elapsed())"])
         logger.info("run succeeded", metadata: ["run": "\(runID)", "seconds": "\(String(format: "%.2f", seconds))"])
         return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
                                      d: features.columns, budget: budget, seconds: seconds, database: databasePath,

@@ -37,7 +37,8 @@ public enum RunError: Error, Sendable {
     /// Another process is running the same job and holds its lock.
     case locked(job: String, lockFile: String, holder: String?)
     /// A signal stopped the run; the run is recorded as 'cancelled'.
-    case cancelled(signal: Int32)
+    /// `recorded`: whether a run row existed to mark 'cancelled' (a signal before it leaves nothing).
+    case cancelled(signal: Int32, recorded: Bool = true)
 
     public var exitStatus: ExitStatus {
         switch self {
@@ -45,7 +46,7 @@ public enum RunError: Error, Sendable {
         case let .input(error): return error.isTemporary ? .temporaryFailure : .badData
         case let .store(error): return error.exitStatus
         case .locked: return .temporaryFailure
-        case let .cancelled(signal): return signal == SIGTERM ? .terminated : .interrupted
+        case let .cancelled(signal, _): return signal == SIGTERM ? .terminated : .interrupted
         }
     }
 }
@@ -73,8 +74,9 @@ extension RunError: LocalizedError {
         case let .locked(job, lockFile, holder):
             let who = holder.map { "process \($0)" } ?? "another process"
             return "job '\(job)' is already running (\(who) holds \(lockFile)); try again later or use --wait SECONDS"
-        case let .cancelled(signal):
-            return "stopped by \(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)"); the run is recorded as cancelled"
+        case let .cancelled(signal, recorded):
+            return "stopped by \(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)"); "
+                + (recorded ? "the run is recorded as cancelled" : "before the run started: nothing was recorded")
         }
     }
 }

@@ -304,6 +304,40 @@ extension HardeningTests {
     }
 }
 
+extension HardeningTests {
+    /// Item 20: debug logging shows the phases with their timings.
+    @Test func debugLoggingShowsThePhases() throws {
+        let job = try workspace.writeJob("phases", method: #"{"name": "random"}"#, budget: #"{"count": 3}"#)
+        let info = try selectjob(["run", "--quiet", job], in: workspace.url)
+        let debug = try selectjob(["run", "--quiet", "--force", "--log-level", "debug", job], in: workspace.url)
+        for phase in ["job parsed", "lock taken", "features and inputs read and checked", "database opened",
+                      "selection computed", "committed"] {
+            #expect(debug.stderr.contains(phase), "\(phase)")
+            #expect(!info.stderr.contains(phase))
+        }
+        #expect(debug.stderr.contains("seconds="))
+    }
+
+    /// Item 22: SIGTERM while waiting for the lock acts at once and says nothing was recorded.
+    @Test func aSignalWhileWaitingForTheLockActsAtOnce() throws {
+        let endless = try workspace.writeJob("endless", method: #"{"name": "activeft", "iterations": 1000000}"#)
+        let (first, _) = try startSelectjob(["run", "--quiet", endless], in: workspace.url)
+        defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
+        #expect(try eventually {
+            (try? self.workspace.database().read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs WHERE job = 'endless'") }) == 1
+        })
+        let (second, errors) = try startSelectjob(["run", "--quiet", "--wait", "120", endless], in: workspace.url)
+        usleep(500_000)
+        let signalled = Date()
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(Date().timeIntervalSince(signalled) < 3)
+        #expect(second.terminationStatus == 143)
+        let message = try String(contentsOf: errors, encoding: .utf8)
+        #expect(message.contains("stopped by SIGTERM; before the run started: nothing was recorded"), "\(message)")
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()
