@@ -338,6 +338,34 @@ extension HardeningTests {
     }
 }
 
+extension HardeningTests {
+    /// Item 19: on a terminal, each redraw clears the rest of the line and the last one ends it, so
+    /// the next line never starts glued to the bar.
+    @Test func theProgressBarClearsItsLineAndEndsIt() throws {
+        let job = try workspace.writeJob("bar", method: #"{"name": "kcenter"}"#, budget: #"{"count": 50}"#)
+        let process = prepareProcess(URL(fileURLWithPath: "/usr/bin/script"),
+                                     ["-qec", "\(selectjobBinary.path) run --log-level warning \(job)", "/dev/null"],
+                                     in: workspace.url)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else {
+            print("skipped: script(1) is not available to provide a terminal")
+            return
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("\u{1B}[K"), "every redraw clears the rest of the line")
+        #expect(text.contains("50/50"), "\(text)")
+        let afterBar = try #require(text.range(of: "50/50"))
+        let rest = text[afterBar.upperBound...]
+        let newline = rest.firstIndex { $0.isNewline }  // the terminal writes "\r\n", one Character
+        let endOfBar = try #require(newline)
+        #expect(!rest[..<endOfBar].contains("job "), "the summary starts on a line of its own: \(text)")
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()

@@ -58,3 +58,23 @@ import Testing
         ])
     }
 }
+
+/// Issue 10 item 19: the ETA follows the recent rate and stays silent until it means something.
+@Suite struct ProgressEstimateTests {
+    @Test func noEstimateBeforeASecondOfProgress() {
+        var estimate = ProgressEstimate()
+        estimate.record(step: 1, at: 0.0)
+        estimate.record(step: 2, at: 0.5)
+        #expect(estimate.secondsLeft(total: 100) == nil)
+    }
+
+    @Test func aSlowStartDoesNotInflateTheEstimate() {
+        var estimate = ProgressEstimate(window: 10)
+        // Step 1 took 20 s (set-up); then 10 steps a second.
+        estimate.record(step: 1, at: 20)
+        for tenth in 1...300 { estimate.record(step: 1 + tenth, at: 20 + Double(tenth) / 10) }
+        let left = try! #require(estimate.secondsLeft(total: 501))
+        // 200 steps left at 10 per second; a whole-run average would say 200 × 50 / 301 ≈ 33 s... here 20 s.
+        #expect(abs(left - 20) < 0.5)
+    }
+}
