@@ -125,6 +125,12 @@ public struct JobRunner: Sendable {
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
             "d": "\(features.columns)", "type": "\(features.storedType)",
         ])
+        if features.columns > features.rows {
+            logger.warning("the features have more columns than rows: is the dataset transposed (it should be N × d)?", metadata: [
+                "file": "\(features.source.path)", "dataset": "\(features.source.dataset)",
+                "n": "\(features.rows)", "d": "\(features.columns)",
+            ])
+        }
         logger.debug("features and inputs read and checked", metadata: [
             "seconds": "\(elapsed())", "megabytes": "\(features.rows * features.columns * 4 / 1_048_576)",
             "inputs": "\(job.inputs.keys.sorted().joined(separator: ","))", "k": "\(budget)",

@@ -5,14 +5,24 @@ import SelectionStore
 ///
 /// Pure formatting over what ``SelectionStore`` returns; the commands print it.
 public enum Reports {
-    /// A fixed-width table of runs: id, job, method, N, K, status, started, seconds. O(runs).
+    /// A fixed-width table of runs: id, job, method, N, K, status, started, seconds, and — when any
+    /// run failed, was cancelled or crashed — its error, cut to 70 characters (`show` has it whole). O(runs).
     public static func runTable(_ runs: [RunRecord]) -> String {
-        let header = ["id", "job", "method", "N", "K", "status", "started (UTC)", "seconds"]
-        let rows = runs.map { run in
-            [String(run.id), run.job, run.method, String(run.n), String(run.budget), run.status.rawValue,
-             timestamp(run.startedAt), run.durationS.map { String(format: "%.2f", $0) } ?? "-"]
+        let withErrors = runs.contains { $0.error != nil }
+        let header = ["id", "job", "method", "N", "K", "status", "started (UTC)", "seconds"] + (withErrors ? ["error"] : [])
+        let rows = runs.map { run -> [String] in
+            let seconds = run.durationS.map { String(format: "%.2f", $0) } ?? "-"
+            var row: [String] = [String(run.id), run.job, run.method, String(run.n), String(run.budget),
+                                 run.status.rawValue, timestamp(run.startedAt), seconds]
+            if withErrors {
+                let error = run.error ?? ""
+                row.append(error.count > 70 ? String(error.prefix(69)) + "…" : error)
+            }
+            return row
         }
         return table(header: header, rows: rows, rightAligned: [0, 3, 4, 7])
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
     }
 
     /// Runs as a JSON array of objects (the `runs` columns that describe a run).

@@ -366,6 +366,21 @@ extension HardeningTests {
     }
 }
 
+extension HardeningTests {
+    /// Issue 10, expected by users: a warning (not an error) when the features look transposed.
+    @Test func featuresWithMoreColumnsThanRowsWarn() throws {
+        try workspace.writeFeatures("data/wide.h5", rows: 20, dimensions: 64)
+        let job = try workspace.writeJob("wide", method: #"{"name": "random"}"#, budget: #"{"count": 3}"#,
+                                         features: "../data/wide.h5")
+        let outcome = try selectjob(["run", "--quiet", job], in: workspace.url)
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr.contains("warning") && outcome.stderr.contains("is the dataset transposed"), "\(outcome.stderr)")
+        let normal = try selectjob(["run", "--quiet", "--force", try workspace.writeJob("tall", method: #"{"name": "random"}"#,
+                                                                                      budget: #"{"count": 3}"#)], in: workspace.url)
+        #expect(!normal.stderr.contains("transposed"))
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()

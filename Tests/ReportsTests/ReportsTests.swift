@@ -57,6 +57,21 @@ import Testing
             "12  cifar  activeft  50000  500  succeeded  1970-01-01 00:00:00    12.50",
         ])
     }
+
+    /// Issue 10: `runs` shows why a run failed, crashed or was cancelled.
+    @Test func runTableShowsErrorsWhenThereAreAny() {
+        func run(_ id: Int64, _ status: RunStatus, _ error: String?) -> RunRecord {
+            RunRecord(id: id, job: "j", jobPath: "/j.json", jobSHA256: "ab", featuresPath: "/f.h5", featuresFingerprint: "sha256:00",
+                      method: "kmeans", paramsJSON: "{}", n: 10, d: 2, budget: 3, seed: 0, status: status,
+                      startedAt: Date(timeIntervalSince1970: 0), finishedAt: nil, durationS: nil, toolVersion: "0.1.0", error: error)
+        }
+        let lines = Reports.runTable([run(2, .failed, "delta 1.5 gives 99 edges, more than max_edges 10; use a smaller delta " + String(repeating: "x", count: 40)),
+                                      run(1, .succeeded, nil)]).split(separator: "\n")
+        #expect(lines[0].hasSuffix("seconds  error"))
+        #expect(lines[1].hasSuffix("delta 1.5 gives 99 edges, more than max_edges 10; use a smaller delta…"))
+        #expect(lines[2].hasSuffix("-"))
+        #expect(!Reports.runTable([run(1, .succeeded, nil)]).contains("error"))
+    }
 }
 
 /// Issue 10 item 19: the ETA follows the recent rate and stays silent until it means something.
