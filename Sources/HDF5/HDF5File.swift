@@ -85,9 +85,21 @@ public final class HDF5File {
             let reason = lastHDF5ErrorText()
             // HDF5's file locking: a writer holds the file (errno 11, EAGAIN). Temporary, not damage.
             if reason.contains("unable to lock file") { throw .lockedByWriter(file: path) }
+            if reason.contains("bad superblock version") || reason.contains("bad version number") {
+                throw .cannotOpen(file: path, reason: "written in a newer HDF5 format than this libhdf5 "
+                    + "(\(HDF5File.libraryVersion)) reads — e.g. h5py with libver='latest'; rewrite it with "
+                    + "libver='earliest' or 'v110' [\(reason)]")
+            }
             throw .cannotOpen(file: path, reason: reason)
         }
         return HDF5File(path: path, id: id)
+    }
+
+    /// The linked libhdf5's version, e.g. "1.10.8".
+    public static var libraryVersion: String {
+        var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
+        H5get_libversion(&major, &minor, &release)
+        return "\(major).\(minor).\(release)"
     }
 
     /// Creates a file, replacing any file at `path`.

@@ -120,6 +120,15 @@ let badInputs: [BadInput] = [
                  try FileManager.default.createSymbolicLink(atPath: workspace.path("data/link.h5"), withDestinationPath: "nowhere.h5")
                  return try workspace.writeJob("dangling", features: "../data/link.h5")
              }),
+    // Issue 10 item 21: a newer on-disk format says so (was "bad version number …; is the file truncated?").
+    BadInput(name: "newer HDF5 format", status: 65, message: "written in a newer HDF5 format than this libhdf5",
+             prepare: { workspace in
+                 try workspace.writeFeatures("data/newer.h5")
+                 var bytes = try Data(contentsOf: URL(fileURLWithPath: workspace.path("data/newer.h5")))
+                 bytes[8] = 4  // the superblock version byte: a version this library does not know
+                 try bytes.write(to: URL(fileURLWithPath: workspace.path("data/newer.h5")))
+                 return try workspace.writeJob("newer", features: "../data/newer.h5")
+             }),
     // Issue 10 item 7: a 10^12-row extent in a tiny file aborted the process in the allocator.
     BadInput(name: "enormous extent", status: 65,
              message: "dataset 'features' has shape [1000000000000, 4] (14901.2 GiB as float32), more than this machine's memory",
