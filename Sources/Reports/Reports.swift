@@ -25,20 +25,54 @@ public enum Reports {
             .map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
     }
 
+    /// The fields `runs --json` gives for a run.
+    static func runObject(_ run: RunRecord) -> [String: Any] {
+        var object: [String: Any] = [
+            "id": run.id, "job": run.job, "method": run.method, "n": run.n, "d": run.d, "budget": run.budget,
+            "seed": run.seed, "status": run.status.rawValue, "started_at": timestamp(run.startedAt),
+            "features_path": run.featuresPath, "features_fingerprint": run.featuresFingerprint,
+            "tool_version": run.toolVersion,
+        ]
+        if let finished = run.finishedAt { object["finished_at"] = timestamp(finished) }
+        if let seconds = run.durationS { object["duration_s"] = seconds }
+        if let error = run.error { object["error"] = error }
+        return object
+    }
+
+    /// One run as a JSON object: the `runs --json` fields plus the parameters (parsed), the curves,
+    /// the first `firstRows` selected samples and, for a labelled pool, the classes selected and in the pool.
+    public static func runReportJSON(run: RunRecord, selection: [SelectedSample], metrics: [RunMetric],
+                                     poolLabels: [Int64: Int], firstRows: Int = 10) -> String {
+        var object = runObject(run)
+        object["params"] = (try? JSONSerialization.jsonObject(with: Data(run.paramsJSON.utf8))) ?? run.paramsJSON
+        object["job_path"] = run.jobPath
+        object["job_sha256"] = run.jobSHA256
+        object["selected"] = selection.count
+        object["selection"] = selection.prefix(firstRows).map { sample -> [String: Any] in
+            var row: [String: Any] = ["rank": sample.rank, "row_index": sample.rowIndex, "score": sample.score]
+            switch sample.sampleID {
+            case let .integer(id): row["sample_id"] = id
+            default: row["sample_id"] = sample.sampleID.description
+            }
+            if let label = sample.label { row["label"] = label }
+            return row
+        }
+        object["curves"] = Dictionary(grouping: metrics, by: \.name).mapValues { points in
+            points.sorted { $0.step < $1.step }.map(\.value)
+        }
+        if !poolLabels.isEmpty {
+            let selected = Dictionary(selection.compactMap(\.label).map { ($0, 1) }, uniquingKeysWith: +)
+            object["classes"] = Set(poolLabels.keys).union(selected.keys).sorted().map { label -> [String: Any] in
+                ["label": label, "selected": selected[label] ?? 0, "pool": poolLabels[label] ?? 0]
+            }
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Runs as a JSON array of objects (the `runs` columns that describe a run).
     public static func runJSON(_ runs: [RunRecord]) -> String {
-        let objects: [[String: Any]] = runs.map { run in
-            var object: [String: Any] = [
-                "id": run.id, "job": run.job, "method": run.method, "n": run.n, "d": run.d, "budget": run.budget,
-                "seed": run.seed, "status": run.status.rawValue, "started_at": timestamp(run.startedAt),
-                "features_path": run.featuresPath, "features_fingerprint": run.featuresFingerprint,
-                "tool_version": run.toolVersion,
-            ]
-            if let finished = run.finishedAt { object["finished_at"] = timestamp(finished) }
-            if let seconds = run.durationS { object["duration_s"] = seconds }
-            if let error = run.error { object["error"] = error }
-            return object
-        }
+        let objects = runs.map(runObject)
         let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
         return String(decoding: data, as: UTF8.self)
     }

@@ -72,6 +72,7 @@ struct Show: ParsableCommand {
     @OptionGroup var database: ReadDatabaseOptions
     @Argument(help: "Run id.") var runID: Int64
     @Option(help: "Selected samples to list.") var rows = 10
+    @Flag(help: "JSON instead of text: the run, its parameters, curves, first selected samples and classes.") var json = false
 
     func run() throws {
         let store = try database.open()
@@ -79,8 +80,10 @@ struct Show: ParsableCommand {
         let selection = try query { () throws(StoreError) in try store.selection(runID: runID) }
         let metrics = try query { () throws(StoreError) in try store.metrics(runID: runID) }
         let labels = try query { () throws(StoreError) in try store.poolLabels(runID: runID) }
-        try emit(Reports.runReport(run: record, selection: selection, metrics: metrics, poolLabels: labels,
-                                firstRows: max(0, rows)))
+        try emit(json ? Reports.runReportJSON(run: record, selection: selection, metrics: metrics, poolLabels: labels,
+                                              firstRows: max(0, rows))
+                      : Reports.runReport(run: record, selection: selection, metrics: metrics, poolLabels: labels,
+                                          firstRows: max(0, rows)))
     }
 }
 

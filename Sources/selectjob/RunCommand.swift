@@ -22,6 +22,9 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "No progress bar or progress log lines.")
     var quiet = false
 
+    @Flag(name: .long, help: "One JSON object per job on stdout (completed, unchanged or failed), instead of the summary.")
+    var json = false
+
     @Option(name: .long, help: ArgumentHelp(
         "Seconds to wait for another process's database lock before failing with exit 75.", valueName: "seconds"))
     var busyTimeout: Double = 30
@@ -63,14 +66,29 @@ struct Run: ParsableCommand {
                 // With several jobs, every error names the job file it belongs to.
                 let message = error.errorDescription ?? "\(error)"
                 printError(jobs.count > 1 && !message.hasPrefix(job) ? "\(job): \(message)" : message)
+                if json {
+                    try emit(jsonLine(["job_file": job, "outcome": "failed", "error": message,
+                                       "exit_code": Int(error.exitStatus.rawValue)]))
+                }
                 if case .cancelled = error { throw ExitCode(error.exitStatus.rawValue) }
                 firstFailure = firstFailure ?? error.exitStatus
                 continue
             }
             reporter.finish()
             switch outcome {
+            case let .completed(summary) where json:
+                var object: [String: Any] = [
+                    "job_file": job, "outcome": "completed", "job": summary.job, "run": summary.runID,
+                    "method": summary.method, "n": summary.n, "d": summary.d, "budget": summary.budget,
+                    "seconds": summary.seconds, "database": summary.database, "exit_code": 0,
+                ]
+                if let value = summary.finalValue { object["final"] = value }
+                try emit(jsonLine(object))
             case let .completed(summary):
                 try emit(summary.formatted)
+            case let .unchanged(name, runID, database) where json:
+                try emit(jsonLine(["job_file": job, "outcome": "unchanged", "job": name, "run": runID,
+                                   "database": database, "exit_code": 0]))
             case let .unchanged(name, runID, database):
                 try emit("job \(name): unchanged since run \(runID) in \(database) (--force runs it anyway)")
             }
@@ -108,6 +126,12 @@ struct Validate: ParsableCommand {
         }
         if let firstFailure { throw ExitCode(firstFailure.rawValue) }
     }
+}
+
+/// One compact JSON object, keys sorted, on one line.
+func jsonLine(_ object: [String: Any]) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+    return String(decoding: data, as: UTF8.self)
 }
 
 extension RunSummary {

@@ -381,6 +381,32 @@ extension HardeningTests {
     }
 }
 
+extension HardeningTests {
+    /// Issue 10, expected by users: `run --json` (one object per job) and `show --json`.
+    @Test func runAndShowSpeakJSON() throws {
+        let good = try workspace.writeJob("good")  // rewritten (ActiveFT now), so it runs again
+        let fresh = try workspace.writeJob("fresh", method: #"{"name": "kcenter"}"#, budget: #"{"count": 4}"#)
+        let broken = try workspace.writeJob("broken", method: #"{"name": "kcenter", "metric": "manhattan"}"#)
+        let outcome = try selectjob(["run", "--quiet", "--json", fresh, good, broken], in: workspace.url)
+        #expect(outcome.status == 64)
+        let objects = try outcome.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(objects.map { $0["outcome"] as? String } == ["completed", "completed", "failed"])
+        #expect(objects[0]["run"] as? Int == 3 && objects[0]["budget"] as? Int == 4 && objects[0]["method"] as? String == "kcenter")
+        #expect(objects[2]["exit_code"] as? Int == 64 && (objects[2]["error"] as? String)?.contains("method.metric") == true)
+
+        let shown = try selectjob(["show", "3", "--json"] + db, in: workspace.url)
+        #expect(shown.status == 0)
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+        #expect(run["id"] as? Int == 3 && run["status"] as? String == "succeeded" && run["selected"] as? Int == 4)
+        #expect((run["params"] as? [String: Any])?["metric"] as? String == "cosine")
+        #expect((run["selection"] as? [[String: Any]])?.count == 4)
+        #expect((run["curves"] as? [String: [Double]])?["radius"]?.count == 4)
+        #expect((run["classes"] as? [[String: Any]])?.isEmpty == false)
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()
