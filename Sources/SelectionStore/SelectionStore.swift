@@ -245,6 +245,22 @@ public final class SelectionStore: Sendable {
         }
     }
 
+    /// Deletes the runs `ids` with everything that belongs to them (selections, curves, pool labels:
+    /// foreign keys cascade), in one transaction; optionally compacts the file after. Returns how many.
+    @discardableResult
+    public func deleteRuns(ids: [Int64], vacuum: Bool = false) throws(StoreError) -> Int {
+        let deleted: Int = try write { db in
+            guard !ids.isEmpty else { return 0 }
+            let placeholders = ids.map { _ in "?" }.joined(separator: ",")
+            try db.execute(sql: "DELETE FROM runs WHERE id IN (\(placeholders))", arguments: StatementArguments(ids))
+            return db.changesCount
+        }
+        if vacuum {
+            do { try pool.vacuum() } catch { throw Self.translate(error, database: path) }
+        }
+        return deleted
+    }
+
     /// The runs marked 'running', by job: their ids.
     public func runningRunIDs() throws(StoreError) -> [String: [Int64]] {
         try read { db in

@@ -15,7 +15,7 @@ struct SelectJob: ParsableCommand {
             running elsewhere, database locked), 130 SIGINT, 143 SIGTERM.
             """,
         version: selectjobVersion,
-        subcommands: [Run.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Crontab.self]
+        subcommands: [Run.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Prune.self, Crontab.self]
     )
 }
 

@@ -407,6 +407,33 @@ extension HardeningTests {
     }
 }
 
+extension HardeningTests {
+    /// Issue 10, expected by users: `prune` deletes runs with everything of theirs, keeps what is read.
+    @Test func pruneDeletesRunsAndWhatBelongsToThem() throws {
+        let good = workspace.path("jobs/good.json")
+        #expect(try selectjob(["run", "--quiet", "--force", good], in: workspace.url).status == 0)  // run 3
+        let count = { (table: String, run: Int) throws -> Int in
+            try self.workspace.database().read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [run])! }
+        }
+        #expect(try count("selections", 1) == 10 && count("run_metrics", 1) > 0)
+
+        #expect(try selectjob(["prune"] + db, in: workspace.url).status == 64)
+        let dry = try selectjob(["prune", "--job", "good", "--dry-run"] + db, in: workspace.url)
+        #expect(dry.stdout.contains("would delete 1 run: 1") && dry.stdout.contains("kept: run 3 is the latest succeeded run of good"))
+        #expect(try count("selections", 1) == 10)
+
+        let pruned = try selectjob(["prune", "--job", "good", "--vacuum"] + db, in: workspace.url)
+        #expect(pruned.status == 0 && pruned.stdout.contains("deleted 1 run: 1; database compacted"), "\(pruned.stdout)")
+        #expect(try count("selections", 1) == 0 && count("run_metrics", 1) == 0 && count("pool_labels", 1) == 0)
+        #expect(try count("selections", 3) == 10)
+        #expect(try selectjob(["export", "--job", "good", "--format", "txt"] + db, in: workspace.url).status == 0)
+
+        #expect(try selectjob(["prune", "99"] + db, in: workspace.url).status == 64)
+        #expect(try selectjob(["prune", "3", "--include-latest"] + db, in: workspace.url).stdout.contains("deleted 1 run: 3"))
+        #expect(try selectjob(["export", "--job", "good", "--format", "txt"] + db, in: workspace.url).status == 64)
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()
