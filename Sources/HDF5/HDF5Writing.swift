@@ -66,6 +66,24 @@ extension HDF5File {
         }
     }
 
+    /// Sets a UTF-8 string attribute on the file's root group (h5py reads it as `f.attrs[name]`).
+    public func setAttribute(_ name: String, string value: String) throws(HDF5Error) {
+        let type = H5Tcopy(chdf5_c_s1())
+        defer { H5Tclose(type) }
+        H5Tset_size(type, chdf5_variable())
+        H5Tset_cset(type, H5T_CSET_UTF8)
+        let space = H5Screate(H5S_SCALAR)
+        defer { H5Sclose(space) }
+        let attribute = H5Acreate2(id, name, type, space, chdf5_p_default(), chdf5_p_default())
+        guard attribute >= 0 else { throw .writeFailed(file: path, dataset: "@" + name, reason: lastHDF5ErrorText()) }
+        defer { H5Aclose(attribute) }
+        let status: herr_t = value.withCString { text in
+            var pointer: UnsafePointer<CChar>? = text
+            return H5Awrite(attribute, type, &pointer)
+        }
+        guard status >= 0 else { throw .writeFailed(file: path, dataset: "@" + name, reason: lastHDF5ErrorText()) }
+    }
+
     /// Writes a 1-D dataset of variable-length UTF-8 strings (h5py's `string_dtype()`).
     public func write(strings: [String], to name: String) throws(HDF5Error) {
         let type = H5Tcopy(chdf5_c_s1())

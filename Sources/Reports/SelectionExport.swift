@@ -28,7 +28,49 @@ public enum ExportError: Error, Equatable, Sendable, LocalizedError {
     }
 }
 
+/// Where an exported selection came from: recorded with it so a file can be traced to its run.
+public struct ExportProvenance: Sendable, Equatable {
+    public let runID: Int64
+    public let job: String
+    public let method: String
+    public let featuresPath: String
+    public let featuresFingerprint: String
+    public let paramsJSON: String
+    public let toolVersion: String
+
+    public init(run: RunRecord) {
+        runID = run.id
+        job = run.job
+        method = run.method
+        featuresPath = run.featuresPath
+        featuresFingerprint = run.featuresFingerprint
+        paramsJSON = run.paramsJSON
+        toolVersion = run.toolVersion
+    }
+
+    /// The fields as (name, text) pairs, in a fixed order.
+    var fields: [(String, String)] {
+        [("selectjob_run_id", String(runID)), ("job", job), ("method", method), ("features_path", featuresPath),
+         ("features_fingerprint", featuresFingerprint), ("params_json", paramsJSON), ("selectjob_version", toolVersion)]
+    }
+
+    /// The sidecar's JSON text.
+    var json: String {
+        var object: [String: Any] = Dictionary(uniqueKeysWithValues: fields.map { ($0.0, $0.1 as Any) })
+        object["selectjob_run_id"] = runID
+        object["params"] = (try? JSONSerialization.jsonObject(with: Data(paramsJSON.utf8))) ?? paramsJSON
+        object["params_json"] = nil
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
 /// Writes selections out for the fine-tuning stage.
+///
+/// Provenance (run id, job, method, features and their fingerprint, parameters, version) goes with a
+/// file: as root attributes of an HDF5 export, and for the text formats — whose layout is fixed (the
+/// JSON list is exactly what ActiveFT's `--subset_ids` reads) — in a sidecar `FILE.provenance.json`
+/// written the same way beside it. Standard output, devices and FIFOs get no sidecar.
 ///
 /// What `-o PATH` does depends on what PATH is: a regular file (or none) is replaced atomically — a
 /// temporary file in the same folder, given the old file's permissions, renamed over it — so a reader
@@ -50,10 +92,11 @@ public enum SelectionExport {
     }
 
     /// Writes `selection` to `path` in `format` (see the type's summary for what each kind of path gets).
-    public static func write(_ selection: [SelectedSample], format: ExportFormat, to path: String) throws(ExportError) {
+    public static func write(_ selection: [SelectedSample], format: ExportFormat, to path: String,
+                             provenance: ExportProvenance? = nil) throws(ExportError) {
         if path == "-" {
-            try writeThrough(bytes(selection, format: format, file: "standard output"), descriptor: STDOUT_FILENO,
-                             file: "standard output")
+            try writeThrough(bytes(selection, format: format, file: "standard output", provenance: provenance),
+                             descriptor: STDOUT_FILENO, file: "standard output")
             return
         }
         let destination = resolvingSymbolicLinks(path)
@@ -65,22 +108,38 @@ public enum SelectionExport {
         }
         if exists, kind != S_IFREG {
             // A device, FIFO or socket: it cannot be replaced by rename, and must not be.
-            let data = try bytes(selection, format: format, file: path)
+            let data = try bytes(selection, format: format, file: path, provenance: provenance)
             let descriptor = open(destination, O_WRONLY | O_NOCTTY)
             guard descriptor >= 0 else { throw .cannotWrite(file: path, reason: String(cString: strerror(errno))) }
             defer { close(descriptor) }
             try writeThrough(data, descriptor: descriptor, file: path)
             return
         }
+        if let provenance, format != .hdf5 {
+            try replaceAtomically(destination + ".provenance.json", shownAs: path + ".provenance.json") { temporary in
+                try Data(provenance.json.utf8).write(to: temporary)
+            }
+        }
+        try replaceAtomically(destination, shownAs: path) { temporary in
+            if format == .hdf5 {
+                try writeHDF5(selection, to: temporary.path, provenance: provenance)
+            } else {
+                try Data(text(selection, format: format).utf8).write(to: temporary)
+            }
+        }
+    }
+
+    /// Writes a regular file through a temporary file in its folder renamed over it, keeping the
+    /// permissions (and owner) of the file it replaces.
+    private static func replaceAtomically(_ destination: String, shownAs path: String,
+                                          _ fill: (URL) throws -> Void) throws(ExportError) {
+        var info = stat()
+        let exists = stat(destination, &info) == 0
         let target = URL(fileURLWithPath: destination)
         let temporary = target.deletingLastPathComponent()
             .appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
         do {
-            if format == .hdf5 {
-                try writeHDF5(selection, to: temporary.path)
-            } else {
-                try Data(text(selection, format: format).utf8).write(to: temporary)
-            }
+            try fill(temporary)
             if exists {
                 // Keep the replaced file's permissions (and owner, where we may set it).
                 _ = chmod(temporary.path, info.st_mode & 0o7777)
@@ -99,12 +158,13 @@ public enum SelectionExport {
     }
 
     /// The bytes of `selection` in `format`; HDF5 is built in a temporary file and read back.
-    private static func bytes(_ selection: [SelectedSample], format: ExportFormat, file: String) throws(ExportError) -> Data {
+    private static func bytes(_ selection: [SelectedSample], format: ExportFormat, file: String,
+                              provenance: ExportProvenance?) throws(ExportError) -> Data {
         guard format == .hdf5 else { return Data(text(selection, format: format).utf8) }
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-export-\(UUID().uuidString).h5")
         defer { try? FileManager.default.removeItem(at: temporary) }
         do {
-            try writeHDF5(selection, to: temporary.path)
+            try writeHDF5(selection, to: temporary.path, provenance: provenance)
             return try Data(contentsOf: temporary)
         } catch {
             throw .cannotWrite(file: file, reason: (error as? HDF5Error)?.description ?? error.localizedDescription)
@@ -139,8 +199,9 @@ public enum SelectionExport {
         return current
     }
 
-    private static func writeHDF5(_ selection: [SelectedSample], to path: String) throws {
+    private static func writeHDF5(_ selection: [SelectedSample], to path: String, provenance: ExportProvenance?) throws {
         let file = try HDF5File.create(at: path)
+        for (name, value) in provenance?.fields ?? [] { try file.setAttribute(name, string: value) }
         try file.write(int64s: selection.map { Int64($0.rowIndex) }, to: "row_indices")
         try file.write(int64s: selection.map { Int64($0.rank) }, to: "ranks")
         try file.write(doubles: selection.map(\.score), to: "scores")

@@ -125,7 +125,7 @@ struct Export: ParsableCommand {
             try emit(SelectionExport.text(selection, format: format), terminator: "")
             return
         }
-        do { try SelectionExport.write(selection, format: format, to: output) } catch {
+        do { try SelectionExport.write(selection, format: format, to: output, provenance: ExportProvenance(run: record)) } catch {
             printError(error.errorDescription ?? "\(error)")
             throw ExitCode(ExitStatus.ioError.rawValue)
         }

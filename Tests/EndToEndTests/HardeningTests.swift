@@ -434,6 +434,32 @@ extension HardeningTests {
     }
 }
 
+extension HardeningTests {
+    /// Issue 10, expected by users: an exported file says which run it came from — HDF5 attributes,
+    /// a sidecar for the text formats (whose layout stays exactly as it is).
+    @Test func exportsCarryTheirProvenance() throws {
+        let csv = workspace.path("data/subset.csv"), h5 = workspace.path("data/subset.h5")
+        #expect(try export(["-o", csv]).status == 0)
+        #expect(try String(contentsOfFile: csv, encoding: .utf8).hasPrefix("rank,row_index,sample_id,score\n"))
+        let sidecar = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: csv + ".provenance.json"))) as? [String: Any])
+        let fingerprint = try FeatureTableFingerprint.of(workspace.path("data/features.h5"))
+        #expect(sidecar["selectjob_run_id"] as? Int == 1 && sidecar["job"] as? String == "good" && sidecar["method"] as? String == "kmeans")
+        #expect(sidecar["features_fingerprint"] as? String == fingerprint)
+        #expect((sidecar["params"] as? [String: Any])?["max_iterations"] as? Int == 300)
+
+        #expect(try selectjob(["export", "1", "--format", "hdf5", "-o", h5] + db, in: workspace.url).status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: h5))
+        for text in ["selectjob_run_id", "features_fingerprint", fingerprint] {
+            #expect(bytes.range(of: Data(text.utf8)) != nil, "\(text) is an attribute of the HDF5 export")
+        }
+        #expect(!FileManager.default.fileExists(atPath: h5 + ".provenance.json"))
+        // The JSON list stays exactly ActiveFT's --subset_ids format.
+        let json = workspace.path("data/subset.json")
+        #expect(try selectjob(["export", "1", "--format", "json", "-o", json] + db, in: workspace.url).status == 0)
+        #expect(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) is [Int])
+    }
+}
+
 /// A flag shared with a helper thread.
 final class Atomic<Value>: @unchecked Sendable {
     private let lock = NSLock()
