@@ -123,10 +123,13 @@ public final class HDF5Dataset {
         }
         let fileType = H5Dget_type(id)
         let width = H5Tget_size(fileType)
+        let characterSet = H5Tget_cset(fileType)
         H5Tclose(fileType)
         let memoryType = H5Tcopy(chdf5_c_s1())
         defer { H5Tclose(memoryType) }
         H5Tset_size(memoryType, width)
+        // HDF5 converts between ASCII and UTF-8 in neither direction: read in the file's own set.
+        H5Tset_cset(memoryType, characterSet)
         var bytes = [UInt8](repeating: 0, count: n * width)
         guard H5Dread(id, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), &bytes) >= 0 else {
             throw .readFailed(file: file.path, dataset: name, reason: lastHDF5ErrorText())

@@ -64,6 +64,17 @@ let smallFeatures: [Float] = [1, 0, 0, 0.5, 0.5, 0, -1, 2, 3, 0.25, 0, 4]  // 4 
         #expect(table.ids == .strings(["img-b", "ünïcode"]))
     }
 
+    /// Issue 10 item 21: fixed-length UTF-8 ids ("no appropriate function for conversion path" before).
+    @Test func readsFixedLengthUTF8Ids() throws {
+        let path = folder.path("fixed.h5")
+        try writeFile(path) { file in
+            try file.write(floats: smallFeatures, shape: [4, 3], to: "features")
+            try file.write(fixedLengthStrings: ["ä-1", "é-2", "日本-3", "x"], width: 12, to: "ids")
+        }
+        let table = try FeatureTable.load(FeatureSource(path: path, dataset: "features", ids: "ids"))
+        #expect(table.ids == .strings(["ä-1", "é-2", "日本-3", "x"]))
+    }
+
     @Test func readsTheReferenceFixtureWrittenByH5py() throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/activeft/mix2k.h5").path
