@@ -56,27 +56,10 @@ public struct JobRunner: Sendable {
         let spec: JobSpec
         do { spec = try JobSpec.load(path: jobPath).spec } catch { throw .job(error) }
         let checked = try validate(spec, jobPath: jobPath)
-        do { try Self.checkDatabase(databasePath(for: spec)) } catch { throw .store(error) }
+        do { try SelectionStore.check(path: databasePath(for: spec)) } catch { throw .store(error) }
         return checked
     }
 
-    /// What `run` would find when it opens the database, found without writing or creating anything:
-    /// an existing file must be a selectjob database this version knows and be writable; a new one
-    /// needs an existing, writable folder. Errors are those `run` exits 73 with.
-    public static func checkDatabase(_ path: String) throws(StoreError) {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .cannotOpen(database: path, reason: "folder \(folder) does not exist")
-        }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard !isDirectory.boolValue else { throw .cannotOpen(database: path, reason: "is a directory") }
-            try SelectionStore.inspect(path)
-            guard access(path, W_OK) == 0, access(folder, W_OK) == 0 else { throw .readOnly(database: path) }
-        } else {
-            guard access(folder, W_OK) == 0 else { throw .readOnly(database: path) }
-        }
-    }
 
     /// Checks an already parsed job against the data it names (features, the method's inputs, budget).
     func validate(_ spec: JobSpec, jobPath: String) throws(RunError) -> ValidatedJob {

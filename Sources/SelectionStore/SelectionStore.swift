@@ -71,6 +71,28 @@ public final class SelectionStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "selectjob"
+        try Self.checkPlace(path)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw Self.translate(error, database: path)
+        }
+    }
+
+    /// What opening `path` for writing would find, found without writing or creating anything (what
+    /// `validate` reports): an existing file must be a selectjob database this version knows and be
+    /// writable; a new one needs an existing, writable folder.
+    public static func check(path: String) throws(StoreError) {
+        try checkPlace(path)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let target = FileManager.default.fileExists(atPath: path) ? path : folder
+        guard access(target, W_OK) == 0, access(folder, W_OK) == 0 else { throw .readOnly(database: path) }
+    }
+
+    /// The database's folder exists; what is at `path`, if anything, is a selectjob database this
+    /// version knows (inspected read-only), not a directory or another application's file.
+    private static func checkPlace(_ path: String) throws(StoreError) {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -78,13 +100,7 @@ public final class SelectionStore: Sendable {
         }
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard !isDirectory.boolValue else { throw .cannotOpen(database: path, reason: "is a directory") }
-            _ = try Self.inspect(path)
-        }
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Schema.migrator.migrate(pool)
-        } catch {
-            throw Self.translate(error, database: path)
+            try inspect(path)
         }
     }
 
