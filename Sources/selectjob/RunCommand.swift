@@ -99,7 +99,7 @@ struct Run: ParsableCommand {
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check jobs and the feature files they name, without computing or writing anything."
+        abstract: "Check jobs, the feature files they name and the database, without computing or writing anything."
     )
 
     @Argument(help: "Job files to check.", completion: .file(extensions: ["json"]))

@@ -12,7 +12,7 @@ struct SelectJob: ParsableCommand {
         discussion: """
             Exit codes: 0 ok (or unchanged), 1 other failure, 64 bad job or usage, 65 bad input \
             data, 73 database unusable, 74 I/O error while writing, 75 temporary failure (job \
-            running elsewhere, database locked), 130 SIGINT, 143 SIGTERM.
+            running elsewhere, database locked, feature file being written), 130 SIGINT, 143 SIGTERM.
             """,
         version: selectjobVersion,
         subcommands: [Run.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Prune.self, Crontab.self]
