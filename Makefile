@@ -29,9 +29,10 @@ $(DEMO_FEATURES): | build
 	@mkdir -p data
 	$(RELEASE)/demo-features --output $(DEMO_FEATURES) --rows 5000 --dimensions 64 --classes 10 --subclusters 4 --seed 0
 
-## run: generate the demo features, run jobs/demo.json (ActiveFT) and jobs/demo-kmeans.json, show them.
+## run: generate the demo features, run jobs/demo.json (ActiveFT) and jobs/demo-kmeans.json, then two
+## labelling rounds (jobs/demo-round1.json, jobs/demo-round2.json), and show them.
 run: build $(DEMO_FEATURES)
-	$(RELEASE)/selectjob run jobs/demo.json jobs/demo-kmeans.json
+	$(RELEASE)/selectjob run jobs/demo.json jobs/demo-kmeans.json jobs/demo-round1.json jobs/demo-round2.json
 	@echo
 	@echo "First 10 selected samples (sqlite3 $(DEMO_DB)):"
 	@sqlite3 -header -column $(DEMO_DB) \
@@ -42,6 +43,15 @@ run: build $(DEMO_FEATURES)
 	@sqlite3 -header -column $(DEMO_DB) \
 		"SELECT label, SUM(job = 'demo-activeft-2pct') AS activeft, SUM(job = 'demo-kmeans-2pct') AS kmeans \
 		 FROM latest_selections WHERE job IN ('demo-activeft-2pct', 'demo-kmeans-2pct') GROUP BY label ORDER BY label"
+	@echo
+	@echo "Two rounds (round_selections): samples per round, and samples picked in both (must be 0):"
+	@sqlite3 -header -column $(DEMO_DB) \
+		"SELECT job, round, COUNT(*) AS samples, COUNT(DISTINCT label) AS classes FROM round_selections \
+		 WHERE run_id IN (SELECT MAX(id) FROM runs WHERE job IN ('demo-round1', 'demo-round2') AND status = 'succeeded' GROUP BY job) \
+		 GROUP BY job, round ORDER BY round"
+	@sqlite3 -header -column $(DEMO_DB) \
+		"SELECT COUNT(*) AS in_both_rounds FROM latest_selections a JOIN latest_selections b ON a.sample_id = b.sample_id \
+		 WHERE a.job = 'demo-round1' AND b.job = 'demo-round2'"
 
 ## test: the whole test suite (unit, parity, end-to-end through the built binary).
 test: deps

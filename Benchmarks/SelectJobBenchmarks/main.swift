@@ -48,7 +48,8 @@ func cases(rows n: Int, dimensions d: Int) -> [Case] {
              what: "`\(method.name)`, K = 500, "
                 + (benchOverrides[method.name].map { "defaults but " + $0.map { "\($0.key) \($0.value.quoted)" }.sorted().joined(separator: ", ") }
                    ?? "the registry's defaults")
-                + (method.inputs.contains(where: \.required) ? ", \(targetCount) targets"
+                + (method.inputs.contains(where: { $0.required && $0.kind == .predictions }) ? ", 10-class predictions"
+                   : method.inputs.contains(where: \.required) ? ", \(targetCount) targets"
                    : method.inputs.isEmpty ? "" : ", no targets (undirected)"),
              steps: 0, flops: 0, stepName: "")
     } + [
@@ -97,10 +98,23 @@ func measure(_ name: String, folder: String, threads: Int) throws -> Double {
         }
         let features = matrix(try loadPool(folder))
         let configured = try method.configure(benchOverrides[method.name] ?? [:])
-        // Required inputs (targets) are the suite's 1,000 target rows; optional ones are left out.
+        // Required inputs: targets are the suite's 1,000 target rows, predictions a seeded softmax over
+        // 10 classes per pool row; optional ones are left out.
         var inputs: [String: FeatureMatrix] = [:]
         for input in method.inputs where input.required {
-            inputs[input.name] = matrix(try FeatureTable.load(FeatureSource(path: folder + "/targets.h5", dataset: "features")))
+            switch input.kind {
+            case .features:
+                inputs[input.name] = matrix(try FeatureTable.load(FeatureSource(path: folder + "/targets.h5", dataset: "features")))
+            case .predictions:
+                var generator = SeededGenerator(seed: 7)
+                var values = [Float](repeating: 0, count: features.rows * 10)
+                for row in 0..<features.rows {
+                    let logits = (0..<10).map { _ in Double(generator.next() >> 11) / Double(1 << 53) * 4 }
+                    let total = logits.reduce(0) { $0 + exp($1) }
+                    for c in 0..<10 { values[row * 10 + c] = Float(exp(logits[c]) / total) }
+                }
+                inputs[input.name] = FeatureMatrix(rows: features.rows, columns: 10, values: values)
+            }
         }
         let problem = SelectionProblem(pool: features, budget: 500, inputs: inputs)
         var context = SelectionContext(seed: 0, threads: threads)

@@ -31,6 +31,8 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     case lockedByWriter(file: String)
     /// The dataset is larger than this machine's memory (a huge or virtual extent in a small file).
     case tooLarge(file: String, dataset: String, shape: [Int], bytes: String, memory: String)
+    /// A model's predictions that are not class probabilities (or usable logits).
+    case invalidPredictions(file: String, dataset: String, row: Int, problem: String)
 
     /// Whether retrying later may succeed (the file is being written).
     public var isTemporary: Bool {
@@ -91,6 +93,8 @@ extension FeatureInputError: LocalizedError {
             return "\(file): dataset '\(dataset)' has \(value) at row \(row), column \(column)"
         case let .zeroRow(file, dataset, row):
             return "\(file): dataset '\(dataset)' row \(row) is all zeros (it has no direction to normalise)"
+        case let .invalidPredictions(file, dataset, row, problem):
+            return "\(file): dataset '\(dataset)' row \(row) \(problem)"
         case let .readFailed(file, dataset, reason):
             return "\(file): reading dataset '\(dataset)' failed (\(reason)); is the file truncated?"
         }

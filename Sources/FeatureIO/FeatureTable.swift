@@ -29,6 +29,9 @@ public struct FeatureSource: Sendable, Equatable {
     /// Optional [start, end) range of rows to read instead of all of them.
     public var rows: Range<Int>?
     public var format: FeatureFormat
+    /// Whether an all-zero row is refused (features: it has no direction); predictions given as
+    /// logits may legitimately be all zero.
+    public var refusesZeroRows = true
 
     public init(path: String, dataset: String, ids: String? = nil, labels: String? = nil, rows: Range<Int>? = nil,
                 format: FeatureFormat = .hdf5) {
@@ -111,7 +114,8 @@ extension FeatureTable {
             }
             guard columns > 0 else { throw FeatureInputError.noColumns(file: path, dataset: source.dataset) }
             let values = try features.readFloats(rows: source.rows)
-            try checkValues(values, columns: columns, firstRow: rowRange.lowerBound, file: path, dataset: source.dataset)
+            try checkValues(values, columns: columns, firstRow: rowRange.lowerBound, file: path, dataset: source.dataset,
+                            refusesZeroRows: source.refusesZeroRows)
 
             var ids = SampleIDs.rowIndices
             if let name = source.ids {
@@ -154,7 +158,7 @@ extension FeatureTable {
     }
 
     private static func checkValues(_ values: [Float], columns: Int, firstRow: Int, file: String,
-                                    dataset: String) throws(FeatureInputError) {
+                                    dataset: String, refusesZeroRows: Bool = true) throws(FeatureInputError) {
         let rows = values.count / columns
         for r in 0..<rows {
             var allZero = true
@@ -165,7 +169,7 @@ extension FeatureTable {
                 }
                 if v != 0 { allZero = false }
             }
-            if allZero { throw .zeroRow(file: file, dataset: dataset, row: firstRow + r) }
+            if allZero, refusesZeroRows { throw .zeroRow(file: file, dataset: dataset, row: firstRow + r) }
         }
     }
 
@@ -192,6 +196,24 @@ extension FeatureTable {
             throw FeatureInputError.integerTooLarge(file: file, dataset: name, row: rowRange.lowerBound + row, value: values[row])
         }
         return values.map { Int64($0) }
+    }
+
+    /// Reads a 1-D dataset of sample ids (integers or strings, distinct; it may be empty): a list of
+    /// samples such as those already labelled. O(count).
+    public static func loadIdentifiers(path: String, dataset name: String) throws(FeatureInputError) -> SampleIDs {
+        guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(file: path) }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw .unreadable(file: path) }
+        let file: HDF5File
+        let dataset: HDF5Dataset
+        do {
+            file = try HDF5File.open(readingAt: path)
+            dataset = try file.dataset(name)
+        } catch { throw FeatureInputError(error) }
+        guard dataset.shape.count == 1 else {
+            throw .wrongRank(file: path, dataset: name, shape: dataset.shape, expected: 1)
+        }
+        if dataset.shape[0] == 0 { return .integers([]) }
+        return try readIDs(file, name: name, expectedCount: dataset.shape[0], rowRange: 0..<dataset.shape[0])
     }
 
     private static func readIDs(_ file: HDF5File, name: String, expectedCount: Int,

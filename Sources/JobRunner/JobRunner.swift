@@ -20,6 +20,9 @@ public struct RunSummary: Sendable {
     public let database: String
     /// The last value of the method's curve (ActiveFT's final loss).
     public let finalValue: Double?
+    /// The labelling round, and how many samples were already labelled.
+    public let round: Int
+    public let labelledCount: Int
 }
 
 /// Runs jobs: job file → features → selection → database, in that order, so that a bad job or bad
@@ -55,8 +58,17 @@ public struct JobRunner: Sendable {
     public func validate(jobPath: String) throws(RunError) -> ValidatedJob {
         let spec: JobSpec
         do { spec = try JobSpec.load(path: jobPath).spec } catch { throw .job(error) }
-        let checked = try validate(spec, jobPath: jobPath)
-        do { try SelectionStore.check(path: databasePath(for: spec)) } catch { throw .store(error) }
+        var checked = try validate(spec, jobPath: jobPath)
+        let database = databasePath(for: spec)
+        do { try SelectionStore.check(path: database) } catch { throw .store(error) }
+        if !spec.labelled.isEmpty {
+            // Read-only: validate writes nothing, and a database that does not exist yet has no runs.
+            var store: SelectionStore?
+            if FileManager.default.fileExists(atPath: database) {
+                do { store = try SelectionStore(readingAt: database) } catch { throw .store(error) }
+            }
+            try checked.resolveLabelled(store: store, database: database, jobPath: jobPath)
+        }
         return checked
     }
 
@@ -68,7 +80,14 @@ public struct JobRunner: Sendable {
         let budget = spec.budget.count(poolSize: features.rows)
         var inputs: [String: FeatureTable] = [:]
         for (name, source) in spec.method.inputs.sorted(by: { $0.key < $1.key }) {
-            do { inputs[name] = try FeatureTable.load(source) } catch { throw .input(error) }
+            do {
+                let table = try FeatureTable.load(source)
+                if let kind = spec.method.predictionKinds[name] {
+                    inputs[name] = try table.classProbabilities(kind, poolRows: features.rows)
+                } else {
+                    inputs[name] = table
+                }
+            } catch { throw .input(error) }
         }
         let shape = ProblemShape(poolSize: features.rows, width: features.columns, budget: budget,
                                  inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) })
@@ -102,7 +121,7 @@ public struct JobRunner: Sendable {
         logger.debug("lock taken", metadata: ["lock": "\(lock.path)", "seconds": "\(elapsed())"])
 
         // The spec parsed above, from the same bytes whose SHA-256 the run records.
-        let job = try validate(parsed, jobPath: jobPath)
+        var job = try validate(parsed, jobPath: jobPath)
         let (spec, features, budget) = (job.spec, job.features, job.budget)
         logger.info("read features", metadata: [
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
@@ -128,12 +147,17 @@ public struct JobRunner: Sendable {
             for (id, reason) in lock.inheritedFailures { try store.markFailedIfRunning(runID: id, error: reason) }
             let crashed = try store.markCrashed(job: spec.name, finishedAt: Date())
             if crashed > 0 { logger.warning("marked earlier runs as crashed", metadata: ["job": "\(spec.name)", "runs": "\(crashed)"]) }
-            if !force, let previous = try? store.latestSucceededRun(job: spec.name), job.isUnchanged(since: previous, jobSHA256: jobSHA256) {
-                logger.info("unchanged", metadata: ["job": "\(spec.name)", "run": "\(previous.id)"])
-                return .unchanged(job: spec.name, runID: previous.id, database: databasePath)
-            }
         } catch {
             throw .store(error)
+        }
+        try job.resolveLabelled(store: store, database: databasePath, jobPath: jobPath)
+        if !spec.labelled.isEmpty {
+            logger.info("labelled samples", metadata: ["job": "\(spec.name)", "count": "\(job.labelled.rows.count)",
+                                                       "round": "\(job.labelled.round)"])
+        }
+        if !force, let previous = try? store.latestSucceededRun(job: spec.name), job.isUnchanged(since: previous, jobSHA256: jobSHA256) {
+            logger.info("unchanged", metadata: ["job": "\(spec.name)", "run": "\(previous.id)"])
+            return .unchanged(job: spec.name, runID: previous.id, database: databasePath)
         }
         logger.debug("database opened", metadata: ["database": "\(databasePath)", "seconds": "\(elapsed())"])
         if let signal = stopSignal() { throw .cancelled(signal: signal, recorded: false) }
@@ -146,7 +170,8 @@ public struct JobRunner: Sendable {
                 featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
                 method: spec.method.name, paramsJSON: job.recordedParameters(initialRows: []).jsonText,
                 n: features.rows, d: features.columns, budget: budget, seed: Int64(spec.seed),
-                toolVersion: selectjobVersion, startedAt: started))
+                toolVersion: selectjobVersion, startedAt: started, round: job.labelled.round,
+                labelledCount: job.labelled.rows.count, labelledFingerprint: job.labelled.fingerprint))
         } catch {
             throw .store(error)
         }
@@ -156,7 +181,8 @@ public struct JobRunner: Sendable {
             try? store.endRun(id: runID, status: status, error: message, finishedAt: Date(),
                               durationSeconds: Date().timeIntervalSince(started))
         }
-        let problem = SelectionProblem(pool: features.matrix, budget: budget, inputs: job.inputs.mapValues(\.matrix))
+        let problem = SelectionProblem(pool: features.matrix, budget: budget, inputs: job.inputs.mapValues(\.matrix),
+                                       labelled: job.labelled.rows)
         let result: SelectionResult
         do {
             result = try withoutActuallyEscaping(stopSignal) { stop throws(SelectionError) in
@@ -216,7 +242,8 @@ public struct JobRunner: Sendable {
         logger.info("run succeeded", metadata: ["run": "\(runID)", "seconds": "\(String(format: "%.2f", seconds))"])
         return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
                                      d: features.columns, budget: budget, seconds: seconds, database: databasePath,
-                                     finalValue: result.curve.last))
+                                     finalValue: result.curve.last, round: job.labelled.round,
+                                     labelledCount: job.labelled.rows.count))
     }
 
     /// Marks as 'crashed' the 'running' runs whose job lock no process holds (their process died),
@@ -279,6 +306,24 @@ public struct ValidatedJob: Sendable {
     public let inputs: [String: FeatureTable]
     /// K, the number of samples to select.
     public let budget: Int
+    /// The samples already labelled (resolved against the database by ``resolveLabelled(store:database:jobPath:)``).
+    public private(set) var labelled = LabelledSet.none
+
+    init(spec: JobSpec, features: FeatureTable, inputs: [String: FeatureTable], budget: Int) {
+        self.spec = spec
+        self.features = features
+        self.inputs = inputs
+        self.budget = budget
+    }
+
+    /// Resolves the job's labelled samples and checks the budget against the samples left.
+    mutating func resolveLabelled(store: SelectionStore?, database: String, jobPath: String) throws(RunError) {
+        labelled = try LabelledSet.resolve(spec.labelled, job: spec.name, features: features, store: store, database: database)
+        let shape = ProblemShape(poolSize: features.rows, width: features.columns, budget: budget,
+                                 inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) },
+                                 labelledCount: labelled.rows.count)
+        do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
+    }
 
     /// The effective parameters of a run, as stored in `runs.params_json`: the method's name, the
     /// budget, the seed, every parameter with its default filled in, each named input with its
@@ -303,6 +348,14 @@ public struct ValidatedJob: Sendable {
             })
         }
         if !initialRows.isEmpty { members["init_rows"] = .array(initialRows.map { .integer(Int64($0)) }) }
+        if !spec.labelled.isEmpty {
+            members["labelled"] = .object([
+                "sources": .array(spec.labelled.map { .string($0.description) }),
+                "runs": .array(labelled.runIDs.map { .integer($0) }),
+                "count": .integer(Int64(labelled.rows.count)), "round": .integer(Int64(labelled.round)),
+                "fingerprint": labelled.fingerprint.map { .string($0) } ?? .null,
+            ])
+        }
         return .object(members)
     }
 
@@ -313,7 +366,8 @@ public struct ValidatedJob: Sendable {
     /// of selectjob, so that running again would give the same selection.
     func isUnchanged(since previous: RunRecord, jobSHA256: String) -> Bool {
         guard previous.jobSHA256 == jobSHA256, previous.featuresFingerprint == features.fingerprint,
-              previous.toolVersion == selectjobVersion else { return false }
+              previous.toolVersion == selectjobVersion, previous.labelledFingerprint == labelled.fingerprint
+        else { return false }
         guard let recorded = try? JSONValue.parse(Data(previous.paramsJSON.utf8)), case let .object(members, _) = recorded
         else { return false }
         var fingerprints: [String: String] = [:]

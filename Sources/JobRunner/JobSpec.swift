@@ -17,6 +17,8 @@ public struct JobSpec: Sendable {
     public var database: String?
     /// When cron should run the job (`selectjob crontab` prints the line); `nil` when unscheduled.
     public var schedule: CronSchedule?
+    /// The samples already labelled, never to be selected again (empty: none).
+    public var labelled: [LabelledSource] = []
 
     /// How many samples to select.
     public enum Budget: Sendable, Equatable {
@@ -35,16 +37,40 @@ public struct JobSpec: Sendable {
     }
 }
 
+/// Where a job finds the samples already labelled.
+public enum LabelledSource: Sendable, Equatable {
+    /// Every sample selected by the succeeded runs of this job (in the same database), oldest run first.
+    case job(String)
+    /// The samples selected by this succeeded run.
+    case run(Int64)
+    /// A 1-D dataset of sample ids (integers or strings) in an HDF5 file; without an ids dataset on
+    /// the pool, ids are 0-based rows.
+    case file(path: String, dataset: String)
+
+    /// How the source reads in messages and in `params_json`.
+    public var description: String {
+        switch self {
+        case let .job(name): return "job \(name)"
+        case let .run(id): return "run \(id)"
+        case let .file(path, dataset): return "\(path):\(dataset)"
+        }
+    }
+}
+
 /// A job's selection method: the registry's method with its parameters read, and the named inputs
 /// the job gives it (read from their files when the job is validated).
 public struct JobMethod: Sendable {
     public let configured: ConfiguredMethod
     /// The named inputs given, by name (e.g. VTL's "targets").
     public let inputs: [String: FeatureSource]
+    /// For inputs of predictions, how they are given, by input name.
+    public let predictionKinds: [String: PredictionKind]
 
-    public init(configured: ConfiguredMethod, inputs: [String: FeatureSource] = [:]) {
+    public init(configured: ConfiguredMethod, inputs: [String: FeatureSource] = [:],
+                predictionKinds: [String: PredictionKind] = [:]) {
         self.configured = configured
         self.inputs = inputs
+        self.predictionKinds = predictionKinds
     }
 
     /// The method's name as written in jobs and recorded in `runs.method`.
@@ -75,9 +101,11 @@ extension JobSpec {
     /// an input of features a method names); `schemas/job.schema.json` lists the same. A method's own
     /// keys are "name", its parameters and its inputs (``methodKeys(_:)``).
     public static let acceptedKeys: [String: [String]] = [
-        "$": ["name", "features", "method", "budget", "seed", "database", "schedule"],
+        "$": ["name", "features", "method", "budget", "seed", "database", "schedule", "labelled"],
         "features": ["path", "format", "dataset", "ids", "labels"],
         "method input": ["path", "dataset", "rows"],
+        "predictions input": ["path", "dataset", "kind"],
+        "labelled": ["job", "run", "path", "dataset"],
         "budget": ["percent", "count"],
     ]
 
@@ -200,7 +228,41 @@ private struct JobReader {
         }
         return JobSpec(name: name, features: try features(members["features"]!),
                        method: try method(members["method"]!), budget: try budget(members["budget"]!),
-                       seed: UInt64(seed), database: database, schedule: schedule)
+                       seed: UInt64(seed), database: database, schedule: schedule,
+                       labelled: try members["labelled"].map { v throws(JobError) in try labelled(v) } ?? [])
+    }
+
+    /// `"labelled"`: one source object or a non-empty array of them, each with exactly one of
+    /// `job`, `run` or `path` (with `dataset`, default "ids").
+    func labelled(_ value: JSONValue) throws(JobError) -> [LabelledSource] {
+        let items: [(JSONValue, String)]
+        if case let .array(values) = value {
+            guard !values.isEmpty else { throw fail("labelled", "expected a source object or a non-empty array of them, got []") }
+            items = values.enumerated().map { ($1, "labelled[\($0)]") }
+        } else {
+            items = [(value, "labelled")]
+        }
+        var sources: [LabelledSource] = []
+        for (item, path) in items {
+            let members = try object(item, at: path, allowed: JobSpec.acceptedKeys["labelled"]!, required: [])
+            let given = ["job", "run", "path"].filter { members[$0] != nil }
+            guard given.count == 1 else {
+                throw fail(path, "expected exactly one of \"job\", \"run\" or \"path\", got \(given.isEmpty ? "none" : given.joined(separator: " and "))")
+            }
+            if members["dataset"] != nil, members["path"] == nil {
+                throw fail("\(path).dataset", "only used with \"path\"")
+            }
+            if let v = members["job"] {
+                sources.append(.job(try string(v, at: "\(path).job")))
+            } else if let v = members["run"] {
+                sources.append(.run(Int64(try integer(v, at: "\(path).run", in: 1...Int64.max))))
+            } else {
+                let file = resolve(try string(members["path"]!, at: "\(path).path"))
+                let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "\(path).dataset") } ?? "ids"
+                sources.append(.file(path: file, dataset: dataset))
+            }
+        }
+        return sources
     }
 
     func features(_ value: JSONValue) throws(JobError) -> FeatureSource {
@@ -253,9 +315,15 @@ private struct JobReader {
         }
         _ = try object(value, at: "method", allowed: JobSpec.methodKeys(method), required: ["name"])
         var inputs: [String: FeatureSource] = [:]
+        var kinds: [String: PredictionKind] = [:]
         for input in method.inputs {
             if let v = members[input.name] {
-                inputs[input.name] = try featureInput(v, at: "method.\(input.name)")
+                switch input.kind {
+                case .features:
+                    inputs[input.name] = try featureInput(v, at: "method.\(input.name)")
+                case .predictions:
+                    (inputs[input.name], kinds[input.name]) = try predictionsInput(v, at: "method.\(input.name)")
+                }
             } else if input.required {
                 throw fail("method.\(input.name)", "required key is missing")
             }
@@ -263,10 +331,29 @@ private struct JobReader {
         var parameters = members
         for key in ["name"] + method.inputs.map(\.name) { parameters[key] = nil }
         do {
-            return JobMethod(configured: try method.configure(parameters), inputs: inputs)
+            return JobMethod(configured: try method.configure(parameters), inputs: inputs, predictionKinds: kinds)
         } catch {
             throw fail("method.\(error.path)", error.problem)
         }
+    }
+
+    /// A method's input of predictions: `{"path": F, "dataset": D, "kind": "probabilities" | "logits"}`,
+    /// one row per pool sample, in the pool's row order.
+    func predictionsInput(_ value: JSONValue, at: String) throws(JobError) -> (FeatureSource, PredictionKind) {
+        let members = try object(value, at: at, allowed: JobSpec.acceptedKeys["predictions input"]!, required: ["path"])
+        let path = try string(members["path"]!, at: "\(at).path")
+        let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "\(at).dataset") }
+            ?? "predictions"
+        var kind = PredictionKind.probabilities
+        if let v = members["kind"] {
+            guard case let .string(text) = v, let named = PredictionKind(rawValue: text) else {
+                throw fail("\(at).kind", "expected \"probabilities\" or \"logits\", got \(v.described)")
+            }
+            kind = named
+        }
+        var source = FeatureSource(path: resolve(path), dataset: dataset, format: FeatureFormat.implied(by: path))
+        source.refusesZeroRows = false
+        return (source, kind)
     }
 
     /// A method's input of features: `{"path": F, "dataset": D, "rows": [start, end]}` at `at`.

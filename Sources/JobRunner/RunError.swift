@@ -34,6 +34,8 @@ public enum RunError: Error, Sendable {
     /// The job's parameters do not fit the data it names (e.g. a budget larger than the pool).
     case parameters(file: String, SelectionError)
     case store(StoreError)
+    /// The job's labelled samples name a job, run or sample that is not there.
+    case labelled(LabelledError)
     /// Another process is running the same job and holds its lock.
     case locked(job: String, lockFile: String, holder: String?)
     /// A signal stopped the run; the run is recorded as 'cancelled'.
@@ -45,6 +47,7 @@ public enum RunError: Error, Sendable {
         case .job, .parameters: return .badJob
         case let .input(error): return error.isTemporary ? .temporaryFailure : .badData
         case let .store(error): return error.exitStatus
+        case let .labelled(error): return error.exitStatus
         case .locked: return .temporaryFailure
         case let .cancelled(signal, _): return signal == SIGTERM ? .terminated : .interrupted
         }
@@ -71,6 +74,7 @@ extension RunError: LocalizedError {
         case let .input(error): return error.errorDescription
         case let .parameters(file, error): return "\(file): \(error.description)"
         case let .store(error): return error.errorDescription
+        case let .labelled(error): return error.message
         case let .locked(job, lockFile, holder):
             let who = holder.map { "process \($0)" } ?? "another process"
             return "job '\(job)' is already running (\(who) holds \(lockFile)); try again later or use --wait SECONDS"

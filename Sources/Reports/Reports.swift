@@ -5,22 +5,22 @@ import SelectionStore
 ///
 /// Pure formatting over what ``SelectionStore`` returns; the commands print it.
 public enum Reports {
-    /// A fixed-width table of runs: id, job, method, N, K, status, started, seconds, and — when any
+    /// A fixed-width table of runs: id, job, method, N, K, round, status, started, seconds, and — when any
     /// run failed, was cancelled or crashed — its error, cut to 70 characters (`show` has it whole). O(runs).
     public static func runTable(_ runs: [RunRecord]) -> String {
         let withErrors = runs.contains { $0.error != nil }
-        let header = ["id", "job", "method", "N", "K", "status", "started (UTC)", "seconds"] + (withErrors ? ["error"] : [])
+        let header = ["id", "job", "method", "N", "K", "round", "status", "started (UTC)", "seconds"] + (withErrors ? ["error"] : [])
         let rows = runs.map { run -> [String] in
             let seconds = run.durationS.map { String(format: "%.2f", $0) } ?? "-"
             var row: [String] = [String(run.id), run.job, run.method, String(run.n), String(run.budget),
-                                 run.status.rawValue, timestamp(run.startedAt), seconds]
+                                 String(run.round), run.status.rawValue, timestamp(run.startedAt), seconds]
             if withErrors {
                 let error = run.error ?? ""
                 row.append(error.count > 70 ? String(error.prefix(69)) + "…" : error)
             }
             return row
         }
-        return table(header: header, rows: rows, rightAligned: [0, 3, 4, 7])
+        return table(header: header, rows: rows, rightAligned: [0, 3, 4, 5, 8])
             .split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
     }
@@ -31,11 +31,12 @@ public enum Reports {
             "id": run.id, "job": run.job, "method": run.method, "n": run.n, "d": run.d, "budget": run.budget,
             "seed": run.seed, "status": run.status.rawValue, "started_at": timestamp(run.startedAt),
             "features_path": run.featuresPath, "features_fingerprint": run.featuresFingerprint,
-            "tool_version": run.toolVersion,
+            "tool_version": run.toolVersion, "round": run.round, "labelled_count": run.labelledCount,
         ]
         if let finished = run.finishedAt { object["finished_at"] = timestamp(finished) }
         if let seconds = run.durationS { object["duration_s"] = seconds }
         if let error = run.error { object["error"] = error }
+        if let fingerprint = run.labelledFingerprint { object["labelled_fingerprint"] = fingerprint }
         return object
     }
 
@@ -91,6 +92,7 @@ public enum Reports {
             "           \(run.featuresFingerprint)",
             "pool       N=\(run.n), d=\(run.d)",
             "budget     K=\(run.budget), seed \(run.seed)",
+            "round      \(run.round)" + (run.labelledCount > 0 ? " (\(run.labelledCount) samples labelled before)" : ""),
             "started    \(timestamp(run.startedAt)) UTC",
             "finished   " + (run.finishedAt.map { timestamp($0) + " UTC" } ?? "-")
                 + (run.durationS.map { String(format: "  (%.2f s)", $0) } ?? ""),

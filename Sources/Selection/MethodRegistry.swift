@@ -16,6 +16,10 @@ public enum MethodRegistry {
         ITL.self,
         CTL.self,
         CosineSimilarity.self,
+        LeastConfidence.self,
+        MarginSampling.self,
+        RatioSampling.self,
+        EntropySampling.self,
     ]
 
     /// The method jobs call `name`, if any.

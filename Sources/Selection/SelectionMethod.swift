@@ -17,6 +17,9 @@ public struct MethodInput: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// A feature matrix with the pool's width (e.g. VTL's targets).
         case features
+        /// One row per pool sample, aligned with the pool: a model's class probabilities (N × C,
+        /// each row a distribution; the job layer checks them and turns logits into probabilities).
+        case predictions
     }
 
     public let name: String
@@ -39,23 +42,30 @@ public struct ProblemShape: Sendable, Equatable {
     public let budget: Int
     /// Rows and columns of each named input given.
     public let inputs: [String: (rows: Int, columns: Int)]
+    /// How many pool samples are already labelled (never selected again).
+    public let labelledCount: Int
 
-    public init(poolSize: Int, width: Int, budget: Int, inputs: [String: (rows: Int, columns: Int)] = [:]) {
+    public init(poolSize: Int, width: Int, budget: Int, inputs: [String: (rows: Int, columns: Int)] = [:],
+                labelledCount: Int = 0) {
         self.poolSize = poolSize
         self.width = width
         self.budget = budget
         self.inputs = inputs
+        self.labelledCount = labelledCount
     }
 
     public static func == (a: ProblemShape, b: ProblemShape) -> Bool {
-        a.poolSize == b.poolSize && a.width == b.width && a.budget == b.budget
+        a.poolSize == b.poolSize && a.width == b.width && a.budget == b.budget && a.labelledCount == b.labelledCount
             && a.inputs.mapValues { [$0.rows, $0.columns] } == b.inputs.mapValues { [$0.rows, $0.columns] }
     }
 
-    /// The checks every method shares: a non-empty pool and a budget in 1...N.
+    /// The checks every method shares: a non-empty pool and a budget in 1...N − (labelled samples).
     public func checkPoolAndBudget() throws(SelectionError) {
         guard poolSize > 0 else { throw .emptyPool }
         guard budget >= 1, budget <= poolSize else { throw .budgetOutOfRange(budget: budget, poolSize: poolSize) }
+        guard budget <= poolSize - labelledCount else {
+            throw .budgetExceedsUnlabelled(budget: budget, unlabelled: poolSize - labelledCount, labelled: labelledCount)
+        }
     }
 
     /// A `targets` input, when given, has the pool's width.
@@ -66,21 +76,48 @@ public struct ProblemShape: Sendable, Equatable {
     }
 }
 
-/// What a method selects from: the pool, the budget K and the named inputs.
+/// What a method selects from: the pool, the budget K, the named inputs and the samples already labelled.
 public struct SelectionProblem: Sendable {
     public let pool: FeatureMatrix
     public let budget: Int
     public let inputs: [String: FeatureMatrix]
+    /// Pool rows already labelled by earlier rounds, distinct, in the order they were selected: never
+    /// selected again; a method whose ``SelectionMethod/labelledUse`` is `.used` builds on them.
+    public let labelled: [Int]
 
-    public init(pool: FeatureMatrix, budget: Int, inputs: [String: FeatureMatrix] = [:]) {
+    public init(pool: FeatureMatrix, budget: Int, inputs: [String: FeatureMatrix] = [:], labelled: [Int] = []) {
         self.pool = pool
         self.budget = budget
         self.inputs = inputs
+        self.labelled = labelled
     }
 
     public var shape: ProblemShape {
         ProblemShape(poolSize: pool.rows, width: pool.columns, budget: budget,
-                     inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) })
+                     inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) }, labelledCount: labelled.count)
+    }
+
+    /// A flag per pool row: true for the labelled rows. O(N).
+    public var isLabelled: [Bool] {
+        var flags = [Bool](repeating: false, count: pool.rows)
+        for row in labelled { flags[row] = true }
+        return flags
+    }
+}
+
+/// What a method does with the samples earlier rounds labelled.
+public enum LabelledUse: Sendable, Equatable {
+    /// The method runs on the unlabelled samples alone, as if the labelled ones were not in the pool.
+    case excluded
+    /// The method never selects them and builds on them as the text says.
+    case used(String)
+
+    /// One sentence for `selectjob methods` and the README.
+    public var description: String {
+        switch self {
+        case .excluded: return "Runs on the unlabelled samples only; the labelled ones play no part."
+        case let .used(text): return text
+        }
     }
 }
 
@@ -124,6 +161,8 @@ public protocol SelectionMethod: Sendable {
     static var reference: String { get }
     /// Inputs beyond the pool.
     static var inputs: [MethodInput] { get }
+    /// What the method does with samples labelled in earlier rounds (``SelectionProblem/labelled``).
+    static var labelledUse: LabelledUse { get }
     /// Checks the parameters against the problem's sizes before any work.
     static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError)
     /// Selects `problem.budget` rows of the pool, ranked, with scores and a curve.
@@ -133,6 +172,7 @@ public protocol SelectionMethod: Sendable {
 
 extension SelectionMethod {
     public static var inputs: [MethodInput] { [] }
+    public static var labelledUse: LabelledUse { .excluded }
 
     /// The parameters jobs may give, with kinds, defaults and help.
     public static var parameterFields: [ParameterField] { Parameters.fields }
@@ -179,9 +219,25 @@ public struct ConfiguredMethod: Sendable {
         try method.erasedValidate(shape, parameters)
     }
 
+    /// Selects `problem.budget` rows. A method that does not use labelled samples runs on the
+    /// unlabelled rows (a copy of them, and of every per-row input) and its picks are mapped back to
+    /// pool rows. O(N·d) for that copy, plus the method's own cost.
     public func select(_ problem: SelectionProblem, _ context: inout SelectionContext) throws(SelectionError)
         -> SelectionResult {
         try validate(problem.shape)
-        return try method.erasedSelect(problem, parameters, &context)
+        guard !problem.labelled.isEmpty, method.labelledUse == .excluded else {
+            return try method.erasedSelect(problem, parameters, &context)
+        }
+        let isLabelled = problem.isLabelled
+        let rest = (0..<problem.pool.rows).filter { !isLabelled[$0] }
+        var inputs = problem.inputs
+        for input in method.inputs where input.kind == .predictions {
+            inputs[input.name] = inputs[input.name]?.selecting(rows: rest)
+        }
+        let unlabelled = SelectionProblem(pool: problem.pool.selecting(rows: rest), budget: problem.budget, inputs: inputs)
+        let result = try method.erasedSelect(unlabelled, parameters, &context)
+        return SelectionResult(picks: result.picks.map { Pick(row: rest[$0.row], score: $0.score) },
+                               curveName: result.curveName, curve: result.curve,
+                               initialRows: result.initialRows.map { rest[$0] })
     }
 }

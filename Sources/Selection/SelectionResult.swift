@@ -45,6 +45,8 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
     case targetWidthMismatch(poolWidth: Int, targetWidth: Int)
     case noiseVarianceOutOfRange(Double)
     case budgetExceedsPrefilter(budget: Int, prefilter: Int)
+    /// The budget is more than the samples not yet labelled.
+    case budgetExceedsUnlabelled(budget: Int, unlabelled: Int, labelled: Int)
     /// A parameter that needs a named input the job did not give.
     case needsInput(parameter: String, input: String, reason: String)
     /// A required named input is missing.
@@ -74,6 +76,8 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
             return "noise_variance must be a finite number > 0, got \(value)"
         case let .budgetExceedsPrefilter(budget, prefilter):
             return "budget \(budget) is larger than prefilter.k \(prefilter) (the samples kept for selection)"
+        case let .budgetExceedsUnlabelled(budget, unlabelled, labelled):
+            return "budget \(budget) is more than the \(unlabelled) samples not yet labelled (\(labelled) of the pool are labelled)"
         case let .needsInput(parameter, input, reason):
             return "\(parameter) needs \(input) (\(reason))"
         case let .missingInput(input):

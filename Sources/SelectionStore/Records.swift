@@ -17,10 +17,19 @@ public struct NewRun: Sendable {
     public var seed: Int64
     public var toolVersion: String
     public var startedAt: Date
+    /// The labelling round (1 when nothing was labelled before).
+    public var round: Int
+    /// Samples already labelled when the run started, and their fingerprint (nil: none).
+    public var labelledCount: Int
+    public var labelledFingerprint: String?
 
     public init(job: String, jobPath: String, jobJSON: String, jobSHA256: String, featuresPath: String,
                 featuresFingerprint: String, method: String, paramsJSON: String, n: Int, d: Int, budget: Int,
-                seed: Int64, toolVersion: String, startedAt: Date) {
+                seed: Int64, toolVersion: String, startedAt: Date, round: Int = 1, labelledCount: Int = 0,
+                labelledFingerprint: String? = nil) {
+        self.round = round
+        self.labelledCount = labelledCount
+        self.labelledFingerprint = labelledFingerprint
         self.job = job
         self.jobPath = jobPath
         self.jobJSON = jobJSON
@@ -150,11 +159,18 @@ public struct RunRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var durationS: Double?
     public var toolVersion: String
     public var error: String?
+    public var round: Int
+    public var labelledCount: Int
+    public var labelledFingerprint: String?
 
     public init(id: Int64, job: String, jobPath: String, jobSHA256: String, featuresPath: String,
                 featuresFingerprint: String, method: String, paramsJSON: String, n: Int, d: Int, budget: Int,
                 seed: Int64, status: RunStatus, startedAt: Date, finishedAt: Date?, durationS: Double?,
-                toolVersion: String, error: String?) {
+                toolVersion: String, error: String?, round: Int = 1, labelledCount: Int = 0,
+                labelledFingerprint: String? = nil) {
+        self.round = round
+        self.labelledCount = labelledCount
+        self.labelledFingerprint = labelledFingerprint
         self.id = id
         self.job = job
         self.jobPath = jobPath
@@ -179,6 +195,7 @@ public struct RunRecord: Sendable, Equatable, Codable, FetchableRecord {
         case id, job, jobPath = "job_path", jobSHA256 = "job_sha256", featuresPath = "features_path"
         case featuresFingerprint = "features_fingerprint", method, paramsJSON = "params_json", n, d, budget, seed
         case status, startedAt = "started_at", finishedAt = "finished_at", durationS = "duration_s"
-        case toolVersion = "tool_version", error
+        case toolVersion = "tool_version", error, round, labelledCount = "labelled_count"
+        case labelledFingerprint = "labelled_fingerprint"
     }
 }

@@ -2,7 +2,8 @@ import GRDB
 
 /// The database schema, built by append-only migrations: never edit a shipped migration, add one.
 ///
-/// Tables `runs`, `selections`, `run_metrics` and the view `latest_selections` are a public
+/// Tables `runs`, `selections`, `run_metrics`, `pool_labels` and the views `latest_selections` and
+/// `round_selections` are a public
 /// contract (the README documents them); column names are never renamed.
 enum Schema {
     static var migrator: DatabaseMigrator {
@@ -67,6 +68,23 @@ enum Schema {
                 t.column("count", .integer).notNull()
                 t.primaryKey(["run_id", "label"])
             }
+        }
+        migrator.registerMigration("v3: rounds") { db in
+            // Which round of labelling a run is (1 + the highest round of the runs whose picks it treats
+            // as already labelled; a labelled file counts as round 1), how many samples were already
+            // labelled, and their fingerprint (NULL when none).
+            try db.alter(table: "runs") { t in
+                t.add(column: "round", .integer).notNull().defaults(to: 1)
+                t.add(column: "labelled_count", .integer).notNull().defaults(to: 0)
+                t.add(column: "labelled_fingerprint", .text)
+            }
+            try db.execute(sql: """
+                CREATE VIEW round_selections AS
+                SELECT runs.job AS job, runs.round AS round, selections.run_id, selections.rank, selections.row_index,
+                       selections.sample_id, selections.score, selections.label
+                FROM selections JOIN runs ON runs.id = selections.run_id
+                WHERE runs.status = 'succeeded'
+                """)
         }
         return migrator
     }

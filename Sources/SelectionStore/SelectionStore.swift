@@ -187,11 +187,13 @@ public final class SelectionStore: Sendable {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO runs (job, job_path, job_json, job_sha256, features_path, features_fingerprint, method,
-                                  params_json, n, d, budget, seed, status, started_at, tool_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
+                                  params_json, n, d, budget, seed, status, started_at, tool_version,
+                                  round, labelled_count, labelled_fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)
                 """, arguments: [run.job, run.jobPath, run.jobJSON, run.jobSHA256, run.featuresPath,
                                  run.featuresFingerprint, run.method, run.paramsJSON, run.n, run.d, run.budget,
-                                 run.seed, run.startedAt, run.toolVersion])
+                                 run.seed, run.startedAt, run.toolVersion, run.round, run.labelledCount,
+                                 run.labelledFingerprint])
             return db.lastInsertedRowID
         }
     }

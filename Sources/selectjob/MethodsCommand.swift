@@ -48,11 +48,15 @@ struct Methods: ParsableCommand {
         }
         if !method.inputs.isEmpty {
             lines.append("")
-            lines.append("Inputs ({\"path\": F, \"dataset\": D, \"rows\": [start, end]}):")
+            lines.append("Inputs:")
             for input in method.inputs {
-                lines.append("  \(input.name)  \(input.required ? "required" : "optional"): \(input.help)")
+                let form = input.kind == .features ? #"{"path": F, "dataset": D, "rows": [start, end]}"#
+                    : #"{"path": F, "dataset": D, "kind": "probabilities" | "logits"}"#
+                lines.append("  \(input.name)  \(input.required ? "required" : "optional") \(form): \(input.help)")
             }
         }
+        lines.append("")
+        lines.append("Samples already labelled (the job's \"labelled\"): \(method.labelledUse.description)")
         try emit(lines.joined(separator: "\n"))
     }
 
@@ -64,7 +68,11 @@ struct Methods: ParsableCommand {
                 if let value = field.defaultValue { out["default"] = value.plain }
                 return out
             },
-            "inputs": method.inputs.map { ["name": $0.name, "required": $0.required, "help": $0.help] as [String: Any] },
+            "inputs": method.inputs.map {
+                ["name": $0.name, "required": $0.required, "help": $0.help,
+                 "kind": $0.kind == .features ? "features" : "predictions"] as [String: Any]
+            },
+            "labelled": method.labelledUse.description,
         ]
     }
 

@@ -81,6 +81,7 @@ struct Run: ParsableCommand {
                     "job_file": job, "outcome": "completed", "job": summary.job, "run": summary.runID,
                     "method": summary.method, "n": summary.n, "d": summary.d, "budget": summary.budget,
                     "seconds": summary.seconds, "database": summary.database, "exit_code": 0,
+                    "round": summary.round, "labelled_count": summary.labelledCount,
                 ]
                 if let value = summary.finalValue { object["final"] = value }
                 try emit(jsonLine(object))
@@ -143,6 +144,7 @@ extension RunSummary {
             "pool      N=\(n), d=\(d)",
             "selected  K=\(budget)",
         ]
+        if round > 1 || labelledCount > 0 { lines.append("round     \(round) (\(labelledCount) samples labelled before)") }
         if let finalValue { lines.append("final     \(String(format: "%.6g", finalValue))") }
         lines.append("seconds   \(String(format: "%.2f", seconds))")
         lines.append("database  \(database)")

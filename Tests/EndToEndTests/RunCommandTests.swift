@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HDF5
 import Testing
 
 /// `selectjob run` and `selectjob validate` through the built binary: output, database, exit codes.
@@ -163,11 +164,26 @@ import Testing
         #expect(listed.status == 0)
         let methods = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
         #expect(methods.count >= 8)
+        do {  // predictions for the uncertainty methods: a softmax of three feature columns
+            let features = try HDF5File.open(readingAt: workspace.path("data/features.h5")).dataset("features").readFloats()
+            var probabilities: [Float] = []
+            for row in 0..<600 {
+                let logits = (0..<3).map { Double(features[row * 16 + $0]) }
+                let total = logits.reduce(0) { $0 + exp($1) }
+                probabilities += logits.map { Float(exp($0) / total) }
+            }
+            try HDF5File.create(at: workspace.path("data/predictions.h5"))
+                .write(floats: probabilities, shape: [600, 3], to: "predictions")
+        }
         for method in methods {
             let name = method["name"] as! String
-            // Required inputs are given as the first 20 pool rows.
+            // Required inputs: features are the first 20 pool rows; predictions the file above.
             let inputs = (method["inputs"] as! [[String: Any]]).filter { $0["required"] as! Bool }
-                .map { #", "\#($0["name"] as! String)": {"path": "../data/features.h5", "rows": [0, 20]}"# }.joined()
+                .map { input in
+                    input["kind"] as? String == "predictions"
+                        ? #", "\#(input["name"] as! String)": {"path": "../data/predictions.h5"}"#
+                        : #", "\#(input["name"] as! String)": {"path": "../data/features.h5", "rows": [0, 20]}"#
+                }.joined()
             let job = try workspace.writeJob("every-\(name)", method: #"{"name": "\#(name)"\#(inputs)}"#, budget: #"{"count": 12}"#)
             let outcome = try selectjob(["run", "--quiet", job], in: workspace.url)
             #expect(outcome.status == 0, "\(name): \(outcome.stderr)")

@@ -64,6 +64,24 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         #expect(try parse(job(features: #"{"path": "x.NPY", "format": "hdf5"}"#)).features.format == .hdf5)
     }
 
+    @Test func labelledSourcesAreRead() throws {
+        #expect(try parse(job()).labelled.isEmpty)
+        #expect(try parse(job(extra: #", "labelled": {"job": "round1"}"#)).labelled == [.job("round1")])
+        let several = try parse(job(extra: #", "labelled": [{"run": 12}, {"path": "../l.h5"}, {"path": "m.h5", "dataset": "picked"}]"#))
+        #expect(several.labelled == [.run(12), .file(path: "/l.h5", dataset: "ids"), .file(path: "/jobs/m.h5", dataset: "picked")])
+    }
+
+    @Test func predictionsInputsAreRead() throws {
+        let spec = try parse(job(method: #"{"name": "entropy", "predictions": {"path": "p.h5", "dataset": "logits", "kind": "logits"}}"#))
+        var source = FeatureSource(path: "/jobs/p.h5", dataset: "logits")
+        source.refusesZeroRows = false
+        #expect(spec.method.inputs == ["predictions": source])
+        #expect(spec.method.predictionKinds == ["predictions": .logits])
+        let plain = try parse(job(method: #"{"name": "margin", "predictions": {"path": "p.h5"}}"#))
+        #expect(plain.method.inputs["predictions"]?.dataset == "predictions")
+        #expect(plain.method.predictionKinds == ["predictions": .probabilities])
+    }
+
     @Test func vtlJobsAreRead() throws {
         let targeted = try parse(job(method: #"""
             {"name": "vtl", "noise_variance": 0.1, "normalize": true,
@@ -87,7 +105,16 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
     @Test(arguments: [
         ("{", "not valid JSON"),
         ("[1, 2]", "$: expected an object, got array [1, 2]"),
-        (job(extra: #", "budgets": 3"#), #"budgets: unknown key; expected one of "name", "features", "method", "budget", "seed", "database", "schedule""#),
+        (job(extra: #", "budgets": 3"#), #"budgets: unknown key; expected one of "name", "features", "method", "budget", "seed", "database", "schedule", "labelled""#),
+        (job(extra: #", "labelled": []"#), "labelled: expected a source object or a non-empty array of them, got []"),
+        (job(extra: #", "labelled": {}"#), #"labelled: expected exactly one of "job", "run" or "path", got none"#),
+        (job(extra: #", "labelled": {"job": "a", "run": 3}"#), #"labelled: expected exactly one of "job", "run" or "path", got job and run"#),
+        (job(extra: #", "labelled": [{"job": "a"}, {"run": 0}]"#), "labelled[1].run: expected an integer ≥ 1, got 0"),
+        (job(extra: #", "labelled": {"job": "a", "dataset": "ids"}"#), #"labelled.dataset: only used with "path""#),
+        (job(extra: #", "labelled": {"jobs": "a"}"#), #"labelled.jobs: unknown key; expected one of "job", "run", "path", "dataset""#),
+        (job(method: #"{"name": "margin"}"#), "method.predictions: required key is missing"),
+        (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "kind": "odds"}}"#), #"method.predictions.kind: expected "probabilities" or "logits", got string "odds""#),
+        (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "rows": [0, 5]}}"#), #"method.predictions.rows: unknown key; expected one of "path", "dataset", "kind""#),
         (job(extra: #", "schedule": "0 3 * *""#), #"schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 4, got "0 3 * *""#),
         (job(extra: #", "schedule": "61 3 * * *""#), #"schedule: the minute field '61' is not a value, range, list or step within its bounds, got "61 3 * * *""#),
         (job(extra: #", "schedule": "0 5-2 * * *""#), #"schedule: the hour field '5-2' is not a value, range, list or step within its bounds, got "0 5-2 * * *""#),
@@ -199,7 +226,8 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let shipped = ["demo.json": "activeft", "demo-kmeans.json": "kmeans", "cifar10.json": "activeft",
-                       "demo-vtl.json": "vtl", "cifar10-vtl.json": "vtl"]
+                       "demo-vtl.json": "vtl", "cifar10-vtl.json": "vtl", "demo-round1.json": "kmeans",
+                       "demo-round2.json": "vtl"]
         for (name, method) in shipped {
             let spec = try JobSpec.load(path: root.appendingPathComponent("jobs/\(name)").path).spec
             #expect(spec.method.name == method)
@@ -240,9 +268,14 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         #expect(properties(features) == Set(JobSpec.acceptedKeys["features"]!))
         let budgets = property(schema, "budget")["oneOf"] as! [[String: Any]]
         #expect(budgets.reduce(into: Set<String>()) { $0.formUnion(properties($1)) } == Set(JobSpec.acceptedKeys["budget"]!))
-        let input = (schema["$defs"] as! [String: Any])["featureInput"] as! [String: Any]
+        let definitions = schema["$defs"] as! [String: Any]
+        let input = definitions["featureInput"] as! [String: Any]
         #expect(properties(input) == Set(JobSpec.acceptedKeys["method input"]!))
-        for object in [schema, features, input] + budgets + methodBranches {
+        let predictions = definitions["predictionsInput"] as! [String: Any]
+        #expect(properties(predictions) == Set(JobSpec.acceptedKeys["predictions input"]!))
+        let labelled = definitions["labelledSource"] as! [String: Any]
+        #expect(properties(labelled) == Set(JobSpec.acceptedKeys["labelled"]!))
+        for object in [schema, features, input, predictions, labelled] + budgets + methodBranches {
             #expect(object["additionalProperties"] as? Bool == false)
         }
     }
@@ -254,7 +287,9 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
             let branch = try #require(methodBranch(method.name), "no schema branch for \(method.name)")
             #expect(properties(branch) == Set(JobSpec.methodKeys(method)), "\(method.name)")
             for input in method.inputs {
-                #expect(property(branch, input.name)["$ref"] as? String == "#/$defs/featureInput", "\(method.name).\(input.name)")
+                let definition = input.kind == .features ? "#/$defs/featureInput" : "#/$defs/predictionsInput"
+                #expect(property(branch, input.name)["$ref"] as? String == definition, "\(method.name).\(input.name)")
+                #expect(((branch["required"] as? [String]) ?? []).contains(input.name) == input.required, "\(method.name).\(input.name)")
             }
             for field in method.parameterFields {
                 let declared = property(branch, field.name)

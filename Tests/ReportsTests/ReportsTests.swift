@@ -53,8 +53,8 @@ import Testing
                             budget: 500, seed: 0, status: .succeeded, startedAt: Date(timeIntervalSince1970: 0),
                             finishedAt: nil, durationS: 12.5, toolVersion: "0.1.0", error: nil)
         #expect(Reports.runTable([run]).split(separator: "\n") == [
-            "id  job    method        N    K  status     started (UTC)        seconds",
-            "12  cifar  activeft  50000  500  succeeded  1970-01-01 00:00:00    12.50",
+            "id  job    method        N    K  round  status     started (UTC)        seconds",
+            "12  cifar  activeft  50000  500      1  succeeded  1970-01-01 00:00:00    12.50",
         ])
     }
 

@@ -33,21 +33,24 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
     @Test func migrationCreatesTheContractTablesAndView() throws {
         let path = folder.path("db.sqlite")
         let store = try SelectionStore(path: path)
-        #expect(try store.appliedMigrations() == ["v1: runs, selections, run_metrics, latest_selections", "v2: pool_labels"])
+        #expect(try store.appliedMigrations() == ["v1: runs, selections, run_metrics, latest_selections", "v2: pool_labels",
+                                                 "v3: rounds"])
         let queue = try DatabaseQueue(path: path)
         try queue.read { db in
             for table in ["runs", "selections", "run_metrics"] { #expect(try db.tableExists(table)) }
             #expect(try db.viewExists("latest_selections"))
+            #expect(try db.viewExists("round_selections"))
             let runColumns = Set(try db.columns(in: "runs").map(\.name))
             #expect(runColumns == ["id", "job", "job_path", "job_json", "job_sha256", "features_path",
                                    "features_fingerprint", "method", "params_json", "n", "d", "budget", "seed",
-                                   "status", "started_at", "finished_at", "duration_s", "tool_version", "error"])
+                                   "status", "started_at", "finished_at", "duration_s", "tool_version", "error",
+                                   "round", "labelled_count", "labelled_fingerprint"])
             #expect(Set(try db.columns(in: "selections").map(\.name))
                 == ["run_id", "rank", "row_index", "sample_id", "score", "label"])
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
         }
         // Opening again migrates nothing new.
-        #expect(try SelectionStore(path: path).appliedMigrations().count == 2)
+        #expect(try SelectionStore(path: path).appliedMigrations().count == 3)
     }
 
     @Test func completedRunIsVisibleWithSelectionAndCurve() throws {

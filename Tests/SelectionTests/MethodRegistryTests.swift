@@ -18,12 +18,33 @@ import Testing
         return FeatureMatrix(rows: rows, columns: columns, values: values)
     }
 
-    static func run(_ method: any SelectionMethod.Type, pool: FeatureMatrix, budget: Int, seed: UInt64 = 1,
-                    threads: Int = 2) throws -> SelectionResult {
-        var context = SelectionContext(seed: seed, threads: threads)
+    /// Class probabilities for `rows` samples over 4 classes, from a seeded softmax.
+    static func predictions(rows: Int, seed: UInt64 = 9) -> FeatureMatrix {
+        var generator = SeededGenerator(seed: seed)
+        var values: [Float] = []
+        for _ in 0..<rows {
+            let logits = (0..<4).map { _ in 2 * RandomProblem.gaussian(&generator) }
+            let total = logits.reduce(0) { $0 + exp($1) }
+            values += logits.map { Float(exp($0) / total) }
+        }
+        return FeatureMatrix(rows: rows, columns: 4, values: values)
+    }
+
+    /// The required inputs of `method` for `pool`: the pool itself as targets, or predictions for it.
+    static func requiredInputs(_ method: any SelectionMethod.Type, pool: FeatureMatrix) -> [String: FeatureMatrix] {
         var inputs: [String: FeatureMatrix] = [:]
-        for input in method.inputs where input.required { inputs[input.name] = pool }
-        return try method.withDefaults.select(SelectionProblem(pool: pool, budget: budget, inputs: inputs), &context)
+        for input in method.inputs where input.required {
+            inputs[input.name] = input.kind == .features ? pool : predictions(rows: pool.rows)
+        }
+        return inputs
+    }
+
+    static func run(_ method: any SelectionMethod.Type, pool: FeatureMatrix, budget: Int, seed: UInt64 = 1,
+                    threads: Int = 2, labelled: [Int] = []) throws -> SelectionResult {
+        var context = SelectionContext(seed: seed, threads: threads)
+        let problem = SelectionProblem(pool: pool, budget: budget, inputs: requiredInputs(method, pool: pool),
+                                       labelled: labelled)
+        return try method.withDefaults.select(problem, &context)
     }
 
     @Test func namesAreUniqueAndLookedUp() {
@@ -101,13 +122,41 @@ import Testing
         }
     }
 
+    /// Samples labelled in earlier rounds are never selected again, whatever the method does with them,
+    /// and the selection is still the budget in distinct rows, the same for every thread count.
+    @Test(arguments: MethodRegistry.names)
+    func neverSelectsLabelledSamples(name: String) throws {
+        let method = MethodRegistry.method(named: name)!
+        let pool = Self.pool()
+        let labelled = [17, 3, 250, 101, 44, 299, 0, 128]
+        let one = try Self.run(method, pool: pool, budget: 20, threads: 1, labelled: labelled)
+        let two = try Self.run(method, pool: pool, budget: 20, threads: 2, labelled: labelled)
+        #expect(one.picks.count == 20)
+        #expect(Set(one.picks.map(\.row)).count == 20)
+        #expect(Set(one.picks.map(\.row)).isDisjoint(with: labelled), "\(name)")
+        #expect(one.picks == two.picks)
+    }
+
+    /// A budget larger than the unlabelled samples is refused before any work.
+    @Test(arguments: MethodRegistry.names)
+    func rejectsABudgetLargerThanTheUnlabelledSamples(name: String) throws {
+        let method = MethodRegistry.method(named: name)!
+        let inputs = Dictionary(uniqueKeysWithValues: method.inputs.filter(\.required).map {
+            ($0.name, $0.kind == .features ? (rows: 3, columns: 4) : (rows: 10, columns: 4))
+        })
+        let shape = ProblemShape(poolSize: 10, width: 4, budget: 8, inputs: inputs, labelledCount: 3)
+        #expect(throws: SelectionError.budgetExceedsUnlabelled(budget: 8, unlabelled: 7, labelled: 3)) {
+            try method.withDefaults.validate(shape)
+        }
+    }
+
     /// The error a method throws when asked to stop before its first step, if any.
     static func errorWhenStopped(_ method: any SelectionMethod.Type) -> SelectionError? {
         var context = SelectionContext(seed: 1, threads: 1, shouldStop: { true })
         do {
             let pool = pool()
-            let inputs = Dictionary(uniqueKeysWithValues: method.inputs.filter(\.required).map { ($0.name, pool) })
-            _ = try method.withDefaults.select(SelectionProblem(pool: pool, budget: 10, inputs: inputs), &context)
+            _ = try method.withDefaults.select(SelectionProblem(pool: pool, budget: 10, inputs: requiredInputs(method, pool: pool)),
+                                               &context)
             return nil
         } catch {
             return error

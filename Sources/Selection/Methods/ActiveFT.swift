@@ -303,6 +303,11 @@ extension ActiveFT: SelectionMethod {
 
     public static func validate(_ shape: ProblemShape, _ parameters: ActiveFTParameters) throws(SelectionError) {
         try validate(poolSize: shape.poolSize, budget: shape.budget, parameters: parameters)
+        try shape.checkPoolAndBudget()
+        if case .rows = parameters.initialization, shape.labelledCount > 0 {
+            throw .parameterOutOfRange(parameter: "init", value: "rows",
+                                       reason: "cannot be combined with labelled samples (the method runs on the unlabelled ones, whose rows differ)")
+        }
     }
 
     public static func select(_ problem: SelectionProblem, _ parameters: ActiveFTParameters,

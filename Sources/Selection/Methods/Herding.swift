@@ -54,6 +54,9 @@ public enum Herding: SelectionMethod {
         try shape.checkPoolAndBudget()
     }
 
+    public static let labelledUse = LabelledUse.used(
+        "Counts them as facilities already chosen: the objective starts from the coverage they give.")
+
     /// A candidate's gain as last computed, and after how many picks.
     struct Entry: Comparable {
         let gain: Double
@@ -68,13 +71,21 @@ public enum Herding: SelectionMethod {
         let unit = problem.pool.normalizedRows()
         let n = unit.rows
         var current = [Float](repeating: 0, count: n)
+        // Labelled samples are facilities already open: every sample's coverage starts at its best
+        // kernel value to them.
+        for row in problem.labelled {
+            try context.checkStop()
+            let similarity = BlockedSimilarity.similarities(unit, to: unit.row(row), threads: context.threads)
+            for i in 0..<n { current[i] = max(current[i], parameters.kernelValue(similarity[i])) }
+        }
         // The first gains, from all pairs in blocks; a relative 1e-5 keeps them upper bounds of the
         // refreshed gains whatever the rounding of the two sgemm shapes.
         let first = gains(of: unit, against: unit, current: current, parameters: parameters, threads: context.threads)
-        var heap = Heap((0..<n).map { Entry(gain: first[$0] * (1 + 1e-5) + 1e-9, row: $0, stamp: -1) })
+        let isLabelled = problem.isLabelled
+        var heap = Heap((0..<n).filter { !isLabelled[$0] }.map { Entry(gain: first[$0] * (1 + 1e-5) + 1e-9, row: $0, stamp: -1) })
         var picks: [Pick] = []
         var curve: [Double] = []
-        var objective = 0.0
+        var objective = current.reduce(0) { $0 + Double($1) }
         while picks.count < problem.budget {
             try context.checkStop()
             let top = heap.max!

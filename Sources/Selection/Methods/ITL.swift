@@ -47,6 +47,9 @@ public enum ITL: SelectionMethod {
         try shape.checkTargetWidth()
     }
 
+    public static let labelledUse = LabelledUse.used(
+        "Conditions both posteriors on them, in the order they were picked, before the first pick.")
+
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
         let pool = parameters.normalize ? problem.pool.normalizedRows() : problem.pool
@@ -65,7 +68,13 @@ public enum ITL: SelectionMethod {
             conditioned = LinearKernelPosterior(pool: pool, noiseVariance: sigma2, threads: context.threads,
                                                 covariance: covariance)
         }
-        var isPicked = [Bool](repeating: false, count: pool.rows)
+        var isPicked = problem.isLabelled
+        for row in problem.labelled {
+            try context.checkStop()
+            let x = prior.row(row)
+            prior.observe(x)
+            conditioned?.observe(x)
+        }
         var picks: [Pick] = []
         var values: [Double] = []
         for step in 0..<problem.budget {

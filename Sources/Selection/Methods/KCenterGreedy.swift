@@ -47,13 +47,21 @@ public enum KCenterGreedy: SelectionMethod {
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
         let x = parameters.metric == .cosine ? problem.pool.normalizedRows() : problem.pool
+        if !problem.labelled.isEmpty {
+            return try traverse(x, metric: parameters.metric, centres: problem.labelled, first: nil,
+                                count: problem.budget, context: context)
+        }
         let first = parameters.firstRow ?? Int.random(in: 0..<x.rows, using: &context.generator)
-        return try traverse(x, metric: parameters.metric, first: first, count: problem.budget, context: context)
+        return try traverse(x, metric: parameters.metric, centres: [], first: first, count: problem.budget, context: context)
     }
 
-    /// Farthest-first traversal from `first`. O(count·N·d).
-    static func traverse(_ x: FeatureMatrix, metric: Parameters.Metric, first: Int, count: Int, context: SelectionContext)
-        throws(SelectionError) -> SelectionResult {
+    public static let labelledUse = LabelledUse.used(
+        "Counts them as centres already chosen: the first pick is the sample farthest from every labelled one (first_row is not used).")
+
+    /// Farthest-first traversal from `first`, or from the given `centres` (picked before, not returned).
+    /// O((count + centres)·N·d).
+    static func traverse(_ x: FeatureMatrix, metric: Parameters.Metric, centres: [Int], first: Int?, count: Int,
+                         context: SelectionContext) throws(SelectionError) -> SelectionResult {
         let n = x.rows
         let norms = metric == .euclidean ? x.squaredNorms() : []
         func distances(to row: Int) -> [Double] {
@@ -63,10 +71,20 @@ public enum KCenterGreedy: SelectionMethod {
             case .euclidean: return (0..<n).map { max(0, norms[$0] + norms[row] - 2 * Double(similarity[$0])).squareRoot() }
             }
         }
-        var nearest = distances(to: first)
+        var nearest = [Double](repeating: .infinity, count: n)
         var isPicked = [Bool](repeating: false, count: n)
-        isPicked[first] = true
-        var picks = [Pick(row: first, score: nearest.enumerated().filter { $0.offset != first }.map(\.element).max() ?? 0)]
+        for centre in centres {
+            try context.checkStop()
+            isPicked[centre] = true
+            let fresh = distances(to: centre)
+            for i in 0..<n { nearest[i] = min(nearest[i], fresh[i]) }
+        }
+        var picks: [Pick] = []
+        if let first {
+            nearest = distances(to: first)
+            isPicked[first] = true
+            picks = [Pick(row: first, score: nearest.enumerated().filter { $0.offset != first }.map(\.element).max() ?? 0)]
+        }
         var radius: [Double] = []
         while true {
             var next = -1

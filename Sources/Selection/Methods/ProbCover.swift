@@ -38,6 +38,9 @@ public enum ProbCover: SelectionMethod {
         try shape.checkPoolAndBudget()
     }
 
+    public static let labelledUse = LabelledUse.used(
+        "Counts their δ-balls as covered before the first pick, as the reference removes the labelled set's edges.")
+
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
         let unit = problem.pool.normalizedRows()
@@ -49,19 +52,23 @@ public enum ProbCover: SelectionMethod {
         var covered = 0
         var picks: [Pick] = []
         var curve: [Double] = []
+        func cover(_ centre: Int) {
+            isPicked[centre] = true
+            for y in balls[centre] where !isCovered[Int(y)] {
+                isCovered[Int(y)] = true
+                covered += 1
+                // The graph is symmetric: the balls holding y are those around y's neighbours.
+                for x in balls[Int(y)] { degree[Int(x)] -= 1 }
+            }
+        }
+        for row in problem.labelled { cover(row) }
         while picks.count < problem.budget {
             try context.checkStop()
             var best = -1
             for i in 0..<n where !isPicked[i] && (best < 0 || degree[i] > degree[best]) { best = i }
             if degree[best] == 0 { break }
             picks.append(Pick(row: best, score: Double(degree[best])))
-            isPicked[best] = true
-            for y in balls[best] where !isCovered[Int(y)] {
-                isCovered[Int(y)] = true
-                covered += 1
-                // The graph is symmetric: the balls holding y are those around y's neighbours.
-                for x in balls[Int(y)] { degree[Int(x)] -= 1 }
-            }
+            cover(best)
             curve.append(Double(covered) / Double(n))
             context.progress(SelectionProgress(step: picks.count, total: problem.budget, value: curve.last!))
         }

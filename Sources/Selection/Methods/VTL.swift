@@ -42,6 +42,7 @@ public enum VTL {
     /// answers true, the method throws ``SelectionError/cancelled``.
     public static func select(
         pool: FeatureMatrix, targets: FeatureMatrix?, budget: Int, parameters: VTLParameters,
+        labelled: [Int] = [],
         threads: Int = ParallelChunks.processorCount, shouldStop: () -> Bool = { false },
         progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
@@ -52,11 +53,19 @@ public enum VTL {
         let targets = parameters.normalize ? targets?.normalizedRows() : targets
         var candidates = Array(0..<pool.rows)
         if let keep = parameters.prefilter, let targets {
-            candidates = prefilterRows(pool: pool, targets: targets, keep: keep)
+            // Labelled rows stay in the posterior's rows (to condition on) even where the filter drops them.
+            candidates = Array(Set(prefilterRows(pool: pool, targets: targets, keep: keep)).union(labelled)).sorted()
         }
         let x = candidates.count == pool.rows ? pool : pool.selecting(rows: candidates)
         let g = gram(targets ?? x, threads: threads)
         var state = PosteriorState(pool: x, gram: g, noiseVariance: parameters.noiseVariance, threads: threads)
+        // Earlier rounds' picks, in their order: the same rank-one updates their own picking made, so
+        // a second round continues the first exactly.
+        let position = Dictionary(uniqueKeysWithValues: candidates.enumerated().map { ($1, $0) })
+        for row in labelled {
+            guard !shouldStop() else { throw .cancelled }
+            state.condition(on: position[row]!)
+        }
         var picks: [Pick] = []
         var values: [Double] = []
         for step in 0..<budget {
@@ -221,7 +230,17 @@ struct PosteriorState {
     /// With `updating`, one parallel pass over the pool takes every k_j and r_j to the new posterior
     /// and finds the next best row. O(N·d + picks·d + d²).
     mutating func pickBest(updating: Bool) -> (row: Int, value: Double) {
-        let s = nextBest
+        pick(nextBest, updating: updating)
+    }
+
+    /// Conditions on row `s` as a pick would (it is never picked afterwards). O(N·d + picks·d + d²).
+    mutating func condition(on s: Int) {
+        _ = pick(s, updating: true)
+    }
+
+    /// Marks `s` picked, conditions on it, and returns it with minus the targets' total posterior
+    /// variance afterwards; with `updating`, updates every row and finds the next best.
+    private mutating func pick(_ s: Int, updating: Bool) -> (row: Int, value: Double) {
         let d = x.columns
         let c = variance[s] + noiseVariance
         totalVariance -= numerator[s] / c
@@ -349,12 +368,16 @@ extension VTL: SelectionMethod {
         }
         try validate(poolSize: shape.poolSize, poolWidth: shape.width, targetWidth: targets?.columns,
                      budget: shape.budget, parameters: parameters)
+        try shape.checkPoolAndBudget()
     }
+
+    public static let labelledUse = LabelledUse.used(
+        "Conditions the posterior on them, in the order they were picked, before the first pick: a second round continues the first exactly.")
 
     public static func select(_ problem: SelectionProblem, _ parameters: VTLParameters,
                               _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
         try select(pool: problem.pool, targets: problem.inputs["targets"], budget: problem.budget,
-                   parameters: parameters, threads: context.threads, shouldStop: context.shouldStop,
+                   parameters: parameters, labelled: problem.labelled, threads: context.threads, shouldStop: context.shouldStop,
                    progress: context.progress)
     }
 }

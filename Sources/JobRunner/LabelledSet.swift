@@ -1,0 +1,138 @@
+import Crypto
+import FeatureIO
+import Foundation
+import SelectionStore
+
+/// The samples a job treats as already labelled, resolved to rows of its pool.
+///
+/// Sources are read in the job's order; a job source gives its succeeded runs oldest first, each in
+/// rank order, so the rows keep the order in which earlier rounds picked them (VTL conditions on them
+/// in that order). A sample named twice counts once, at its first place.
+public struct LabelledSet: Sendable, Equatable {
+    /// Pool rows, distinct, in the order described above.
+    public let rows: [Int]
+    /// 1 + the highest round among the runs named (a labelled file counts as round 1); 1 with none.
+    public let round: Int
+    /// "sha256:" + SHA-256 of the rows in order; nil when nothing is labelled.
+    public let fingerprint: String?
+    /// The runs whose picks are in the set, in the order read.
+    public let runIDs: [Int64]
+
+    /// Nothing labelled: round 1.
+    public static let none = LabelledSet(rows: [], round: 1, fingerprint: nil, runIDs: [])
+
+    /// Resolves `sources` for the job `job` against its pool `features` and the database `store`
+    /// (nil: no database yet, so no earlier runs).
+    ///
+    /// A job source with no succeeded run is an error unless it is the job itself (its first round).
+    /// O(labelled + N) time and memory.
+    static func resolve(_ sources: [LabelledSource], job: String, features: FeatureTable,
+                        store: SelectionStore?, database: String) throws(RunError) -> LabelledSet {
+        guard !sources.isEmpty else { return .none }
+        var identifiers: [(SampleIdentifier, String)] = []
+        var earlierRound = 0
+        var runIDs: [Int64] = []
+        func add(_ run: RunRecord) throws(RunError) {
+            let selection: [SelectedSample]
+            do { selection = try store!.selection(runID: run.id) } catch { throw .store(error) }
+            identifiers += selection.map { ($0.sampleID, "run \(run.id) of job \(run.job)") }
+            earlierRound = max(earlierRound, run.round)
+            runIDs.append(run.id)
+        }
+        for source in sources {
+            switch source {
+            case let .job(name):
+                var runs: [RunRecord] = []
+                if let store {
+                    do { runs = try store.runs(job: name, status: .succeeded).reversed() } catch { throw .store(error) }
+                }
+                if runs.isEmpty, name != job { throw .labelled(.noSucceededRun(job: name, database: database)) }
+                for run in runs { try add(run) }
+            case let .run(id):
+                guard let store else { throw .store(.unknownRun(database: database, id: id)) }
+                let run: RunRecord
+                do { run = try store.run(id: id) } catch { throw .store(error) }
+                guard run.status == .succeeded else {
+                    throw .labelled(.runNotSucceeded(id: id, status: run.status.rawValue, database: database))
+                }
+                try add(run)
+            case let .file(path, dataset):
+                let ids: SampleIDs
+                do { ids = try FeatureTable.loadIdentifiers(path: path, dataset: dataset) } catch { throw .input(error) }
+                let origin = "\(path):\(dataset)"
+                switch ids {
+                case .rowIndices: break
+                case let .integers(values): identifiers += values.map { (.integer($0), origin) }
+                case let .strings(values): identifiers += values.map { (.text($0), origin) }
+                }
+                earlierRound = max(earlierRound, 1)
+            }
+        }
+        let rowOf = features.ids.rowLookup(count: features.rows)
+        var seen = Set<Int>()
+        var rows: [Int] = []
+        for (identifier, origin) in identifiers {
+            guard let row = rowOf(identifier) else {
+                throw .labelled(.unknownSample(id: identifier.description, source: origin, features: features.source.path))
+            }
+            if seen.insert(row).inserted { rows.append(row) }
+        }
+        let digest = SHA256.hash(data: Data(rows.map(String.init).joined(separator: ",").utf8))
+        return LabelledSet(rows: rows, round: earlierRound + 1,
+                           fingerprint: "sha256:" + digest.map { String(format: "%02x", $0) }.joined(), runIDs: runIDs)
+    }
+}
+
+/// Why a job's labelled samples could not be resolved.
+public enum LabelledError: Error, Equatable, Sendable {
+    /// `"labelled": {"job": NAME}` names another job with no succeeded run in the database.
+    case noSucceededRun(job: String, database: String)
+    /// `"labelled": {"run": N}` names a run that did not succeed.
+    case runNotSucceeded(id: Int64, status: String, database: String)
+    /// A labelled id that is not a sample of the pool.
+    case unknownSample(id: String, source: String, features: String)
+
+    /// Naming a missing job or run is a job error (64); an id not in the pool is a data error (65).
+    var exitStatus: ExitStatus {
+        switch self {
+        case .noSucceededRun, .runNotSucceeded: return .badJob
+        case .unknownSample: return .badData
+        }
+    }
+
+    var message: String {
+        switch self {
+        case let .noSucceededRun(job, database):
+            return "labelled: job '\(job)' has no succeeded run in \(database)"
+        case let .runNotSucceeded(id, status, database):
+            return "labelled: run \(id) in \(database) is \(status), not succeeded"
+        case let .unknownSample(id, source, features):
+            return "labelled: sample id \(id) (from \(source)) is not in the pool \(features)"
+        }
+    }
+}
+
+extension SampleIDs {
+    /// A function from a stored identifier to its row in this pool, nil for an id not in it. O(N) to build.
+    func rowLookup(count: Int) -> (SampleIdentifier) -> Int? {
+        switch self {
+        case .rowIndices:
+            return { identifier in
+                guard case let .integer(value) = identifier, value >= 0, value < Int64(count) else { return nil }
+                return Int(value)
+            }
+        case let .integers(ids):
+            let rows = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            return { identifier in
+                guard case let .integer(value) = identifier else { return nil }
+                return rows[value]
+            }
+        case let .strings(ids):
+            let rows = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            return { identifier in
+                guard case let .text(value) = identifier else { return nil }
+                return rows[value]
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import HeapModule
+
+/// Uncertainty sampling from a model's class probabilities: the K pool samples whose predicted
+/// distribution is most uncertain by one of the classic measures, each normalised to [0, 1] as Robert
+/// Munro's "Human-in-the-Loop Machine Learning" (Manning, 2021), ch. 3 and its code
+/// (rmunro/pytorch_active_learning, `uncertainty_sampling.py`) does.
+///
+/// The four methods (``LeastConfidence``, ``MarginSampling``, ``RatioSampling``, ``EntropySampling``)
+/// differ only in ``Measure``. Exact ties are broken by a seeded random order. Cost: O(N·C) for the
+/// scores plus O(N log K) for the best K (a bounded heap); O(K) memory beyond the input.
+public enum UncertaintySampling {
+    /// How uncertain one distribution p over C classes is (1 most uncertain, 0 certain).
+    public enum Measure: Sendable {
+        /// (1 − p₁) · C / (C − 1), p₁ the largest probability.
+        case leastConfidence
+        /// 1 − (p₁ − p₂), p₂ the second largest.
+        case margin
+        /// p₂ / p₁.
+        case ratio
+        /// −Σ pᵢ log₂ pᵢ / log₂ C.
+        case entropy
+
+        /// The measure of `p`, a row of probabilities (C ≥ 2). O(C).
+        public func score<Row: Collection>(_ p: Row) -> Double where Row.Element == Float {
+            let c = Double(p.count)
+            var first = -Double.infinity, second = -Double.infinity
+            var entropy = 0.0
+            for value in p {
+                let x = Double(value)
+                if x > first { second = first; first = x } else if x > second { second = x }
+                if x > 0 { entropy -= x * log2(x) }
+            }
+            switch self {
+            case .leastConfidence: return (1 - first) * c / (c - 1)
+            case .margin: return 1 - (first - second)
+            case .ratio: return first > 0 ? second / first : 1
+            case .entropy: return entropy / log2(c)
+            }
+        }
+    }
+
+    /// The name of the input all four methods read.
+    public static let input = MethodInput(
+        "predictions", .predictions, required: true,
+        help: "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order).")
+
+    /// Checks that the predictions are there, one row per pool sample, with at least 2 classes.
+    public static func validate(_ shape: ProblemShape) throws(SelectionError) {
+        try shape.checkPoolAndBudget()
+        guard let predictions = shape.inputs["predictions"] else { throw .missingInput("predictions") }
+        guard predictions.rows == shape.poolSize else {
+            throw .parameterOutOfRange(parameter: "predictions", value: "\(predictions.rows) rows",
+                                       reason: "must have one row per pool sample (\(shape.poolSize))")
+        }
+        guard predictions.columns >= 2 else {
+            throw .parameterOutOfRange(parameter: "predictions", value: "\(predictions.columns) columns",
+                                       reason: "must have at least 2 classes")
+        }
+    }
+
+    /// The `problem.budget` most uncertain rows by `measure`, most uncertain first; exact ties in a
+    /// seeded random order. The curve is each pick's score.
+    public static func select(_ problem: SelectionProblem, measure: Measure, context: inout SelectionContext)
+        throws(SelectionError) -> SelectionResult {
+        guard let predictions = problem.inputs["predictions"] else { throw .missingInput("predictions") }
+        let n = predictions.rows, c = predictions.columns
+        struct Candidate: Comparable {
+            let score: Double
+            let tieBreak: UInt64
+            let row: Int
+            /// Smaller is less uncertain, so the heap's minimum is the first to drop.
+            static func < (a: Candidate, b: Candidate) -> Bool {
+                (a.score, b.tieBreak) < (b.score, a.tieBreak)
+            }
+        }
+        var best = Heap<Candidate>()
+        for row in 0..<n {
+            if row % 65_536 == 0 { try context.checkStop() }
+            let candidate = Candidate(score: measure.score(predictions.values[(row * c)..<((row + 1) * c)]),
+                                      tieBreak: context.generator.next(), row: row)
+            if best.count < problem.budget {
+                best.insert(candidate)
+            } else if let worst = best.min, worst < candidate {
+                best.replaceMin(with: candidate)
+            }
+        }
+        var ranked: [Candidate] = []
+        while let top = best.popMax() { ranked.append(top) }
+        return SelectionResult(picks: ranked.map { Pick(row: $0.row, score: $0.score) }, curveName: "uncertainty",
+                               curve: ranked.map(\.score), initialRows: [])
+    }
+}
+
+/// A method that scores each pool sample's predicted distribution by one uncertainty ``UncertaintySampling/Measure``.
+public protocol UncertaintyMethod: SelectionMethod where Parameters == NoParameters {
+    static var measure: UncertaintySampling.Measure { get }
+}
+
+extension UncertaintyMethod {
+    public static var inputs: [MethodInput] { [UncertaintySampling.input] }
+
+    public static func validate(_ shape: ProblemShape, _ parameters: NoParameters) throws(SelectionError) {
+        try UncertaintySampling.validate(shape)
+    }
+
+    public static func select(_ problem: SelectionProblem, _ parameters: NoParameters, _ context: inout SelectionContext)
+        throws(SelectionError) -> SelectionResult {
+        try UncertaintySampling.select(problem, measure: measure, context: &context)
+    }
+}
+
+/// The parameters of a method that has none.
+public struct NoParameters: MethodParameters {
+    public static let fields: [ParameterField] = []
+    public init() {}
+    public init(_ reader: ParameterReader) throws(ParameterError) {}
+}

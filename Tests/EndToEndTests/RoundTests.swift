@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+import HDF5
+import Testing
+
+/// Labelling rounds and predictions, through the binary: what cron sees.
+@Suite struct RoundTests {
+    let workspace: Workspace
+    init() throws {
+        workspace = try Workspace()
+        try workspace.writeFeatures()
+    }
+
+    func sampleIDs(runID: Int64) throws -> [Int64] {
+        try workspace.database().read { db in
+            try Int64.fetchAll(db, sql: "SELECT sample_id FROM selections WHERE run_id = ? ORDER BY rank", arguments: [runID])
+        }
+    }
+
+    func latestRun(_ job: String) throws -> Row {
+        try workspace.database().read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE job = ? ORDER BY id DESC LIMIT 1", arguments: [job])!
+        }
+    }
+
+    func runCount() throws -> Int {
+        guard FileManager.default.fileExists(atPath: workspace.path("data/sel.sqlite")) else { return 0 }
+        return try workspace.database().read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs")! }
+    }
+
+    /// Writes `data/NAME.h5` with a 1-D int64 `ids` dataset.
+    func writeIDs(_ name: String, _ ids: [Int64]) throws {
+        let file = try HDF5File.create(at: workspace.path("data/\(name).h5"))
+        try file.write(int64s: ids, to: "ids")
+    }
+
+    /// VTL round 1 (12) then round 2 (18, labelled = round 1) picks exactly what one run of 30 picks,
+    /// in the same order; round 2 never repeats round 1; rounds are recorded and shown.
+    @Test func secondVTLRoundContinuesTheFirstExactly() throws {
+        let method = #"{"name": "vtl", "normalize": true}"#
+        try workspace.writeJob("round1", method: method, budget: #"{"count": 12}"#)
+        try workspace.writeJob("round2", method: method, budget: #"{"count": 18}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"job": "round1"}"#)
+        try workspace.writeJob("whole", method: method, budget: #"{"count": 30}"#)
+        // Round 2 before round 1 has anything to build on: exit 64, nothing written.
+        let early = try selectjob(["run", "jobs/round2.json"], in: workspace.url)
+        #expect(early.status == 64)
+        #expect(early.stderr.contains("labelled: job 'round1' has no succeeded run"), "\(early.stderr)")
+        #expect(try runCount() == 0)
+
+        for job in ["round1", "round2", "whole"] {
+            let outcome = try selectjob(["run", "--quiet", "jobs/\(job).json"], in: workspace.url)
+            #expect(outcome.status == 0, "\(job): \(outcome.stderr)")
+        }
+        let first = try sampleIDs(runID: latestRun("round1")["id"])
+        let second = try sampleIDs(runID: latestRun("round2")["id"])
+        let whole = try sampleIDs(runID: latestRun("whole")["id"])
+        #expect(Set(first).isDisjoint(with: second))
+        #expect(first + second == whole)
+
+        let round2 = try latestRun("round2")
+        #expect(round2["round"] as Int == 2)
+        #expect(round2["labelled_count"] as Int == 12)
+        #expect((round2["labelled_fingerprint"] as String?)?.hasPrefix("sha256:") == true)
+        #expect(try latestRun("round1")["round"] as Int == 1)
+        let byRound = try workspace.database().read { db in
+            try Row.fetchAll(db, sql: "SELECT round, COUNT(*) AS n FROM round_selections WHERE job IN ('round1', 'round2') GROUP BY round ORDER BY round")
+        }
+        #expect(byRound.map { [$0["round"] as Int, $0["n"] as Int] } == [[1, 12], [2, 18]])
+        let runs = try selectjob(["runs", "--db", "data/sel.sqlite", "--job", "round2"], in: workspace.url)
+        #expect(runs.stdout.contains("round"))
+        let show = try selectjob(["show", "--db", "data/sel.sqlite", String(round2["id"] as Int64)], in: workspace.url)
+        #expect(show.stdout.contains("round      2 (12 samples labelled before)"), "\(show.stdout)")
+
+        // Unchanged job, data and labelled set: skipped.
+        let again = try selectjob(["run", "jobs/round2.json"], in: workspace.url)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("unchanged"), "\(again.stdout)")
+    }
+
+    /// A job that names itself as labelled picks new samples each night; its round counts up.
+    @Test func nightlyJobNamingItselfNeverRepeats() throws {
+        try workspace.writeJob("nightly", method: #"{"name": "kcenter"}"#, budget: #"{"count": 10}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"job": "nightly"}"#)
+        var seen = Set<Int64>()
+        for night in 1...3 {
+            let outcome = try selectjob(["run", "--quiet", "jobs/nightly.json"], in: workspace.url)
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            let run = try latestRun("nightly")
+            #expect(run["round"] as Int == night)
+            #expect(run["labelled_count"] as Int == 10 * (night - 1))
+            let picks = try sampleIDs(runID: run["id"])
+            #expect(picks.count == 10 && seen.isDisjoint(with: picks))
+            seen.formUnion(picks)
+        }
+    }
+
+    /// Labelled ids from a file: excluded, and the run counts as round 2.
+    @Test func labelledIDsFromAFile() throws {
+        let labelled = (0..<50).map { 1_000_000 + Int64($0 * 7) }
+        try writeIDs("labelled", labelled)
+        try workspace.writeJob("from-file", method: #"{"name": "kmeans"}"#, budget: #"{"count": 20}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"path": "../data/labelled.h5"}"#)
+        let outcome = try selectjob(["run", "--quiet", "jobs/from-file.json"], in: workspace.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let run = try latestRun("from-file")
+        #expect(run["round"] as Int == 2)
+        #expect(Set(try sampleIDs(runID: run["id"])).isDisjoint(with: labelled))
+    }
+
+    /// Bad labelled sets: an id not in the pool (65), a budget above what is left (64), a run that
+    /// does not exist (64) — each named, and nothing written.
+    @Test func badLabelledSetsAreRefusedBeforeAnythingIsWritten() throws {
+        try writeIDs("unknown", [1_000_003, 42])
+        try workspace.writeJob("unknown-id", method: #"{"name": "random"}"#, budget: #"{"count": 5}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"path": "../data/unknown.h5"}"#)
+        let unknown = try selectjob(["run", "jobs/unknown-id.json"], in: workspace.url)
+        #expect(unknown.status == 65)
+        #expect(unknown.stderr.contains("sample id 42 (from \(workspace.path("data/unknown.h5")):ids) is not in the pool"), "\(unknown.stderr)")
+
+        try writeIDs("most", (0..<595).map { 1_000_000 + Int64($0) })
+        try workspace.writeJob("too-many", method: #"{"name": "random"}"#, budget: #"{"count": 10}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"path": "../data/most.h5"}"#)
+        let tooMany = try selectjob(["run", "jobs/too-many.json"], in: workspace.url)
+        #expect(tooMany.status == 64)
+        #expect(tooMany.stderr.contains("budget 10 is more than the 5 samples not yet labelled"), "\(tooMany.stderr)")
+        let validate = try selectjob(["validate", "jobs/too-many.json"], in: workspace.url)
+        #expect(validate.status == 64)
+
+        try workspace.writeJob("no-run", method: #"{"name": "random"}"#, budget: #"{"count": 10}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"run": 99}"#)
+        #expect(try selectjob(["run", "jobs/no-run.json"], in: workspace.url).status == 64)
+        #expect(try runCount() == 0)
+    }
+
+    /// Predictions drive the uncertainty methods; bad predictions are exit 65 naming the row.
+    @Test func uncertaintyFromPredictions() throws {
+        let rows = 600
+        var probabilities: [Float] = []
+        for row in 0..<rows {
+            // Rows 100..<110 are the most uncertain (uniform); the rest confident.
+            let p: [Float] = (100..<110).contains(row) ? [1 / 3, 1 / 3, 1 / 3] : [0.9 - Float(row % 7) * 0.01, 0.05, 0.05 + Float(row % 7) * 0.01]
+            probabilities += p
+        }
+        do {  // closed at the end of the block, before selectjob reads it
+            let file = try HDF5File.create(at: workspace.path("data/predictions.h5"))
+            try file.write(floats: probabilities, shape: [rows, 3], to: "predictions")
+            var bad = probabilities
+            bad[3 * 250] = 0.5
+            try file.write(floats: bad, shape: [rows, 3], to: "bad")
+            try file.write(floats: Array(probabilities.prefix(3 * 599)), shape: [599, 3], to: "short")
+            try file.write(floats: [Float](repeating: 0, count: rows * 3), shape: [rows, 3], to: "zero_logits")
+        }
+
+        try workspace.writeJob("margin", method: #"{"name": "margin", "predictions": {"path": "../data/predictions.h5"}}"#,
+                               budget: #"{"count": 10}"#)
+        let outcome = try selectjob(["run", "--quiet", "jobs/margin.json"], in: workspace.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(Set(try sampleIDs(runID: latestRun("margin")["id"])) == Set((100..<110).map { 1_000_000 + Int64($0) }))
+
+        try workspace.writeJob("bad", method: #"{"name": "entropy", "predictions": {"path": "../data/predictions.h5", "dataset": "bad"}}"#,
+                               budget: #"{"count": 10}"#)
+        let badRun = try selectjob(["run", "jobs/bad.json"], in: workspace.url)
+        #expect(badRun.status == 65)
+        #expect(badRun.stderr.contains("dataset 'bad' row 250 sums to"), "\(badRun.stderr)")
+        try workspace.writeJob("short", method: #"{"name": "entropy", "predictions": {"path": "../data/predictions.h5", "dataset": "short"}}"#,
+                               budget: #"{"count": 10}"#)
+        let short = try selectjob(["run", "jobs/short.json"], in: workspace.url)
+        #expect(short.status == 65)
+        #expect(short.stderr.contains("dataset 'short' has 599 entries but the features have 600 rows"), "\(short.stderr)")
+        // Logits may be all zero (a uniform prediction): accepted.
+        try workspace.writeJob("logits", method: #"{"name": "least_confidence", "predictions": {"path": "../data/predictions.h5", "dataset": "zero_logits", "kind": "logits"}}"#,
+                               budget: #"{"count": 10}"#)
+        #expect(try selectjob(["run", "--quiet", "jobs/logits.json"], in: workspace.url).status == 0)
+        #expect(try workspace.database().read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs WHERE job IN ('bad', 'short')")! } == 0)
+    }
+}
