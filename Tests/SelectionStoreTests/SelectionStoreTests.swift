@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import SelectionStore
+@testable import SelectionStore
 import Testing
 
 final class TemporaryFolder {
@@ -51,6 +51,33 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
         }
         // Opening again migrates nothing new.
         #expect(try SelectionStore(path: path).appliedMigrations().count == 3)
+    }
+
+    /// A database written before rounds existed upgrades in place: its runs are round 1 with nothing labelled.
+    @Test func aVersion2DatabaseUpgradesToRounds() throws {
+        let path = folder.path("old.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v2: pool_labels")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (job, job_path, job_json, job_sha256, features_path, features_fingerprint, method,
+                                  params_json, n, d, budget, seed, status, started_at, tool_version)
+                VALUES ('old', '/j', '{}', '00', '/f', 'sha256:ff', 'activeft', '{}', 10, 4, 3, 0, 'succeeded', '2026-01-01', '0.1.0')
+                """)
+        }
+        try queue.close()
+        let store = try SelectionStore(path: path)
+        #expect(try store.appliedMigrations().last == "v3: rounds")
+        let run = try store.latestSucceededRun(job: "old")
+        #expect(run.round == 1 && run.labelledCount == 0 && run.labelledFingerprint == nil)
+        // New runs record their round.
+        var next = newRun(job: "new")
+        next.round = 3
+        next.labelledCount = 7
+        next.labelledFingerprint = "sha256:aa"
+        let id = try store.beginRun(next)
+        #expect(try store.run(id: id).round == 3)
+        #expect(try store.run(id: id).labelledFingerprint == "sha256:aa")
     }
 
     @Test func completedRunIsVisibleWithSelectionAndCurve() throws {
