@@ -30,6 +30,9 @@ let pool = 50_000, width = 384, targetCount = 1_000
 /// over its `max_edges` guard; δ = 0.3 keeps the graph near the size the method is meant for.
 let benchOverrides: [String: [String: ParameterValue]] = ["probcover": ["delta": .number(0.3)]]
 
+/// Methods that need labelled samples get the pool's first this many rows as labelled.
+let benchLabelled: [String: Int] = ["adaptive_representative": 500]
+
 func cases(rows n: Int, dimensions d: Int) -> [Case] {
     let N = Double(n), D = Double(d)
     return [
@@ -49,8 +52,10 @@ func cases(rows n: Int, dimensions d: Int) -> [Case] {
                 + (benchOverrides[method.name].map { "defaults but " + $0.map { "\($0.key) \($0.value.quoted)" }.sorted().joined(separator: ", ") }
                    ?? "the registry's defaults")
                 + (method.inputs.contains(where: { $0.required && $0.kind == .predictions }) ? ", 10-class predictions"
+                   : method.inputs.contains(where: { $0.required && $0.kind == .validation }) ? ", \(targetCount) validation samples (1 in 4 wrong)"
                    : method.inputs.contains(where: \.required) ? ", \(targetCount) targets"
-                   : method.inputs.isEmpty ? "" : ", no targets (undirected)"),
+                   : method.inputs.isEmpty ? "" : ", no targets (undirected)")
+                + (benchLabelled[method.name].map { ", \($0) labelled" } ?? ""),
              steps: 0, flops: 0, stepName: "")
     } + [
         Case(name: "sqlite-write", what: "SQLite: record a run with a 500-sample selection and 300 curve points",
@@ -101,8 +106,13 @@ func measure(_ name: String, folder: String, threads: Int) throws -> Double {
         // Required inputs: targets are the suite's 1,000 target rows, predictions a seeded softmax over
         // 10 classes per pool row; optional ones are left out.
         var inputs: [String: FeatureMatrix] = [:]
+        var outcomes: [String: [Bool]] = [:]
         for input in method.inputs where input.required {
             switch input.kind {
+            case .validation:
+                let validation = matrix(try FeatureTable.load(FeatureSource(path: folder + "/targets.h5", dataset: "features")))
+                inputs[input.name] = validation
+                outcomes[input.name] = (0..<validation.rows).map { $0 % 4 != 0 }
             case .features:
                 inputs[input.name] = matrix(try FeatureTable.load(FeatureSource(path: folder + "/targets.h5", dataset: "features")))
             case .predictions:
@@ -116,7 +126,8 @@ func measure(_ name: String, folder: String, threads: Int) throws -> Double {
                 inputs[input.name] = FeatureMatrix(rows: features.rows, columns: 10, values: values)
             }
         }
-        let problem = SelectionProblem(pool: features, budget: 500, inputs: inputs)
+        let problem = SelectionProblem(pool: features, budget: 500, inputs: inputs,
+                                       labelled: Array(0..<(benchLabelled[method.name] ?? 0)), outcomes: outcomes)
         var context = SelectionContext(seed: 0, threads: threads)
         return try timed { _ = try configured.select(problem, &context) }
     case "sqlite-write":

@@ -33,6 +33,8 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     case tooLarge(file: String, dataset: String, shape: [Int], bytes: String, memory: String)
     /// A model's predictions that are not class probabilities (or usable logits).
     case invalidPredictions(file: String, dataset: String, row: Int, problem: String)
+    /// A validation set the model is right on everywhere, or wrong on everywhere.
+    case oneSidedValidation(file: String, dataset: String, problem: String)
 
     /// Whether retrying later may succeed (the file is being written).
     public var isTemporary: Bool {
@@ -95,6 +97,8 @@ extension FeatureInputError: LocalizedError {
             return "\(file): dataset '\(dataset)' row \(row) is all zeros (it has no direction to normalise)"
         case let .invalidPredictions(file, dataset, row, problem):
             return "\(file): dataset '\(dataset)' row \(row) \(problem)"
+        case let .oneSidedValidation(file, dataset, problem):
+            return "\(file): dataset '\(dataset)': \(problem)"
         case let .readFailed(file, dataset, reason):
             return "\(file): reading dataset '\(dataset)' failed (\(reason)); is the file truncated?"
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 
 /// How a model's predictions are stored: class probabilities (rows sum to 1) or logits.
 public enum PredictionKind: String, Sendable, CaseIterable {
@@ -47,5 +48,43 @@ extension FeatureTable {
         }
         return FeatureTable(source: source, rows: rows, columns: columns, values: probabilities, ids: ids,
                             labels: labels, storedType: storedType, fingerprint: fingerprint)
+    }
+}
+
+extension FeatureTable {
+    /// The model's predicted class for each of `count` samples, from a 1-D integer dataset of labels or
+    /// a 2-D float dataset of class scores (the highest wins, the first on ties). O(count·C).
+    public static func loadPredictedClasses(path: String, dataset name: String, count: Int) throws(FeatureInputError) -> [Int64] {
+        do {
+            let file = try HDF5File.open(readingAt: path)
+            let dataset = try file.dataset(name)
+            guard let rows = dataset.shape.first, dataset.shape.count <= 2 else {
+                throw FeatureInputError.wrongRank(file: path, dataset: name, shape: dataset.shape, expected: 1)
+            }
+            guard rows == count else {
+                throw FeatureInputError.lengthMismatch(file: path, dataset: name, count: rows, expected: count)
+            }
+            switch (dataset.shape.count, dataset.elementKind) {
+            case (1, .integer):
+                return try dataset.readInt64s()
+            case (2, .float):
+                let columns = dataset.shape[1]
+                let scores = try dataset.readFloats()
+                return (0..<rows).map { row in
+                    var best = 0
+                    for c in 1..<max(columns, 1) where scores[row * columns + c] > scores[row * columns + best] { best = c }
+                    return Int64(best)
+                }
+            default:
+                throw FeatureInputError.wrongType(file: path, dataset: name, found: dataset.elementKind.description,
+                                                  expected: "1-D integer labels or 2-D float class scores")
+            }
+        } catch let error as FeatureInputError {
+            throw error
+        } catch let error as HDF5Error {
+            throw FeatureInputError(error)
+        } catch {
+            throw .unreadable(file: path)
+        }
     }
 }

@@ -79,20 +79,35 @@ public struct JobRunner: Sendable {
         do { features = try FeatureTable.load(spec.features) } catch { throw .input(error) }
         let budget = spec.budget.count(poolSize: features.rows)
         var inputs: [String: FeatureTable] = [:]
+        var outcomes: [String: [Bool]] = [:]
         for (name, source) in spec.method.inputs.sorted(by: { $0.key < $1.key }) {
-            do {
+            do throws(FeatureInputError) {
                 let table = try FeatureTable.load(source)
                 if let kind = spec.method.predictionKinds[name] {
                     inputs[name] = try table.classProbabilities(kind, poolRows: features.rows)
                 } else {
                     inputs[name] = table
                 }
+                if let predictedName = spec.method.predictedDatasets[name], let truth = table.labels {
+                    let predicted = try FeatureTable.loadPredictedClasses(path: source.path, dataset: predictedName,
+                                                                          count: table.rows)
+                    let correct = zip(truth, predicted).map { $0 == $1 }
+                    guard correct.contains(true), correct.contains(false) else {
+                        throw FeatureInputError.oneSidedValidation(
+                            file: source.path, dataset: predictedName,
+                            problem: "the model is \(correct.contains(true) ? "right" : "wrong") on all \(correct.count) validation samples; Active Transfer Learning needs both right and wrong ones")
+                    }
+                    outcomes[name] = correct
+                }
             } catch { throw .input(error) }
         }
         let shape = ProblemShape(poolSize: features.rows, width: features.columns, budget: budget,
                                  inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) })
-        do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
-        return ValidatedJob(spec: spec, features: features, inputs: inputs, budget: budget)
+        // With labelled samples the shape is checked once they are resolved (they change what is left).
+        if spec.labelled.isEmpty {
+            do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
+        }
+        return ValidatedJob(spec: spec, features: features, inputs: inputs, outcomes: outcomes, budget: budget)
     }
 
     /// Runs the job at `jobPath` to completion and records it, unless its latest succeeded run had the
@@ -182,7 +197,7 @@ public struct JobRunner: Sendable {
                               durationSeconds: Date().timeIntervalSince(started))
         }
         let problem = SelectionProblem(pool: features.matrix, budget: budget, inputs: job.inputs.mapValues(\.matrix),
-                                       labelled: job.labelled.rows)
+                                       labelled: job.labelled.rows, outcomes: job.outcomes)
         let result: SelectionResult
         do {
             result = try withoutActuallyEscaping(stopSignal) { stop throws(SelectionError) in
@@ -304,15 +319,18 @@ public struct ValidatedJob: Sendable {
     public let features: FeatureTable
     /// The method's named inputs, read and checked.
     public let inputs: [String: FeatureTable]
+    /// For validation inputs: whether the model predicted each row correctly.
+    public let outcomes: [String: [Bool]]
     /// K, the number of samples to select.
     public let budget: Int
     /// The samples already labelled (resolved against the database by ``resolveLabelled(store:database:jobPath:)``).
     public private(set) var labelled = LabelledSet.none
 
-    init(spec: JobSpec, features: FeatureTable, inputs: [String: FeatureTable], budget: Int) {
+    init(spec: JobSpec, features: FeatureTable, inputs: [String: FeatureTable], outcomes: [String: [Bool]], budget: Int) {
         self.spec = spec
         self.features = features
         self.inputs = inputs
+        self.outcomes = outcomes
         self.budget = budget
     }
 

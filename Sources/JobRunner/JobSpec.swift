@@ -65,12 +65,16 @@ public struct JobMethod: Sendable {
     public let inputs: [String: FeatureSource]
     /// For inputs of predictions, how they are given, by input name.
     public let predictionKinds: [String: PredictionKind]
+    /// For validation inputs, the dataset of the model's predicted labels or probabilities, by input name
+    /// (the true labels are the source's `labels`).
+    public let predictedDatasets: [String: String]
 
     public init(configured: ConfiguredMethod, inputs: [String: FeatureSource] = [:],
-                predictionKinds: [String: PredictionKind] = [:]) {
+                predictionKinds: [String: PredictionKind] = [:], predictedDatasets: [String: String] = [:]) {
         self.configured = configured
         self.inputs = inputs
         self.predictionKinds = predictionKinds
+        self.predictedDatasets = predictedDatasets
     }
 
     /// The method's name as written in jobs and recorded in `runs.method`.
@@ -105,6 +109,7 @@ extension JobSpec {
         "features": ["path", "format", "dataset", "ids", "labels"],
         "method input": ["path", "dataset", "rows"],
         "predictions input": ["path", "dataset", "kind"],
+        "validation input": ["path", "dataset", "labels", "predicted"],
         "labelled": ["job", "run", "path", "dataset"],
         "budget": ["percent", "count"],
     ]
@@ -316,6 +321,7 @@ private struct JobReader {
         _ = try object(value, at: "method", allowed: JobSpec.methodKeys(method), required: ["name"])
         var inputs: [String: FeatureSource] = [:]
         var kinds: [String: PredictionKind] = [:]
+        var predicted: [String: String] = [:]
         for input in method.inputs {
             if let v = members[input.name] {
                 switch input.kind {
@@ -323,6 +329,8 @@ private struct JobReader {
                     inputs[input.name] = try featureInput(v, at: "method.\(input.name)")
                 case .predictions:
                     (inputs[input.name], kinds[input.name]) = try predictionsInput(v, at: "method.\(input.name)")
+                case .validation:
+                    (inputs[input.name], predicted[input.name]) = try validationInput(v, at: "method.\(input.name)")
                 }
             } else if input.required {
                 throw fail("method.\(input.name)", "required key is missing")
@@ -331,7 +339,8 @@ private struct JobReader {
         var parameters = members
         for key in ["name"] + method.inputs.map(\.name) { parameters[key] = nil }
         do {
-            return JobMethod(configured: try method.configure(parameters), inputs: inputs, predictionKinds: kinds)
+            return JobMethod(configured: try method.configure(parameters), inputs: inputs, predictionKinds: kinds,
+                             predictedDatasets: predicted)
         } catch {
             throw fail("method.\(error.path)", error.problem)
         }
@@ -354,6 +363,19 @@ private struct JobReader {
         var source = FeatureSource(path: resolve(path), dataset: dataset, format: FeatureFormat.implied(by: path))
         source.refusesZeroRows = false
         return (source, kind)
+    }
+
+    /// A validation input: `{"path": F, "dataset": D, "labels": L, "predicted": P}` — features, true
+    /// labels, and the model's predicted labels (1-D integers) or probabilities (2-D) in one HDF5 file.
+    func validationInput(_ value: JSONValue, at: String) throws(JobError) -> (FeatureSource, String) {
+        let members = try object(value, at: at, allowed: JobSpec.acceptedKeys["validation input"]!, required: ["path"])
+        let path = try string(members["path"]!, at: "\(at).path")
+        func name(_ key: String, _ fallback: String) throws(JobError) -> String {
+            try members[key].map { v throws(JobError) in try string(v, at: "\(at).\(key)") } ?? fallback
+        }
+        let source = FeatureSource(path: resolve(path), dataset: try name("dataset", "features"),
+                                   labels: try name("labels", "labels"))
+        return (source, try name("predicted", "predicted"))
     }
 
     /// A method's input of features: `{"path": F, "dataset": D, "rows": [start, end]}` at `at`.

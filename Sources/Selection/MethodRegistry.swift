@@ -20,6 +20,9 @@ public enum MethodRegistry {
         MarginSampling.self,
         RatioSampling.self,
         EntropySampling.self,
+        ATLUncertainty.self,
+        AdaptiveRepresentative.self,
+        ATLAS.self,
     ]
 
     /// The method jobs call `name`, if any.

@@ -20,6 +20,9 @@ public struct MethodInput: Sendable, Equatable {
         /// One row per pool sample, aligned with the pool: a model's class probabilities (N × C,
         /// each row a distribution; the job layer checks them and turns logits into probabilities).
         case predictions
+        /// Labelled samples outside the pool with the model's verdict on each: their features (the
+        /// pool's width) and, in ``SelectionProblem/outcomes``, whether the model predicted each correctly.
+        case validation
     }
 
     public let name: String
@@ -84,12 +87,16 @@ public struct SelectionProblem: Sendable {
     /// Pool rows already labelled by earlier rounds, distinct, in the order they were selected: never
     /// selected again; a method whose ``SelectionMethod/labelledUse`` is `.used` builds on them.
     public let labelled: [Int]
+    /// For each input of kind ``MethodInput/Kind/validation``: per row, whether the model predicted it correctly.
+    public let outcomes: [String: [Bool]]
 
-    public init(pool: FeatureMatrix, budget: Int, inputs: [String: FeatureMatrix] = [:], labelled: [Int] = []) {
+    public init(pool: FeatureMatrix, budget: Int, inputs: [String: FeatureMatrix] = [:], labelled: [Int] = [],
+                outcomes: [String: [Bool]] = [:]) {
         self.pool = pool
         self.budget = budget
         self.inputs = inputs
         self.labelled = labelled
+        self.outcomes = outcomes
     }
 
     public var shape: ProblemShape {
@@ -111,12 +118,15 @@ public enum LabelledUse: Sendable, Equatable {
     case excluded
     /// The method never selects them and builds on them as the text says.
     case used(String)
+    /// As `used`, and the method cannot run without them.
+    case required(String)
 
     /// One sentence for `selectjob methods` and the README.
     public var description: String {
         switch self {
         case .excluded: return "Runs on the unlabelled samples only; the labelled ones play no part."
         case let .used(text): return text
+        case let .required(text): return "Required. " + text
         }
     }
 }
@@ -217,6 +227,9 @@ public struct ConfiguredMethod: Sendable {
             throw .missingInput(input.name)
         }
         try method.erasedValidate(shape, parameters)
+        if case .required = method.labelledUse, shape.labelledCount == 0 {
+            throw .needsInput(parameter: method.name, input: "labelled samples", reason: "give the job's \"labelled\"")
+        }
     }
 
     /// Selects `problem.budget` rows. A method that does not use labelled samples runs on the
@@ -234,7 +247,8 @@ public struct ConfiguredMethod: Sendable {
         for input in method.inputs where input.kind == .predictions {
             inputs[input.name] = inputs[input.name]?.selecting(rows: rest)
         }
-        let unlabelled = SelectionProblem(pool: problem.pool.selecting(rows: rest), budget: problem.budget, inputs: inputs)
+        let unlabelled = SelectionProblem(pool: problem.pool.selecting(rows: rest), budget: problem.budget, inputs: inputs,
+                                          outcomes: problem.outcomes)
         let result = try method.erasedSelect(unlabelled, parameters, &context)
         return SelectionResult(picks: result.picks.map { Pick(row: rest[$0.row], score: $0.score) },
                                curveName: result.curveName, curve: result.curve,

@@ -50,8 +50,11 @@ struct Methods: ParsableCommand {
             lines.append("")
             lines.append("Inputs:")
             for input in method.inputs {
-                let form = input.kind == .features ? #"{"path": F, "dataset": D, "rows": [start, end]}"#
-                    : #"{"path": F, "dataset": D, "kind": "probabilities" | "logits"}"#
+                let form = switch input.kind {
+                case .features: #"{"path": F, "dataset": D, "rows": [start, end]}"#
+                case .predictions: #"{"path": F, "dataset": D, "kind": "probabilities" | "logits"}"#
+                case .validation: #"{"path": F, "dataset": D, "labels": L, "predicted": P}"#
+                }
                 lines.append("  \(input.name)  \(input.required ? "required" : "optional") \(form): \(input.help)")
             }
         }
@@ -70,7 +73,7 @@ struct Methods: ParsableCommand {
             },
             "inputs": method.inputs.map {
                 ["name": $0.name, "required": $0.required, "help": $0.help,
-                 "kind": $0.kind == .features ? "features" : "predictions"] as [String: Any]
+                 "kind": "\($0.kind)"] as [String: Any]
             },
             "labelled": method.labelledUse.description,
         ]

@@ -133,6 +133,40 @@ import Testing
         #expect(try runCount() == 0)
     }
 
+    /// ATL through the binary: the model is wrong on one class of the validation set (written from the
+    /// pool's own mixture), and the picks come from that class; a validation set with no wrong
+    /// prediction is exit 65.
+    @Test func atlSelectsWhereTheModelIsWrong() throws {
+        let pool = try HDF5File.open(readingAt: workspace.path("data/features.h5"))
+        let features = try pool.dataset("features").readFloats()
+        let labels = try pool.dataset("labels").readInt64s()
+        let validationRows = Array(0..<200)
+        let truth = validationRows.map { labels[$0] }
+        let wrongClass = truth[0]
+        let predicted = truth.map { $0 == wrongClass ? ($0 + 1) % 5 : $0 }
+        do {
+            let file = try HDF5File.create(at: workspace.path("data/validation.h5"))
+            try file.write(floats: Array(features[0..<(200 * 16)]), shape: [200, 16], to: "features")
+            try file.write(int64s: truth, to: "labels")
+            try file.write(int64s: predicted, to: "predicted")
+            try file.write(int64s: truth, to: "perfect")
+        }
+        try workspace.writeJob("atl", method: #"{"name": "atl_uncertainty", "validation": {"path": "../data/validation.h5"}}"#,
+                               budget: #"{"count": 20}"#)
+        let outcome = try selectjob(["run", "--quiet", "jobs/atl.json"], in: workspace.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let picked = try workspace.database().read { db in
+            try Int64.fetchAll(db, sql: "SELECT label FROM selections WHERE run_id = ? ORDER BY rank", arguments: [try latestRun("atl")["id"] as Int64])
+        }
+        #expect(picked.count == 20 && picked.allSatisfy { $0 == wrongClass }, "\(picked)")
+
+        try workspace.writeJob("perfect", method: #"{"name": "atl_uncertainty", "validation": {"path": "../data/validation.h5", "predicted": "perfect"}}"#,
+                               budget: #"{"count": 20}"#)
+        let perfect = try selectjob(["run", "jobs/perfect.json"], in: workspace.url)
+        #expect(perfect.status == 65)
+        #expect(perfect.stderr.contains("the model is right on all 200 validation samples"), "\(perfect.stderr)")
+    }
+
     /// Predictions drive the uncertainty methods; bad predictions are exit 65 naming the row.
     @Test func uncertaintyFromPredictions() throws {
         let rows = 600

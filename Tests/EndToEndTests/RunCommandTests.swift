@@ -174,19 +174,35 @@ import Testing
             }
             try HDF5File.create(at: workspace.path("data/predictions.h5"))
                 .write(floats: probabilities, shape: [600, 3], to: "predictions")
+            // A validation set for the ATL methods: 60 samples, the model wrong on every third.
+            let validation = try HDF5File.create(at: workspace.path("data/validation.h5"))
+            try validation.write(floats: Array(features[(100 * 16)..<(160 * 16)]), shape: [60, 16], to: "features")
+            let truth: [Int64] = (0..<60).map { Int64($0 % 2) }
+            let predicted: [Int64] = truth.indices.map { (i: Int) -> Int64 in i % 3 == 0 ? 1 - truth[i] : truth[i] }
+            try validation.write(int64s: truth, to: "labels")
+            try validation.write(int64s: predicted, to: "predicted")
+            try HDF5File.create(at: workspace.path("data/labelled.h5")).write(int64s: [1_000_001, 1_000_002, 1_000_300], to: "ids")
         }
         for method in methods {
             let name = method["name"] as! String
             // Required inputs: features are the first 20 pool rows; predictions the file above.
             let inputs = (method["inputs"] as! [[String: Any]]).filter { $0["required"] as! Bool }
-                .map { input in
-                    input["kind"] as? String == "predictions"
-                        ? #", "\#(input["name"] as! String)": {"path": "../data/predictions.h5"}"#
-                        : #", "\#(input["name"] as! String)": {"path": "../data/features.h5", "rows": [0, 20]}"#
+                .map { input -> String in
+                    switch input["kind"] as? String {
+                    case "predictions": #", "\#(input["name"] as! String)": {"path": "../data/predictions.h5"}"#
+                    case "validation": #", "\#(input["name"] as! String)": {"path": "../data/validation.h5"}"#
+                    default: #", "\#(input["name"] as! String)": {"path": "../data/features.h5", "rows": [0, 20]}"#
+                    }
                 }.joined()
-            let job = try workspace.writeJob("every-\(name)", method: #"{"name": "\#(name)"\#(inputs)}"#, budget: #"{"count": 12}"#)
+            // Methods that need labelled samples get three.
+            var extra = ", \"database\": \"../data/sel.sqlite\""
+            if (method["labelled"] as! String).hasPrefix("Required") {
+                extra += ", \"labelled\": {\"path\": \"../data/labelled.h5\"}"
+            }
+            let job = try workspace.writeJob("every-\(name)", method: #"{"name": "\#(name)"\#(inputs)}"#, budget: #"{"count": 12}"#,
+                                             extra: extra)
             let outcome = try selectjob(["run", "--quiet", job], in: workspace.url)
-            #expect(outcome.status == 0, "\(name): \(outcome.stderr)")
+            #expect(outcome.status == 0, "\(name): \(outcome.stderr) \((try? String(contentsOfFile: workspace.path(job), encoding: .utf8)) ?? "")")
             try workspace.database().read { db in
                 let run = try Row.fetchOne(db, sql: "SELECT id, method, status, params_json FROM runs WHERE job = ?",
                                            arguments: ["every-\(name)"])!

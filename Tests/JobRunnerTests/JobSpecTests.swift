@@ -273,9 +273,11 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         #expect(properties(input) == Set(JobSpec.acceptedKeys["method input"]!))
         let predictions = definitions["predictionsInput"] as! [String: Any]
         #expect(properties(predictions) == Set(JobSpec.acceptedKeys["predictions input"]!))
+        let validation = definitions["validationInput"] as! [String: Any]
+        #expect(properties(validation) == Set(JobSpec.acceptedKeys["validation input"]!))
         let labelled = definitions["labelledSource"] as! [String: Any]
         #expect(properties(labelled) == Set(JobSpec.acceptedKeys["labelled"]!))
-        for object in [schema, features, input, predictions, labelled] + budgets + methodBranches {
+        for object in [schema, features, input, predictions, validation, labelled] + budgets + methodBranches {
             #expect(object["additionalProperties"] as? Bool == false)
         }
     }
@@ -287,7 +289,11 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
             let branch = try #require(methodBranch(method.name), "no schema branch for \(method.name)")
             #expect(properties(branch) == Set(JobSpec.methodKeys(method)), "\(method.name)")
             for input in method.inputs {
-                let definition = input.kind == .features ? "#/$defs/featureInput" : "#/$defs/predictionsInput"
+                let definition = switch input.kind {
+                case .features: "#/$defs/featureInput"
+                case .predictions: "#/$defs/predictionsInput"
+                case .validation: "#/$defs/validationInput"
+                }
                 #expect(property(branch, input.name)["$ref"] as? String == definition, "\(method.name).\(input.name)")
                 #expect(((branch["required"] as? [String]) ?? []).contains(input.name) == input.required, "\(method.name).\(input.name)")
             }

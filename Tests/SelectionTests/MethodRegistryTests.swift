@@ -34,17 +34,33 @@ import Testing
     static func requiredInputs(_ method: any SelectionMethod.Type, pool: FeatureMatrix) -> [String: FeatureMatrix] {
         var inputs: [String: FeatureMatrix] = [:]
         for input in method.inputs where input.required {
-            inputs[input.name] = input.kind == .features ? pool : predictions(rows: pool.rows)
+            switch input.kind {
+            case .features: inputs[input.name] = pool
+            case .predictions: inputs[input.name] = predictions(rows: pool.rows)
+            case .validation: inputs[input.name] = pool.selecting(rows: Array(0..<60))
+            }
         }
         return inputs
+    }
+
+    /// For validation inputs: the model is wrong on every third row.
+    static func outcomes(_ method: any SelectionMethod.Type) -> [String: [Bool]] {
+        Dictionary(uniqueKeysWithValues: method.inputs.filter { $0.kind == .validation }.map { ($0.name, (0..<60).map { $0 % 3 != 0 }) })
+    }
+
+    /// A problem for `method` on `pool`: its required inputs, and labelled samples where it needs them.
+    static func problem(_ method: any SelectionMethod.Type, pool: FeatureMatrix, budget: Int, labelled: [Int] = [])
+        -> SelectionProblem {
+        var labelled = labelled
+        if labelled.isEmpty, case .required = method.labelledUse { labelled = [1, 2, 3, 5, 8] }
+        return SelectionProblem(pool: pool, budget: budget, inputs: requiredInputs(method, pool: pool), labelled: labelled,
+                                outcomes: outcomes(method))
     }
 
     static func run(_ method: any SelectionMethod.Type, pool: FeatureMatrix, budget: Int, seed: UInt64 = 1,
                     threads: Int = 2, labelled: [Int] = []) throws -> SelectionResult {
         var context = SelectionContext(seed: seed, threads: threads)
-        let problem = SelectionProblem(pool: pool, budget: budget, inputs: requiredInputs(method, pool: pool),
-                                       labelled: labelled)
-        return try method.withDefaults.select(problem, &context)
+        return try method.withDefaults.select(problem(method, pool: pool, budget: budget, labelled: labelled), &context)
     }
 
     @Test func namesAreUniqueAndLookedUp() {
@@ -142,7 +158,7 @@ import Testing
     func rejectsABudgetLargerThanTheUnlabelledSamples(name: String) throws {
         let method = MethodRegistry.method(named: name)!
         let inputs = Dictionary(uniqueKeysWithValues: method.inputs.filter(\.required).map {
-            ($0.name, $0.kind == .features ? (rows: 3, columns: 4) : (rows: 10, columns: 4))
+            ($0.name, $0.kind == .predictions ? (rows: 10, columns: 4) : (rows: 3, columns: 4))
         })
         let shape = ProblemShape(poolSize: 10, width: 4, budget: 8, inputs: inputs, labelledCount: 3)
         #expect(throws: SelectionError.budgetExceedsUnlabelled(budget: 8, unlabelled: 7, labelled: 3)) {
@@ -155,8 +171,7 @@ import Testing
         var context = SelectionContext(seed: 1, threads: 1, shouldStop: { true })
         do {
             let pool = pool()
-            _ = try method.withDefaults.select(SelectionProblem(pool: pool, budget: 10, inputs: requiredInputs(method, pool: pool)),
-                                               &context)
+            _ = try method.withDefaults.select(problem(method, pool: pool, budget: 10), &context)
             return nil
         } catch {
             return error

@@ -1,0 +1,105 @@
+import HeapModule
+
+/// What the three Active Transfer Learning methods share: the parameters of their logistic head, its
+/// fit, and taking the best-scored rows.
+///
+/// Munro, "Human-in-the-Loop Machine Learning", Manning 2021, ch. 5, and its code
+/// (rmunro/pytorch_active_learning, `advanced_active_learning.py`). Munro trains a small neural head
+/// with shuffled SGD and balances the classes by sampling equal numbers of correct and incorrect
+/// items (`select_per_epoch`); selectjob fits an L2-regularised logistic regression
+/// (``LogisticRegression``, deterministic L-BFGS) with balanced class weights instead, so agreement
+/// with the reference is semantic, not bitwise.
+public enum ActiveTransferLearning {
+    /// The parameters of the logistic head, shared by all three methods.
+    public struct Head: Sendable, Equatable {
+        /// C, scikit-learn's inverse regularisation strength.
+        public var regularization = 1.0
+        /// L2-normalise the features (pool and validation) before fitting.
+        public var normalize = true
+
+        public init() {}
+
+        static func fields(_ defaults: Head) -> [ParameterField] {
+            [
+                ParameterField("regularization", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.regularization),
+                               help: "C, the logistic head's inverse L2 regularisation strength (scikit-learn's C)."),
+                ParameterField("normalize", .boolean, default: .bool(defaults.normalize),
+                               help: "L2-normalise the features before fitting the head."),
+            ]
+        }
+
+        init(_ reader: ParameterReader) {
+            regularization = reader.number("regularization")
+            normalize = reader.bool("normalize")
+        }
+    }
+
+    /// The validation input of ``ATLUncertainty`` and ``ATLAS``.
+    static let validation = MethodInput(
+        "validation", .validation, required: true,
+        help: "Labelled samples with the model's predictions: their features (the pool's width), true labels and predicted labels or probabilities.")
+
+    /// The `per_iteration` parameter of the adaptive methods.
+    static func perIterationField(_ value: Int) -> ParameterField {
+        ParameterField("per_iteration", .integer(1...1_000_000), default: .integer(Int64(value)),
+                       help: "Samples selected per retraining of the head.")
+    }
+
+    /// Fits the binary head predicting label 1 from `features`, classes weighted to balance.
+    static func fit(_ features: FeatureMatrix, positives: [Bool], head: Head, threads: Int) -> LogisticRegression {
+        let labels = positives.map { $0 ? 1 : 0 }
+        return LogisticRegression.fit(features: features, labels: labels, classes: 2,
+                                      inverseRegularization: head.regularization,
+                                      sampleWeights: LogisticRegression.balancedWeights(labels: labels, classes: 2),
+                                      threads: threads)
+    }
+
+    /// P(label 1) for each of `rows` of `pool`. O(rows·d).
+    static func positiveProbabilities(_ model: LogisticRegression, pool: FeatureMatrix, rows: [Int]) -> [Double] {
+        let p = model.probabilities(pool.selecting(rows: rows))
+        return rows.indices.map { p[$0 * 2 + 1] }
+    }
+
+    /// The `count` highest of `scores` (for `rows`), highest first; exact ties in a seeded random order.
+    /// O(rows log count) with a bounded heap.
+    static func best(_ count: Int, of rows: [Int], scores: [Double], generator: inout SeededGenerator) -> [Pick] {
+        struct Candidate: Comparable {
+            let score: Double
+            let tieBreak: UInt64
+            let row: Int
+            static func < (a: Candidate, b: Candidate) -> Bool { (a.score, b.tieBreak) < (b.score, a.tieBreak) }
+        }
+        var heap = Heap<Candidate>()
+        for (row, score) in zip(rows, scores) {
+            let candidate = Candidate(score: score, tieBreak: generator.next(), row: row)
+            if heap.count < count {
+                heap.insert(candidate)
+            } else if let worst = heap.min, worst < candidate {
+                heap.replaceMin(with: candidate)
+            }
+        }
+        var ranked: [Pick] = []
+        while let top = heap.popMax() { ranked.append(Pick(row: top.row, score: top.score)) }
+        return ranked
+    }
+
+    /// Checks the validation input: present, the pool's width, both correct and incorrect predictions.
+    static func checkValidation(_ shape: ProblemShape) throws(SelectionError) {
+        guard let validation = shape.inputs["validation"] else { throw .missingInput("validation") }
+        guard validation.columns == shape.width else {
+            throw .parameterOutOfRange(parameter: "validation", value: "\(validation.columns) columns",
+                                       reason: "must have the pool's \(shape.width) features per row")
+        }
+    }
+
+    /// The validation features and the model's verdicts, with both verdicts present.
+    static func validationData(_ problem: SelectionProblem) throws(SelectionError) -> (FeatureMatrix, [Bool]) {
+        guard let features = problem.inputs["validation"], let correct = problem.outcomes["validation"],
+              correct.count == features.rows else { throw .missingInput("validation") }
+        guard correct.contains(true), correct.contains(false) else {
+            throw .parameterOutOfRange(parameter: "validation", value: correct.contains(true) ? "all correct" : "all incorrect",
+                                       reason: "needs samples the model got right and samples it got wrong to learn which is which")
+        }
+        return (features, correct)
+    }
+}
