@@ -55,16 +55,30 @@ struct KMeansClustering {
         return out
     }
 
-    /// Greedy k-means++ seeding: K distinct rows. O(K·(2 + ln K)·N·d).
-    func seed(k: Int, generator: inout SeededGenerator) -> [Int] {
+    /// Greedy k-means++ seeding: K distinct rows, continuing from the centres at rows `given` when
+    /// there are any (they are not returned), else from a seeded random row. O((K + given)·(2 + ln K)·N·d).
+    func seed(k: Int, given: [Int] = [], generator: inout SeededGenerator) -> [Int] {
         let n = unit.rows
         let trials = 2 + Int(Foundation.log(Double(k)))
-        var chosen = [Int.random(in: 0..<n, using: &generator)]
         // Squared distances of unit rows: ‖x − y‖² = 2 − 2 x·y.
-        var closest = BlockedSimilarity.similarities(unit, to: unit.row(chosen[0]), threads: threads)
-            .map { max(0, 2 - 2 * Double($0)) }
+        func distances(to row: Int) -> [Double] {
+            BlockedSimilarity.similarities(unit, to: unit.row(row), threads: threads).map { max(0, 2 - 2 * Double($0)) }
+        }
+        var chosen: [Int]
+        var closest: [Double]
+        if given.isEmpty {
+            chosen = [Int.random(in: 0..<n, using: &generator)]
+            closest = distances(to: chosen[0])
+        } else {
+            chosen = given
+            closest = [Double](repeating: .infinity, count: n)
+            for row in given {
+                let fresh = distances(to: row)
+                for i in 0..<n { closest[i] = min(closest[i], fresh[i]) }
+            }
+        }
         var potential = closest.reduce(0, +)
-        while chosen.count < k {
+        while chosen.count < k + given.count {
             var candidates: [Int] = []
             for _ in 0..<trials {
                 let target = Double.random(in: 0..<1, using: &generator) * potential
@@ -95,7 +109,7 @@ struct KMeansClustering {
             closest = bestDistances
             potential = bestPotential
         }
-        return chosen
+        return Array(chosen.dropFirst(given.count))
     }
 
     /// The first index whose running sum of `weights` exceeds `target` (the last positive one when
@@ -111,18 +125,19 @@ struct KMeansClustering {
         return lastPositive
     }
 
-    /// Lloyd iterations from the initial rows. O(iterations · (search + N·d)).
-    func lloyd(initialRows: [Int], maxIterations: Int, tolerance: Double, shouldStop: () -> Bool)
+    /// Lloyd iterations from the initial rows; the first `fixed` of them stay where they are.
+    /// O(iterations · (search + N·d)).
+    func lloyd(initialRows: [Int], fixed: Int = 0, maxIterations: Int, tolerance: Double, shouldStop: () -> Bool)
         throws(SelectionError) -> Clustering {
         let k = initialRows.count
         var centres = unit.selecting(rows: initialRows).values.map(Double.init)
-        return try lloyd(centres: &centres, k: k, maxIterations: maxIterations, tolerance: tolerance,
+        return try lloyd(centres: &centres, k: k, fixed: fixed, maxIterations: maxIterations, tolerance: tolerance,
                          shouldStop: shouldStop)
     }
 
-    /// Lloyd iterations from the given centres (K×d, double).
-    func lloyd(centres: inout [Double], k: Int, maxIterations: Int, tolerance: Double, shouldStop: () -> Bool)
-        throws(SelectionError) -> Clustering {
+    /// Lloyd iterations from the given centres (K×d, double); the first `fixed` centres never move.
+    func lloyd(centres: inout [Double], k: Int, fixed: Int = 0, maxIterations: Int, tolerance: Double,
+               shouldStop: () -> Bool) throws(SelectionError) -> Clustering {
         let n = unit.rows, d = unit.columns
         let scaledTolerance = tolerance * meanVariance()
         var search = NearestCentroidSearch(samples: n, centroids: k, pruning: true, threads: threads)
@@ -138,7 +153,8 @@ struct KMeansClustering {
             assignment = nearest
             iterations += 1
             let old = centres
-            centres = means(of: nearest, similarity: similarity, previous: old, k: k)
+            centres = means(of: nearest, similarity: similarity, previous: old, k: k, fixed: fixed)
+            for i in 0..<(fixed * d) { centres[i] = old[i] }
             curve.append(inertia(similarity))
             if previous == nearest { converged = true; break }
             previous = nearest
@@ -166,15 +182,16 @@ struct KMeansClustering {
         return total
     }
 
-    /// The mean of each cluster's rows; an empty cluster takes the farthest row of the others.
-    private func means(of nearest: [Int32], similarity: [Float], previous: [Double], k: Int) -> [Double] {
+    /// The mean of each cluster's rows; an empty cluster (other than the first `fixed`) takes the
+    /// farthest row of the others.
+    private func means(of nearest: [Int32], similarity: [Float], previous: [Double], k: Int, fixed: Int) -> [Double] {
         let n = unit.rows, d = unit.columns
         var sums = [Double](repeating: 0, count: k * d)
         var counts = [Int](repeating: 0, count: k)
         var assigned = nearest.map(Int.init)
         var occupied = [Bool](repeating: false, count: k)
         for c in nearest { occupied[Int(c)] = true }
-        let empty = (0..<k).filter { !occupied[$0] }
+        let empty = (fixed..<k).filter { !occupied[$0] }
         if !empty.isEmpty {
             // Farthest rows first (smallest augmented similarity), ties to the lower row.
             let order = (0..<n).sorted { (similarity[$0], $0) < (similarity[$1], $1) }
@@ -222,19 +239,22 @@ struct KMeansClustering {
         return total / Double(d)
     }
 
-    /// Each centre, largest cluster first, takes the nearest row not taken by an earlier centre.
+    /// Each centre after the first `fixed`, largest cluster first, takes the nearest row not taken by
+    /// an earlier centre nor in `excluding`.
     ///
     /// Returns picks whose score is the size of the cluster the row stands for. O(N·K·d).
-    func nearestDistinctRows(_ clustering: Clustering, k: Int) -> [Pick] {
-        var sizes = [Int](repeating: 0, count: k)
+    func nearestDistinctRows(_ clustering: Clustering, k total: Int, fixed: Int = 0, excluding: [Int] = []) -> [Pick] {
+        var sizes = [Int](repeating: 0, count: total)
         for c in clustering.assignment { sizes[Int(c)] += 1 }
-        let order = (0..<k).sorted { (sizes[$0], -$0) > (sizes[$1], -$1) }
+        let k = total - fixed
+        let order = (fixed..<total).sorted { (sizes[$0], -$0) > (sizes[$1], -$1) }
         let d = unit.columns
         var ordered = [Double](repeating: 0, count: k * d)
         for (position, c) in order.enumerated() {
             for j in 0..<d { ordered[position * d + j] = clustering.centres[c * d + j] }
         }
-        let picks = ActiveFT.assignDistinct(features: augmented, centroids: augmentedCentres(ordered, k: k))
+        let picks = ActiveFT.assignDistinct(features: augmented, centroids: augmentedCentres(ordered, k: k),
+                                            excluding: excluding)
         return zip(picks, order).map { pick, c in Pick(row: pick.row, score: Double(sizes[c])) }
     }
 }

@@ -64,17 +64,41 @@ import Testing
 
     /// A method that does not use labelled samples runs on the unlabelled rows alone: the same picks as
     /// running it on those rows directly, mapped back to pool rows.
-    @Test(arguments: ["kmeans", "typiclust", "activeft", "random"])
+    @Test(arguments: ["random", "margin", "entropy"])
     func excludingMethodsRunOnTheUnlabelledRows(name: String) throws {
         let method = MethodRegistry.method(named: name)!
         #expect(method.labelledUse == .excluded)
         let labelled = Array(stride(from: 0, to: pool.rows, by: 3))
         let rest = (0..<pool.rows).filter { $0 % 3 != 0 }
-        let result = try run(method.withDefaults, budget: 12, labelled: labelled)
+        let inputs = MethodRegistryTests.requiredInputs(method, pool: pool)
+        let result = try run(method.withDefaults, budget: 12, labelled: labelled, inputs: inputs)
         var context = SelectionContext(seed: 3, threads: 2)
-        let direct = try method.withDefaults.select(SelectionProblem(pool: pool.selecting(rows: rest), budget: 12), &context)
+        let direct = try method.withDefaults.select(
+            SelectionProblem(pool: pool.selecting(rows: rest), budget: 12,
+                             inputs: inputs.mapValues { $0.rows == pool.rows ? $0.selecting(rows: rest) : $0 }), &context)
         #expect(result.picks.map(\.row) == direct.picks.map { rest[$0.row] })
         #expect(result.picks.map(\.score) == direct.picks.map(\.score))
+    }
+
+    /// k-means keeps labelled samples as fixed centres, and TypiClust picks first from clusters without
+    /// labelled samples: with one labelled sample in each of clusters 0–5 of a 12-cluster pool, K = 6
+    /// picks one sample from each of clusters 6–11.
+    @Test(arguments: ["kmeans", "typiclust", "activeft"])
+    func clusteringMethodsFillTheClustersNothingLabelledCovers(name: String) throws {
+        let method = MethodRegistry.method(named: name)!
+        // k-means can stop in a local optimum that splits one cluster and leaves another to a fixed
+        // centre; restarts keep the clustering with the lowest inertia, as scikit-learn's n_init does.
+        // ActiveFT starts from farthest-point seeds continuing from the labelled samples.
+        let parameters: [String: ParameterValue] = switch name {
+        case "kmeans": ["restarts": .integer(10)]
+        case "activeft": ["init": .string("fps"), "iterations": .integer(100)]
+        default: [:]
+        }
+        let configured = try method.configure(parameters)
+        let result = try run(configured, budget: 6, labelled: Array(0..<6))
+        #expect(Set(result.picks.map { $0.row % 12 }) == Set(6..<12), "\(result.picks.map { $0.row % 12 })")
+        #expect(result.picks.allSatisfy { $0.row >= 6 })
+        if name == "kmeans" { #expect(result.initialRows.count == 6 && Set(result.initialRows).isDisjoint(with: 0..<6)) }
     }
 
     /// Explicit initial rows name rows of the whole pool, which the unlabelled sub-pool renumbers: refused.

@@ -55,7 +55,7 @@ public enum ActiveFT {
     /// `shouldStop` is asked before each iteration; when it answers true, the method throws
     /// ``SelectionError/cancelled``.
     public static func select(
-        features: FeatureMatrix, budget: Int, parameters: ActiveFTParameters,
+        features: FeatureMatrix, budget: Int, parameters: ActiveFTParameters, labelled: [Int] = [],
         generator: inout SeededGenerator, threads: Int = ParallelChunks.processorCount,
         shouldStop: () -> Bool = { false }, progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
@@ -66,13 +66,17 @@ public enum ActiveFT {
         BLAS.threadCount = 1
         let unit = features.normalizedRows()
         let initialRows = initialRows(unit, budget: budget, initialization: parameters.initialization,
-                                          generator: &generator)
+                                      labelled: labelled, generator: &generator)
 
         let objective = ActiveFTObjective(features: unit, temperature: parameters.temperature,
                                           balance: parameters.balance)
-        var theta = unit.selecting(rows: initialRows).values.map(Double.init)
-        var adam = AdamOptimizer(count: theta.count, learningRate: parameters.learningRate)
-        var search = NearestCentroidSearch(samples: n, centroids: budget, pruning: true, threads: max(1, threads))
+        // Labelled samples are fixed centroids ahead of the K free ones: they take part in the loss
+        // (samples they match need no free centroid; free centroids are repelled by them) but never move.
+        let fixed = labelled.count * unit.columns
+        var theta = unit.selecting(rows: labelled + initialRows).values.map(Double.init)
+        var adam = AdamOptimizer(count: theta.count - fixed, learningRate: parameters.learningRate)
+        var search = NearestCentroidSearch(samples: n, centroids: labelled.count + budget, pruning: true,
+                                           threads: max(1, threads))
         var losses: [Double] = []
         losses.reserveCapacity(parameters.iterations)
         for iteration in 0..<parameters.iterations {
@@ -80,10 +84,17 @@ public enum ActiveFT {
             let batch = parameters.batchSize.map { generator.distinctIndices(count: $0, from: n) }
             let (loss, gradient) = objective.lossAndGradient(centroids: theta, batch: batch, search: &search)
             losses.append(loss)
-            adam.step(parameters: &theta, gradient: gradient)
+            if fixed == 0 {
+                adam.step(parameters: &theta, gradient: gradient)
+            } else {
+                var free = Array(theta[fixed...])
+                adam.step(parameters: &free, gradient: Array(gradient[fixed...]))
+                theta.replaceSubrange(fixed..., with: free)
+            }
             progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: loss))
         }
-        let picks = assignDistinct(features: unit, centroids: normalizedRows(theta, columns: unit.columns))
+        let picks = assignDistinct(features: unit, centroids: normalizedRows(Array(theta[fixed...]), columns: unit.columns),
+                                   excluding: labelled)
         return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
     }
 
@@ -104,19 +115,23 @@ public enum ActiveFT {
         }
     }
 
-    /// The starting rows for the centroids (already validated).
+    /// The starting rows for the free centroids (already validated), none of them `labelled`;
+    /// farthest-point and k-means++ seeding continue from the labelled rows.
     static func initialRows(
         _ unit: FeatureMatrix, budget: Int, initialization: ActiveFTParameters.Initialization,
-        generator: inout SeededGenerator
+        labelled: [Int] = [], generator: inout SeededGenerator
     ) -> [Int] {
         switch initialization {
         case .random:
-            return generator.distinctIndices(count: budget, from: unit.rows)
+            if labelled.isEmpty { return generator.distinctIndices(count: budget, from: unit.rows) }
+            let isLabelled = Set(labelled)
+            let rest = (0..<unit.rows).filter { !isLabelled.contains($0) }
+            return generator.distinctIndices(count: budget, from: rest.count).map { rest[$0] }
         case .farthestPoint:
-            return farthestPointSample(unit, count: budget, generator: &generator)
+            return farthestPointSample(unit, count: budget, given: labelled, generator: &generator)
         case .kMeansPlusPlus:
             return KMeansClustering(unit: unit, spherical: false, threads: ParallelChunks.processorCount)
-                .seed(k: budget, generator: &generator)
+                .seed(k: budget, given: labelled, generator: &generator)
         case let .rows(rows):
             return rows
         }
@@ -126,15 +141,21 @@ public enum ActiveFT {
     /// whose nearest chosen row is farthest (Euclidean, i.e. smallest best cosine). O(count·N·d).
     ///
     /// Follows `farthest_distance_sample` in the reference's `sample_tools/utils.py`.
-    static func farthestPointSample(_ unit: FeatureMatrix, count: Int, generator: inout SeededGenerator) -> [Int] {
+    static func farthestPointSample(_ unit: FeatureMatrix, count: Int, given: [Int] = [],
+                                    generator: inout SeededGenerator) -> [Int] {
         let n = unit.rows, d = unit.columns
-        var chosen = [Int.random(in: 0..<n, using: &generator)]
+        var chosen = given.isEmpty ? [Int.random(in: 0..<n, using: &generator)] : given
         var isChosen = [Bool](repeating: false, count: n)
-        isChosen[chosen[0]] = true
+        for row in chosen { isChosen[row] = true }
         var nearestSimilarity = [Float](repeating: -.infinity, count: n)
         var similarity = [Float](repeating: 0, count: n)
         unit.values.withUnsafeBufferPointer { x in
-            while chosen.count < count {
+            // Every given row's similarities count; then each new pick's.
+            for row in chosen.dropLast() {
+                BLAS.multiplyVector(m: n, n: d, a: x.baseAddress!, lda: d, x: x.baseAddress! + row * d, y: &similarity)
+                for i in 0..<n { nearestSimilarity[i] = max(nearestSimilarity[i], similarity[i]) }
+            }
+            while chosen.count < count + given.count {
                 let last = chosen[chosen.count - 1]
                 BLAS.multiplyVector(m: n, n: d, a: x.baseAddress!, lda: d, x: x.baseAddress! + last * d,
                                     y: &similarity)
@@ -148,16 +169,16 @@ public enum ActiveFT {
                 isChosen[next] = true
             }
         }
-        return chosen
+        return given.isEmpty ? chosen : Array(chosen.dropFirst(given.count))
     }
 
     /// Each centroid, in order, takes the most similar row not taken by an earlier centroid.
     ///
     /// Centroid k can lose at most k rows to earlier centroids, so only its k+1 best rows are kept
     /// (bounded heaps filled from blocked sgemm): O(N·K·d) flops, O(K²) memory. Ties go to the lower row.
-    static func assignDistinct(features unit: FeatureMatrix, centroids: [Float]) -> [Pick] {
+    static func assignDistinct(features unit: FeatureMatrix, centroids: [Float], excluding: [Int] = []) -> [Pick] {
         let n = unit.rows, d = unit.columns, k = centroids.count / d
-        var candidates = (0..<k).map { BoundedBest(capacity: $0 + 1) }
+        var candidates = (0..<k).map { BoundedBest(capacity: $0 + 1 + excluding.count) }
         let blockRows = 1024
         var block = [Float](repeating: 0, count: blockRows * k)
         unit.values.withUnsafeBufferPointer { x in
@@ -172,7 +193,7 @@ public enum ActiveFT {
                 }
             }
         }
-        var taken = Set<Int>()
+        var taken = Set(excluding)
         var picks: [Pick] = []
         picks.reserveCapacity(k)
         for j in 0..<k {
@@ -306,14 +327,17 @@ extension ActiveFT: SelectionMethod {
         try shape.checkPoolAndBudget()
         if case .rows = parameters.initialization, shape.labelledCount > 0 {
             throw .parameterOutOfRange(parameter: "init", value: "rows",
-                                       reason: "cannot be combined with labelled samples (the method runs on the unlabelled ones, whose rows differ)")
+                                       reason: "cannot be combined with labelled samples (the initial centroids are chosen among the unlabelled ones)")
         }
     }
 
     public static func select(_ problem: SelectionProblem, _ parameters: ActiveFTParameters,
                               _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
-        try select(features: problem.pool, budget: problem.budget, parameters: parameters,
+        try select(features: problem.pool, budget: problem.budget, parameters: parameters, labelled: problem.labelled,
                    generator: &context.generator, threads: context.threads, shouldStop: context.shouldStop,
                    progress: context.progress)
     }
+
+    public static let labelledUse = LabelledUse.used(
+        "Keeps them as fixed centroids: they take part in the loss (matching the samples near them, repelling the new centroids) but never move; only the K new centroids are optimised, each then taking its nearest unlabelled sample.")
 }

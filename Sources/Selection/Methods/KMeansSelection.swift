@@ -49,20 +49,25 @@ public enum KMeansSelection: SelectionMethod {
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
         let k = problem.budget
+        let fixed = problem.labelled
         let clustering = KMeansClustering(unit: problem.pool.normalizedRows(), spherical: parameters.spherical,
                                           threads: context.threads)
         var best: KMeansClustering.Clustering?
         var bestSeeds: [Int] = []
         for restart in 0..<parameters.restarts {
             try context.checkStop()
-            let seeds = clustering.seed(k: k, generator: &context.generator)
-            let result = try clustering.lloyd(initialRows: seeds, maxIterations: parameters.maxIterations,
+            let seeds = clustering.seed(k: k, given: fixed, generator: &context.generator)
+            let result = try clustering.lloyd(initialRows: fixed + seeds, fixed: fixed.count,
+                                              maxIterations: parameters.maxIterations,
                                               tolerance: parameters.tolerance, shouldStop: context.shouldStop)
             context.progress(SelectionProgress(step: restart + 1, total: parameters.restarts, value: result.inertia))
             if best == nil || result.inertia < best!.inertia { best = result; bestSeeds = seeds }
         }
         let kept = best!
-        return SelectionResult(picks: clustering.nearestDistinctRows(kept, k: k), curveName: "inertia", curve: kept.curve,
-                               initialRows: bestSeeds)
+        return SelectionResult(picks: clustering.nearestDistinctRows(kept, k: fixed.count + k, fixed: fixed.count, excluding: fixed),
+                               curveName: "inertia", curve: kept.curve, initialRows: bestSeeds)
     }
+
+    public static let labelledUse = LabelledUse.used(
+        "Keeps them as fixed centres: k-means++ continues from them, Lloyd moves only the K new centres, and each new centre takes its nearest unlabelled sample.")
 }

@@ -44,32 +44,40 @@ public enum TypiClust: SelectionMethod {
         try shape.checkPoolAndBudget()
     }
 
+    public static let labelledUse = LabelledUse.used(
+        "Clusters the whole pool into |labelled| + K clusters and picks first from the clusters with the fewest labelled samples, as the reference does.")
+
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
         let unit = problem.pool.normalizedRows()
-        let clusters = min(problem.budget, parameters.maxClusters)
+        // As the reference: |labelled| + K clusters of the whole pool.
+        let clusters = min(problem.budget + problem.labelled.count, parameters.maxClusters)
         let kmeans = KMeansClustering(unit: unit, spherical: false, threads: context.threads)
         let seeds = kmeans.seed(k: clusters, generator: &context.generator)
         let clustering = try kmeans.lloyd(initialRows: seeds, maxIterations: 300, tolerance: 1e-4,
                                           shouldStop: context.shouldStop)
+        // Each cluster's size counts every sample; its members are the samples not yet labelled.
+        let isLabelled = problem.isLabelled
         var members = [[Int]](repeating: [], count: clusters)
-        for (row, c) in clustering.assignment.enumerated() { members[Int(c)].append(row) }
-        let order = (0..<clusters).filter { members[$0].count > parameters.minClusterSize }
-            .sorted { (members[$0].count, -$0) > (members[$1].count, -$1) }
-        guard !order.isEmpty else {
+        var sizes = [Int](repeating: 0, count: clusters)
+        var labelledIn = [Int](repeating: 0, count: clusters)
+        for (row, c) in clustering.assignment.enumerated() {
+            sizes[Int(c)] += 1
+            if isLabelled[row] { labelledIn[Int(c)] += 1 } else { members[Int(c)].append(row) }
+        }
+        let eligible = (0..<clusters).filter { sizes[$0] > parameters.minClusterSize }
+        guard !eligible.isEmpty else {
             throw .parameterOutOfRange(parameter: "min_cluster_size", value: String(parameters.minClusterSize),
                                        reason: "leaves no cluster to pick from (every one of the \(clusters) clusters is that small)")
         }
         var picks: [Pick] = []
-        var turn = 0
         while picks.count < problem.budget {
             try context.checkStop()
-            let cluster = order[turn % order.count]
-            turn += 1
-            guard !members[cluster].isEmpty else {
-                if order.allSatisfy({ members[$0].isEmpty }) { break }
-                continue
-            }
+            // The cluster with the fewest labelled samples (earlier picks included), then the largest,
+            // then the lowest index: with nothing labelled, the clusters in size order, round after round.
+            guard let cluster = eligible.filter({ !members[$0].isEmpty })
+                .min(by: { (labelledIn[$0], -sizes[$0], $0) < (labelledIn[$1], -sizes[$1], $1) }) else { break }
+            labelledIn[cluster] += 1
             let (position, typicality) = mostTypical(unit.selecting(rows: members[cluster]),
                                                      neighbors: min(parameters.neighbors, members[cluster].count / 2),
                                                      threads: context.threads)
