@@ -33,6 +33,8 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     case tooLarge(file: String, dataset: String, shape: [Int], bytes: String, memory: String)
     /// A model's predictions that are not class probabilities (or usable logits).
     case invalidPredictions(file: String, dataset: String, row: Int, problem: String)
+    /// A per-sample input aligned by id that has no row for one of the pool's samples.
+    case missingRow(file: String, dataset: String, id: String)
     /// A validation set the model is right on everywhere, or wrong on everywhere.
     case oneSidedValidation(file: String, dataset: String, problem: String)
 
@@ -97,6 +99,8 @@ extension FeatureInputError: LocalizedError {
             return "\(file): dataset '\(dataset)' row \(row) is all zeros (it has no direction to normalise)"
         case let .invalidPredictions(file, dataset, row, problem):
             return "\(file): dataset '\(dataset)' row \(row) \(problem)"
+        case let .missingRow(file, dataset, id):
+            return "\(file): dataset '\(dataset)' has no row for the pool's sample id \(id)"
         case let .oneSidedValidation(file, dataset, problem):
             return "\(file): dataset '\(dataset)': \(problem)"
         case let .readFailed(file, dataset, reason):

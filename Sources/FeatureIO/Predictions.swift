@@ -88,3 +88,30 @@ extension FeatureTable {
         }
     }
 }
+
+extension FeatureTable {
+    /// The rows reordered to follow a pool's samples by id: row i of the result is this table's row
+    /// whose id is the pool's i-th id. Rows for ids not in the pool are dropped; a pool sample without
+    /// a row is an error naming its id. A table without ids is returned as it is (aligned by row). O(N·C).
+    public func aligned(toPool pool: SampleIDs, poolRows: Int) throws(FeatureInputError) -> FeatureTable {
+        func keys(_ ids: SampleIDs, count: Int) -> [String] {
+            switch ids {
+            case .rowIndices: return (0..<count).map { "i\($0)" }
+            case let .integers(values): return values.map { "i\($0)" }
+            case let .strings(values): return values.map { "s\($0)" }
+            }
+        }
+        if case .rowIndices = ids { return self }
+        let position = Dictionary(keys(ids, count: rows).enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let poolKeys = keys(pool, count: poolRows)
+        var values = [Float](repeating: 0, count: poolRows * columns)
+        for (row, key) in poolKeys.enumerated() {
+            guard let source = position[key] else {
+                throw .missingRow(file: self.source.path, dataset: self.source.ids ?? "ids", id: String(key.dropFirst()))
+            }
+            for c in 0..<columns { values[row * columns + c] = self.values[source * columns + c] }
+        }
+        return FeatureTable(source: source, rows: poolRows, columns: columns, values: values, ids: pool, labels: nil,
+                            storedType: storedType, fingerprint: fingerprint)
+    }
+}

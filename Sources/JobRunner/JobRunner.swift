@@ -84,7 +84,8 @@ public struct JobRunner: Sendable {
             do throws(FeatureInputError) {
                 let table = try FeatureTable.load(source)
                 if let kind = spec.method.predictionKinds[name] {
-                    inputs[name] = try table.classProbabilities(kind, poolRows: features.rows)
+                    inputs[name] = try table.aligned(toPool: features.ids, poolRows: features.rows)
+                        .classProbabilities(kind, poolRows: features.rows)
                 } else {
                     inputs[name] = table
                 }

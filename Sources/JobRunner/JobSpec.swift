@@ -108,7 +108,7 @@ extension JobSpec {
         "$": ["name", "features", "method", "budget", "seed", "database", "schedule", "labelled"],
         "features": ["path", "format", "dataset", "ids", "labels"],
         "method input": ["path", "dataset", "rows"],
-        "predictions input": ["path", "dataset", "kind"],
+        "predictions input": ["path", "dataset", "kind", "ids"],
         "validation input": ["path", "dataset", "labels", "predicted"],
         "labelled": ["job", "run", "path", "dataset"],
         "budget": ["percent", "count"],
@@ -346,8 +346,8 @@ private struct JobReader {
         }
     }
 
-    /// A method's input of predictions: `{"path": F, "dataset": D, "kind": "probabilities" | "logits"}`,
-    /// one row per pool sample, in the pool's row order.
+    /// A method's input of predictions: `{"path": F, "dataset": D, "kind": "probabilities" | "logits",
+    /// "ids": I}`, one row per pool sample, in the pool's row order or, with `ids`, matched by id.
     func predictionsInput(_ value: JSONValue, at: String) throws(JobError) -> (FeatureSource, PredictionKind) {
         let members = try object(value, at: at, allowed: JobSpec.acceptedKeys["predictions input"]!, required: ["path"])
         let path = try string(members["path"]!, at: "\(at).path")
@@ -360,7 +360,8 @@ private struct JobReader {
             }
             kind = named
         }
-        var source = FeatureSource(path: resolve(path), dataset: dataset, format: FeatureFormat.implied(by: path))
+        let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "\(at).ids") }
+        var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, format: FeatureFormat.implied(by: path))
         source.refusesZeroRows = false
         return (source, kind)
     }

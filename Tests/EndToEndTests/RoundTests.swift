@@ -184,6 +184,13 @@ import Testing
             try file.write(floats: bad, shape: [rows, 3], to: "bad")
             try file.write(floats: Array(probabilities.prefix(3 * 599)), shape: [599, 3], to: "short")
             try file.write(floats: [Float](repeating: 0, count: rows * 3), shape: [rows, 3], to: "zero_logits")
+            // The same predictions in reverse order with their ids, plus one row for a sample not in the pool.
+            var reversed: [Float] = []
+            for row in (0..<rows).reversed() { reversed += probabilities[(row * 3)..<(row * 3 + 3)] }
+            try file.write(floats: reversed + [0.2, 0.3, 0.5], shape: [rows + 1, 3], to: "by_id")
+            try file.write(int64s: (0..<rows).reversed().map { 1_000_000 + Int64($0) } + [42], to: "by_id_ids")
+            try file.write(int64s: (1..<rows).reversed().map { 1_000_000 + Int64($0) } + [42], to: "missing_ids")
+            try file.write(floats: Array(reversed[3...]) + [0.2, 0.3, 0.5], shape: [rows, 3], to: "missing")
         }
 
         try workspace.writeJob("margin", method: #"{"name": "margin", "predictions": {"path": "../data/predictions.h5"}}"#,
@@ -191,6 +198,17 @@ import Testing
         let outcome = try selectjob(["run", "--quiet", "jobs/margin.json"], in: workspace.url)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(Set(try sampleIDs(runID: latestRun("margin")["id"])) == Set((100..<110).map { 1_000_000 + Int64($0) }))
+
+        // Matched by id: the same selection.
+        try workspace.writeJob("by-id", method: #"{"name": "margin", "predictions": {"path": "../data/predictions.h5", "dataset": "by_id", "ids": "by_id_ids"}}"#,
+                               budget: #"{"count": 10}"#)
+        #expect(try selectjob(["run", "--quiet", "jobs/by-id.json"], in: workspace.url).status == 0)
+        #expect(try sampleIDs(runID: latestRun("by-id")["id"]) == sampleIDs(runID: latestRun("margin")["id"]))
+        try workspace.writeJob("missing", method: #"{"name": "margin", "predictions": {"path": "../data/predictions.h5", "dataset": "missing", "ids": "missing_ids"}}"#,
+                               budget: #"{"count": 10}"#)
+        let missing = try selectjob(["run", "jobs/missing.json"], in: workspace.url)
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("dataset 'missing_ids' has no row for the pool's sample id 1000000"), "\(missing.stderr)")
 
         try workspace.writeJob("bad", method: #"{"name": "entropy", "predictions": {"path": "../data/predictions.h5", "dataset": "bad"}}"#,
                                budget: #"{"count": 10}"#)

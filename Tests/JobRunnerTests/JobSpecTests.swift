@@ -114,7 +114,7 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(extra: #", "labelled": {"jobs": "a"}"#), #"labelled.jobs: unknown key; expected one of "job", "run", "path", "dataset""#),
         (job(method: #"{"name": "margin"}"#), "method.predictions: required key is missing"),
         (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "kind": "odds"}}"#), #"method.predictions.kind: expected "probabilities" or "logits", got string "odds""#),
-        (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "rows": [0, 5]}}"#), #"method.predictions.rows: unknown key; expected one of "path", "dataset", "kind""#),
+        (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "rows": [0, 5]}}"#), #"method.predictions.rows: unknown key; expected one of "path", "dataset", "kind", "ids""#),
         (job(extra: #", "schedule": "0 3 * *""#), #"schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 4, got "0 3 * *""#),
         (job(extra: #", "schedule": "61 3 * * *""#), #"schedule: the minute field '61' is not a value, range, list or step within its bounds, got "61 3 * * *""#),
         (job(extra: #", "schedule": "0 5-2 * * *""#), #"schedule: the hour field '5-2' is not a value, range, list or step within its bounds, got "0 5-2 * * *""#),
