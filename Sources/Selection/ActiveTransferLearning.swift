@@ -1,5 +1,3 @@
-import HeapModule
-
 /// What the three Active Transfer Learning methods share: the parameters of their logistic head, its
 /// fit, and taking the best-scored rows.
 ///
@@ -39,10 +37,22 @@ public enum ActiveTransferLearning {
         "validation", .validation, required: true,
         help: "Labelled samples with the model's predictions: their features (the pool's width), true labels and predicted labels or probabilities.")
 
-    /// The `per_iteration` parameter of the adaptive methods.
-    static func perIterationField(_ value: Int) -> ParameterField {
-        ParameterField("per_iteration", .integer(1...1_000_000), default: .integer(Int64(value)),
-                       help: "Samples selected per retraining of the head.")
+    /// The parameters of the methods that select in batches, retraining the head after each.
+    public struct BatchParameters: MethodParameters {
+        public var head = Head()
+        /// Samples selected per retraining of the head.
+        public var perIteration = 100
+        public init() {}
+        public static var fields: [ParameterField] {
+            Head.fields(Self().head) + [
+                ParameterField("per_iteration", .integer(1...1_000_000), default: .integer(Int64(Self().perIteration)),
+                               help: "Samples selected per retraining of the head."),
+            ]
+        }
+        public init(_ reader: ParameterReader) throws(ParameterError) {
+            head = .init(reader)
+            perIteration = reader.integer("per_iteration")
+        }
     }
 
     /// Fits the binary head predicting label 1 from `features`, classes weighted to balance.
@@ -58,29 +68,6 @@ public enum ActiveTransferLearning {
     static func positiveProbabilities(_ model: LogisticRegression, pool: FeatureMatrix, rows: [Int]) -> [Double] {
         let p = model.probabilities(pool.selecting(rows: rows))
         return rows.indices.map { p[$0 * 2 + 1] }
-    }
-
-    /// The `count` highest of `scores` (for `rows`), highest first; exact ties in a seeded random order.
-    /// O(rows log count) with a bounded heap.
-    static func best(_ count: Int, of rows: [Int], scores: [Double], generator: inout SeededGenerator) -> [Pick] {
-        struct Candidate: Comparable {
-            let score: Double
-            let tieBreak: UInt64
-            let row: Int
-            static func < (a: Candidate, b: Candidate) -> Bool { (a.score, b.tieBreak) < (b.score, a.tieBreak) }
-        }
-        var heap = Heap<Candidate>()
-        for (row, score) in zip(rows, scores) {
-            let candidate = Candidate(score: score, tieBreak: generator.next(), row: row)
-            if heap.count < count {
-                heap.insert(candidate)
-            } else if let worst = heap.min, worst < candidate {
-                heap.replaceMin(with: candidate)
-            }
-        }
-        var ranked: [Pick] = []
-        while let top = heap.popMax() { ranked.append(Pick(row: top.row, score: top.score)) }
-        return ranked
     }
 
     /// Checks the validation input: present, the pool's width, both correct and incorrect predictions.

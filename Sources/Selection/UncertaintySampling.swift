@@ -1,5 +1,4 @@
 import Foundation
-import HeapModule
 
 /// Uncertainty sampling from a model's class probabilities: the K pool samples whose predicted
 /// distribution is most uncertain by one of the classic measures, each normalised to [0, 1] as Robert
@@ -8,7 +7,7 @@ import HeapModule
 ///
 /// The four methods (``LeastConfidence``, ``MarginSampling``, ``RatioSampling``, ``EntropySampling``)
 /// differ only in ``Measure``. Exact ties are broken by a seeded random order. Cost: O(N·C) for the
-/// scores plus O(N log K) for the best K (a bounded heap); O(K) memory beyond the input.
+/// scores plus O(N log K) for the best K (``SeededTopK``); O(N) memory beyond the input.
 public enum UncertaintySampling {
     /// How uncertain one distribution p over C classes is (1 most uncertain, 0 certain).
     public enum Measure: Sendable {
@@ -65,30 +64,13 @@ public enum UncertaintySampling {
         throws(SelectionError) -> SelectionResult {
         guard let predictions = problem.inputs["predictions"] else { throw .missingInput("predictions") }
         let n = predictions.rows, c = predictions.columns
-        struct Candidate: Comparable {
-            let score: Double
-            let tieBreak: UInt64
-            let row: Int
-            /// Smaller is less uncertain, so the heap's minimum is the first to drop.
-            static func < (a: Candidate, b: Candidate) -> Bool {
-                (a.score, b.tieBreak) < (b.score, a.tieBreak)
-            }
-        }
-        var best = Heap<Candidate>()
+        var scores = [Double](repeating: 0, count: n)
         for row in 0..<n {
             if row % 65_536 == 0 { try context.checkStop() }
-            let candidate = Candidate(score: measure.score(predictions.values[(row * c)..<((row + 1) * c)]),
-                                      tieBreak: context.generator.next(), row: row)
-            if best.count < problem.budget {
-                best.insert(candidate)
-            } else if let worst = best.min, worst < candidate {
-                best.replaceMin(with: candidate)
-            }
+            scores[row] = measure.score(predictions.values[(row * c)..<((row + 1) * c)])
         }
-        var ranked: [Candidate] = []
-        while let top = best.popMax() { ranked.append(top) }
-        return SelectionResult(picks: ranked.map { Pick(row: $0.row, score: $0.score) }, curveName: "uncertainty",
-                               curve: ranked.map(\.score), initialRows: [])
+        let picks = SeededTopK.best(problem.budget, of: Array(0..<n), scores: scores, generator: &context.generator)
+        return SelectionResult(picks: picks, curveName: "uncertainty", curve: picks.map(\.score), initialRows: [])
     }
 }
 

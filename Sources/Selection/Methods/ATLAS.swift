@@ -8,18 +8,7 @@
 /// the same per pick. Cost: ⌈K / per_iteration⌉ fits of the head on m + picks rows, each
 /// O(iterations·(m + K)·d), plus O(N·d) per batch to score the pool.
 public enum ATLAS: SelectionMethod {
-    public struct Parameters: MethodParameters {
-        public var head = ActiveTransferLearning.Head()
-        public var perIteration = 100
-        public init() {}
-        public static var fields: [ParameterField] {
-            ActiveTransferLearning.Head.fields(Self().head) + [ActiveTransferLearning.perIterationField(Self().perIteration)]
-        }
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            head = .init(reader)
-            perIteration = reader.integer("per_iteration")
-        }
-    }
+    public typealias Parameters = ActiveTransferLearning.BatchParameters
 
     public static let name = "atlas"
     public static let summary = "ATL uncertainty in batches: retrain after each batch, counting its picks as correct."
@@ -49,7 +38,7 @@ public enum ATLAS: SelectionMethod {
             let model = ActiveTransferLearning.fit(features, positives: incorrect, head: parameters.head, threads: context.threads)
             let rows = (0..<pool.rows).filter { !isPicked[$0] }
             let scores = ActiveTransferLearning.positiveProbabilities(model, pool: pool, rows: rows)
-            let batch = ActiveTransferLearning.best(min(parameters.perIteration, problem.budget - picks.count), of: rows,
+            let batch = SeededTopK.best(min(parameters.perIteration, problem.budget - picks.count), of: rows,
                                                     scores: scores, generator: &context.generator)
             for pick in batch { isPicked[pick.row] = true }
             picks += batch

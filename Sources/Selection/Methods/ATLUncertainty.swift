@@ -33,7 +33,7 @@ public enum ATLUncertainty: SelectionMethod {
         let pool = normalize ? problem.pool.normalizedRows() : problem.pool
         let rows = Array(0..<pool.rows)
         let scores = ActiveTransferLearning.positiveProbabilities(model, pool: pool, rows: rows)
-        let picks = ActiveTransferLearning.best(problem.budget, of: rows, scores: scores, generator: &context.generator)
+        let picks = SeededTopK.best(problem.budget, of: rows, scores: scores, generator: &context.generator)
         return SelectionResult(picks: picks, curveName: "incorrect", curve: picks.map(\.score), initialRows: [])
     }
 }

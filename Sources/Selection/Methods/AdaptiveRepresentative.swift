@@ -8,18 +8,7 @@
 /// job's `"labelled"`): they are the first "labelled" side. A pick's score is P(unlabelled) when its
 /// batch was chosen. Cost: ⌈K / per_iteration⌉ fits on all N rows, each O(iterations·N·d).
 public enum AdaptiveRepresentative: SelectionMethod {
-    public struct Parameters: MethodParameters {
-        public var head = ActiveTransferLearning.Head()
-        public var perIteration = 100
-        public init() {}
-        public static var fields: [ParameterField] {
-            ActiveTransferLearning.Head.fields(Self().head) + [ActiveTransferLearning.perIterationField(Self().perIteration)]
-        }
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            head = .init(reader)
-            perIteration = reader.integer("per_iteration")
-        }
-    }
+    public typealias Parameters = ActiveTransferLearning.BatchParameters
 
     public static let name = "adaptive_representative"
     public static let summary = "Select the samples least like the labelled ones, retraining a labelled-vs-unlabelled head after each batch."
@@ -42,7 +31,7 @@ public enum AdaptiveRepresentative: SelectionMethod {
                                                    threads: context.threads)
             let rows = (0..<pool.rows).filter { !isLabelled[$0] }
             let scores = ActiveTransferLearning.positiveProbabilities(model, pool: pool, rows: rows)
-            let batch = ActiveTransferLearning.best(min(parameters.perIteration, problem.budget - picks.count), of: rows,
+            let batch = SeededTopK.best(min(parameters.perIteration, problem.budget - picks.count), of: rows,
                                                     scores: scores, generator: &context.generator)
             for pick in batch { isLabelled[pick.row] = true }
             picks += batch
