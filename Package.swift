@@ -37,7 +37,7 @@ let package = Package(
         // The SQLite result store; knows nothing of the math.
         .target(name: "SelectionStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What people and the fine-tuning stage read: run tables, reports, exports, diffs.
-        .target(name: "Reports", dependencies: ["SelectionStore", "HDF5"]),
+        .target(name: "Reports", dependencies: ["SelectionStore", "Selection", "HDF5"]),
         // Job specification, validation and the run pipeline that wires the layers together.
         .target(name: "JobRunner", dependencies: [
             "Selection", "FeatureIO", "SelectionStore",

@@ -199,3 +199,33 @@ public struct RunRecord: Sendable, Equatable, Codable, FetchableRecord {
         case labelledFingerprint = "labelled_fingerprint"
     }
 }
+
+/// An `evaluations` row: what `selectjob evaluate` measured of a run's selection on one test set
+/// with one set of evaluation parameters (both as JSON the caller defines).
+public struct EvaluationRecord: Sendable, Equatable, Codable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "evaluations"
+    public var id: Int64?
+    public var runID: Int64
+    public var testFingerprint: String
+    public var paramsJSON: String
+    public var resultsJSON: String
+    public var createdAt: Date
+    public var toolVersion: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, runID = "run_id", testFingerprint = "test_fingerprint", paramsJSON = "params_json"
+        case resultsJSON = "results_json", createdAt = "created_at", toolVersion = "tool_version"
+    }
+
+    public init(runID: Int64, testFingerprint: String, paramsJSON: String, resultsJSON: String, createdAt: Date,
+                toolVersion: String) {
+        self.runID = runID
+        self.testFingerprint = testFingerprint
+        self.paramsJSON = paramsJSON
+        self.resultsJSON = resultsJSON
+        self.createdAt = createdAt
+        self.toolVersion = toolVersion
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

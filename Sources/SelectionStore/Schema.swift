@@ -2,7 +2,7 @@ import GRDB
 
 /// The database schema, built by append-only migrations: never edit a shipped migration, add one.
 ///
-/// Tables `runs`, `selections`, `run_metrics`, `pool_labels` and the views `latest_selections` and
+/// Tables `runs`, `selections`, `run_metrics`, `pool_labels`, `evaluations` and the views `latest_selections` and
 /// `round_selections` are a public
 /// contract (the README documents them); column names are never renamed.
 enum Schema {
@@ -85,6 +85,20 @@ enum Schema {
                 FROM selections JOIN runs ON runs.id = selections.run_id
                 WHERE runs.status = 'succeeded'
                 """)
+        }
+        migrator.registerMigration("v4: evaluations") { db in
+            // What `selectjob evaluate` measured of a run's selection, once per run, test set and
+            // evaluation parameters (re-evaluating with the same inputs reads this row back).
+            try db.create(table: "evaluations") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("test_fingerprint", .text).notNull()
+                t.column("params_json", .text).notNull()
+                t.column("results_json", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("tool_version", .text).notNull()
+                t.uniqueKey(["run_id", "test_fingerprint", "params_json"])
+            }
         }
         return migrator
     }

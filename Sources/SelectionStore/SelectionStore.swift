@@ -348,6 +348,35 @@ public final class SelectionStore: Sendable {
         }
     }
 
+    /// The stored evaluation of run `runID` on this test set with these parameters, if any.
+    public func evaluation(runID: Int64, testFingerprint: String, paramsJSON: String) throws(StoreError) -> EvaluationRecord? {
+        try read { db in
+            try EvaluationRecord.filter(Column("run_id") == runID && Column("test_fingerprint") == testFingerprint
+                                        && Column("params_json") == paramsJSON).fetchOne(db)
+        }
+    }
+
+    /// Every stored evaluation of run `runID`, oldest first.
+    public func evaluations(runID: Int64) throws(StoreError) -> [EvaluationRecord] {
+        try read { db in try EvaluationRecord.filter(Column("run_id") == runID).order(Column("id")).fetchAll(db) }
+    }
+
+    /// Stores an evaluation (one transaction) and returns it with its id. A row with the same run, test
+    /// set and parameters already there is returned instead (another process stored it first).
+    @discardableResult
+    public func saveEvaluation(_ evaluation: EvaluationRecord) throws(StoreError) -> EvaluationRecord {
+        try write { db in
+            if let existing = try EvaluationRecord.filter(Column("run_id") == evaluation.runID
+                                                          && Column("test_fingerprint") == evaluation.testFingerprint
+                                                          && Column("params_json") == evaluation.paramsJSON).fetchOne(db) {
+                return existing
+            }
+            var inserted = evaluation
+            try inserted.insert(db)
+            return inserted
+        }
+    }
+
     /// Identifiers of the migrations applied to this database, in order.
     public func appliedMigrations() throws(StoreError) -> [String] {
         try read { db in try Schema.migrator.appliedMigrations(db) }

@@ -15,7 +15,8 @@ struct SelectJob: ParsableCommand {
             running elsewhere, database locked, feature file being written), 130 SIGINT, 143 SIGTERM.
             """,
         version: selectjobVersion,
-        subcommands: [Run.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Prune.self, Crontab.self]
+        subcommands: [Run.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Evaluate.self,
+                      Compare.self, Prune.self, Crontab.self]
     )
 }
 

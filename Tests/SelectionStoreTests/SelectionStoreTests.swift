@@ -34,10 +34,10 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
         let path = folder.path("db.sqlite")
         let store = try SelectionStore(path: path)
         #expect(try store.appliedMigrations() == ["v1: runs, selections, run_metrics, latest_selections", "v2: pool_labels",
-                                                 "v3: rounds"])
+                                                 "v3: rounds", "v4: evaluations"])
         let queue = try DatabaseQueue(path: path)
         try queue.read { db in
-            for table in ["runs", "selections", "run_metrics"] { #expect(try db.tableExists(table)) }
+            for table in ["runs", "selections", "run_metrics", "pool_labels", "evaluations"] { #expect(try db.tableExists(table)) }
             #expect(try db.viewExists("latest_selections"))
             #expect(try db.viewExists("round_selections"))
             let runColumns = Set(try db.columns(in: "runs").map(\.name))
@@ -50,7 +50,7 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
         }
         // Opening again migrates nothing new.
-        #expect(try SelectionStore(path: path).appliedMigrations().count == 3)
+        #expect(try SelectionStore(path: path).appliedMigrations().count == 4)
     }
 
     /// A database written before rounds existed upgrades in place: its runs are round 1 with nothing labelled.
@@ -67,7 +67,7 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
         }
         try queue.close()
         let store = try SelectionStore(path: path)
-        #expect(try store.appliedMigrations().last == "v3: rounds")
+        #expect(try store.appliedMigrations().last == "v4: evaluations")
         let run = try store.latestSucceededRun(job: "old")
         #expect(run.round == 1 && run.labelledCount == 0 && run.labelledFingerprint == nil)
         // New runs record their round.
@@ -78,6 +78,23 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
         let id = try store.beginRun(next)
         #expect(try store.run(id: id).round == 3)
         #expect(try store.run(id: id).labelledFingerprint == "sha256:aa")
+    }
+
+    /// An evaluation is stored once per run, test set and parameters, and goes with its run.
+    @Test func evaluationsAreStoredOnceAndDeletedWithTheirRun() throws {
+        let store = try SelectionStore(path: folder.path("db.sqlite"))
+        let id = try store.beginRun(newRun())
+        let record = EvaluationRecord(runID: id, testFingerprint: "holdout", paramsJSON: "{\"seed\":0}",
+                                      resultsJSON: "{\"accuracy\":0.5}", createdAt: Date(timeIntervalSince1970: 1), toolVersion: "t")
+        let saved = try store.saveEvaluation(record)
+        #expect(saved.id != nil)
+        var again = record
+        again.resultsJSON = "{\"accuracy\":0.9}"
+        #expect(try store.saveEvaluation(again) == saved)
+        #expect(try store.evaluation(runID: id, testFingerprint: "holdout", paramsJSON: "{\"seed\":0}") == saved)
+        #expect(try store.evaluation(runID: id, testFingerprint: "other", paramsJSON: "{\"seed\":0}") == nil)
+        try store.deleteRuns(ids: [id])
+        #expect(try store.evaluations(runID: id).isEmpty)
     }
 
     @Test func completedRunIsVisibleWithSelectionAndCurve() throws {

@@ -1,0 +1,191 @@
+import FeatureIO
+import Foundation
+import Selection
+import SelectionStore
+
+/// What `selectjob evaluate` measures a run's selection against.
+public enum EvaluationTest: Sendable, Equatable {
+    /// No test set: class coverage, covering radius and MMD only.
+    case none
+    /// A labelled test file: features (the pool's width) and a labels dataset.
+    case file(path: String, dataset: String, labels: String)
+    /// A seeded fraction of the labelled pool, held out: no selection may train on it.
+    case holdout(fraction: Double)
+}
+
+/// Options of an evaluation; all randomness (hold-out split, MMD subsample, random subsets) comes
+/// from `seed` through one generator, in that order.
+public struct EvaluationOptions: Sendable, Equatable {
+    public var test: EvaluationTest
+    public var seed: UInt64
+    /// Random subsets of the same size measured as the baseline.
+    public var baselineDraws: Int
+    public var threads: Int
+
+    public init(test: EvaluationTest = .none, seed: UInt64 = 0, baselineDraws: Int = 5,
+                threads: Int = ParallelChunks.processorCount) {
+        self.test = test
+        self.seed = seed
+        self.baselineDraws = baselineDraws
+        self.threads = threads
+    }
+}
+
+/// Why a run could not be evaluated.
+public enum EvaluationError: Error, Equatable, Sendable {
+    /// The run's pool has no labels dataset, and the measures need labels (exit 64).
+    case noLabels(run: Int64, features: String)
+    /// The feature file no longer holds what the run selected from (exit 65).
+    case featuresChanged(run: Int64, features: String)
+    /// The test set's width differs from the pool's (exit 65).
+    case testWidth(file: String, dataset: String, width: Int, poolWidth: Int)
+    /// The held-out part takes every selected sample: nothing is left to train on (exit 64).
+    case holdoutTooLarge(fraction: Double, poolSize: Int, selected: Int)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .noLabels, .holdoutTooLarge: return .badJob
+        case .featuresChanged, .testWidth: return .badData
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case let .noLabels(run, features):
+            return "run \(run): the pool \(features) has no labels dataset (the job's features.labels); evaluate needs the pool's labels"
+        case let .featuresChanged(run, features):
+            return "run \(run): \(features) no longer holds the data the run selected from (its fingerprint changed)"
+        case let .testWidth(file, dataset, width, poolWidth):
+            return "\(file): dataset '\(dataset)' has \(width) features per row but the pool has \(poolWidth)"
+        case let .holdoutTooLarge(fraction, poolSize, selected):
+            return "--holdout \(fraction) leaves no selected sample to train on (\(selected) of \(poolSize) pool samples selected)"
+        }
+    }
+}
+
+/// Why `evaluate` failed: an evaluation error, or the job, data or store failing underneath.
+public enum EvaluateFailure: Error, Sendable {
+    case evaluation(EvaluationError)
+    case run(RunError)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case let .evaluation(error): return error.exitStatus
+        case let .run(error): return error.exitStatus
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case let .evaluation(error): return error.message
+        case let .run(error): return error.errorDescription ?? "\(error)"
+        }
+    }
+}
+
+extension JobRunner {
+    /// Evaluates the selection of succeeded run `runID`, or reads the stored evaluation with the same
+    /// test set and options. Returns the run, the evaluation and whether it was read back.
+    ///
+    /// The pool is re-read as the run's job file named it and must still have the run's fingerprint.
+    /// Cost: see ``SubsetEvaluation/measure(pool:labels:selected:test:mmdRows:bandwidth:threads:)``,
+    /// once for the selection and once per baseline draw.
+    public static func evaluate(runID: Int64, store: SelectionStore, options: EvaluationOptions)
+        throws(EvaluateFailure) -> (run: RunRecord, evaluation: EvaluationResult, reused: Bool) {
+        func stored<T>(_ body: () throws(StoreError) -> T) throws(EvaluateFailure) -> T {
+            do { return try body() } catch { throw .run(.store(error)) }
+        }
+        let run = try stored { () throws(StoreError) in try store.run(id: runID) }
+        let jobText = try stored { () throws(StoreError) in try store.jobJSON(runID: runID) }
+        let spec: JobSpec
+        do {
+            spec = try JobSpec.parse(Data(jobText.utf8), file: run.jobPath,
+                                     folder: URL(fileURLWithPath: run.jobPath).deletingLastPathComponent())
+        } catch { throw .run(.job(error)) }
+        let features: FeatureTable
+        do { features = try FeatureTable.load(spec.features) } catch { throw .run(.input(error)) }
+        guard features.fingerprint == run.featuresFingerprint else {
+            throw .evaluation(.featuresChanged(run: runID, features: features.source.path))
+        }
+        guard let labels = features.labels else { throw .evaluation(.noLabels(run: runID, features: features.source.path)) }
+
+        var testTable: FeatureTable?
+        var testFingerprint = "none"
+        if case let .file(path, dataset, labelsName) = options.test {
+            do { testTable = try FeatureTable.load(FeatureSource(path: path, dataset: dataset, labels: labelsName)) } catch {
+                throw .run(.input(error))
+            }
+            guard testTable!.columns == features.columns else {
+                throw .evaluation(.testWidth(file: path, dataset: dataset, width: testTable!.columns, poolWidth: features.columns))
+            }
+            testFingerprint = testTable!.fingerprint
+        } else if case .holdout = options.test {
+            // The held-out part is decided by the pool (fingerprinted with the run), the fraction and the seed.
+            testFingerprint = "holdout"
+        }
+        let parameters = evaluationParameters(options)
+        if let existing = try stored({ () throws(StoreError) in
+            try store.evaluation(runID: runID, testFingerprint: testFingerprint, paramsJSON: parameters)
+        }), let decoded = try? JSONDecoder().decode(EvaluationResult.self, from: Data(existing.resultsJSON.utf8)) {
+            return (run, decoded, true)
+        }
+
+        let selection = try stored { () throws(StoreError) in try store.selection(runID: runID) }.map(\.rowIndex)
+        let unit = FeatureMatrix(rows: features.rows, columns: features.columns, values: features.values).normalizedRows()
+        var generator = SeededGenerator(seed: options.seed)
+        var candidates = Array(0..<features.rows)
+        var test: LabelledTestSet?
+        var train = selection
+        if case let .holdout(fraction) = options.test {
+            let held = generator.distinctIndices(count: Int((Double(features.rows) * fraction).rounded()), from: features.rows)
+            var isHeld = [Bool](repeating: false, count: features.rows)
+            for row in held { isHeld[row] = true }
+            let heldRows = held.sorted()
+            test = LabelledTestSet(features: unit.selecting(rows: heldRows), labels: heldRows.map { labels[$0] })
+            train = selection.filter { !isHeld[$0] }
+            candidates = candidates.filter { !isHeld[$0] }
+            guard !train.isEmpty else {
+                throw .evaluation(.holdoutTooLarge(fraction: fraction, poolSize: features.rows, selected: selection.count))
+            }
+        } else if let testTable {
+            test = LabelledTestSet(features: FeatureMatrix(rows: testTable.rows, columns: testTable.columns,
+                                                           values: testTable.values).normalizedRows(),
+                                   labels: testTable.labels ?? [])
+        }
+        let mmdRows = generator.distinctIndices(count: min(SubsetEvaluation.mmdPoolSample, features.rows), from: features.rows).sorted()
+        let bandwidth = SubsetEvaluation.medianDistance(unit.selecting(rows: mmdRows), threads: options.threads)
+        let quality = SubsetEvaluation.measure(pool: unit, labels: labels, selected: train, test: test, mmdRows: mmdRows,
+                                               bandwidth: bandwidth, threads: options.threads)
+        let baseline = SubsetEvaluation.randomBaseline(pool: unit, labels: labels, count: train.count, candidates: candidates,
+                                                       test: test, mmdRows: mmdRows, bandwidth: bandwidth,
+                                                       draws: options.baselineDraws, generator: &generator,
+                                                       threads: options.threads)
+        let evaluation = EvaluationResult(selection: quality, baseline: baseline, heldOutSelected: selection.count - train.count,
+                                       trainSize: train.count, testSize: test?.labels.count ?? 0, bandwidth: bandwidth)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let results = String(decoding: (try? encoder.encode(evaluation)) ?? Data(), as: UTF8.self)
+        _ = try stored { () throws(StoreError) in
+            try store.saveEvaluation(EvaluationRecord(runID: runID, testFingerprint: testFingerprint, paramsJSON: parameters,
+                                                      resultsJSON: results, createdAt: Date(), toolVersion: selectjobVersion))
+        }
+        return (run, evaluation, false)
+    }
+
+    /// The evaluation's parameters as stored (`evaluations.params_json`): what, besides the test set's
+    /// data, decides the numbers.
+    static func evaluationParameters(_ options: EvaluationOptions) -> String {
+        var members: [String: JSONValue] = [
+            "seed": .integer(Int64(options.seed)), "baseline_draws": .integer(Int64(options.baselineDraws)),
+            "probe_c": .number(SubsetEvaluation.probeRegularization),
+            "mmd_pool_sample": .integer(Int64(SubsetEvaluation.mmdPoolSample)), "tool_version": .string(selectjobVersion),
+        ]
+        switch options.test {
+        case .none: members["test"] = .string("none")
+        case let .file(path, dataset, labels):
+            members["test"] = .object(["path": .string(path), "dataset": .string(dataset), "labels": .string(labels)])
+        case let .holdout(fraction): members["test"] = .object(["holdout": .number(fraction)])
+        }
+        return JSONValue.object(members).jsonText
+    }
+}
