@@ -31,7 +31,8 @@ import Testing
         let result = try select(ATLUncertainty.withDefaults, budget: 10)
         let labels = correct.map { $0 ? 0 : 1 }
         let head = LogisticRegression.fit(features: validation.normalizedRows(), labels: labels, classes: 2,
-                                          sampleWeights: LogisticRegression.balancedWeights(labels: labels, classes: 2))
+                                          sampleWeights: LogisticRegression.balancedWeights(labels: labels, classes: 2),
+                                          tolerance: ActiveTransferLearning.headTolerance, maxIterations: 1000)
         let p = head.probabilities(pool.normalizedRows())
         for pick in result.picks { #expect(pick.score == p[pick.row * 2 + 1]) }
         let best = (0..<pool.rows).map { p[$0 * 2 + 1] }.sorted(by: >)[9]
