@@ -283,6 +283,9 @@ func runSuite(arguments: [String]) throws {
         parameters (except where the row says) through the same entry point as `selectjob run`;
         methods with optional targets run without them (undirected), those that need targets get the
         suite's 1,000.
+        Uncertainty methods get seeded 10-class softmax predictions for the pool; the ATL methods get the
+        1,000 targets as validation samples with every fourth one "wrong"; `adaptive_representative`
+        gets the pool's first 500 rows as labelled.
         The selection cases exclude loading; `hdf5-load` measures it alone, and the `selectjob run`
         row measures everything together.
         Two method rows need a word. `herding` (facility location, lazy greedy) is slow at this
