@@ -9,7 +9,14 @@ Protocol (shared/data/QUALITY.md, so figures compare with the reference runs):
          accuracy on the 4,000 test rows; mean +- std over seeds 0, 1, 2 (random: 0-4).
 Selections come from the selectjob binary itself (one job file per run, its own database).
 
+A second experiment, "rounds", measures the methods that build on labels: round 1 is kmeans at 1 %;
+the probe trained on it gives every pool sample class probabilities (the uncertainty methods'
+`predictions`) and, by 5-fold cross-validation on the round-1 samples, a validation set with the
+model's own predictions (the ATL methods' `validation`); round 2 selects 1 % more with the round-1
+samples as `labelled`, and the probe trained on both rounds is scored on the test rows.
+
 Usage: run_quality.py --selectjob .build/release/selectjob --output QUALITY.md [--methods a,b] [--seeds 0,1,2]
+                      [--experiments table,rounds]
 """
 import argparse
 import json
@@ -24,6 +31,7 @@ import time
 import h5py
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, cross_val_predict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "debian_dev20k.h5")
@@ -45,6 +53,23 @@ METHODS = {
 }
 
 
+# The rounds experiment: label -> round 2's "method" object (round 1 is always kmeans at 1 %).
+ROUND_METHODS = {
+    "random": {"name": "random"},
+    "kmeans (labelled as fixed centres)": {"name": "kmeans"},
+    "kcenter": {"name": "kcenter"},
+    "typiclust": {"name": "typiclust"},
+    "vtl (undirected)": {"name": "vtl", "normalize": True},
+    "least_confidence": {"name": "least_confidence"},
+    "margin": {"name": "margin"},
+    "ratio": {"name": "ratio"},
+    "entropy": {"name": "entropy"},
+    "atl_uncertainty": {"name": "atl_uncertainty"},
+    "atlas": {"name": "atlas", "per_iteration": 40},
+    "adaptive_representative": {"name": "adaptive_representative", "per_iteration": 40},
+}
+
+
 def split(n):
     perm = np.random.default_rng(0).permutation(n)
     return np.sort(perm[4000:]), np.sort(perm[:4000])
@@ -61,9 +86,11 @@ def probe(features, labels, train_rows, test_rows):
     return 100.0 * float((model.predict(features[test_rows]) == labels[test_rows]).mean())
 
 
-def select(binary, folder, pool_file, method, k, seed, index):
+def select(binary, folder, pool_file, method, k, seed, index, labelled=None):
     job = {"name": f"q{index}", "features": {"path": pool_file, "dataset": "features", "labels": "labels"},
            "method": method, "budget": {"count": k}, "seed": seed}
+    if labelled is not None:
+        job["labelled"] = {"path": labelled}
     job_path = os.path.join(folder, f"job{index}.json")
     db = os.path.join(folder, f"q{index}.sqlite")
     with open(job_path, "w") as f:
@@ -85,7 +112,9 @@ def main():
     parser.add_argument("--output", required=True)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--experiments", default="table,rounds")
     args = parser.parse_args()
+    experiments = set(args.experiments.split(","))
     seeds = [int(s) for s in args.seeds.split(",")]
     labels_wanted = [m for m in args.methods.split(",") if m]
     for label in labels_wanted:
@@ -104,6 +133,10 @@ def main():
         with h5py.File(pool_file, "w") as f:
             f["features"] = features[pool]
             f["labels"] = labels[pool]
+        if "rounds" in experiments:
+            rounds(args.selectjob, folder, pool_file, features, unit, labels, pool, test, seeds, args.output)
+        if "table" not in experiments:
+            return
         index = 0
         for label in labels_wanted:
             method = METHODS[label]
@@ -129,7 +162,69 @@ def main():
                 std = statistics.stdev(scores) if len(scores) > 1 else 0.0
                 print(f"{label:24s} {p}%  {mean:5.1f} ± {std:3.1f}  ({statistics.median(times):.1f} s)", flush=True)
 
-    write_report(args.output, labels_wanted, results, seeds)
+        write_report(args.output, labels_wanted, results, seeds)
+
+
+def rounds(binary, folder, pool_file, features, unit, labels, pool, test, seeds, output):
+    """Round 1: kmeans at 1 %; round 2: each method at 1 % more, building on round 1 (see the top)."""
+    k = len(pool) // 100
+    scores = {label: [] for label in ROUND_METHODS}
+    scores["round 1 alone (kmeans 1 %)"] = []
+    scores["kmeans 2 % in one round"] = []
+    index = 10_000
+    for seed in seeds:
+        first, _ = select(binary, folder, pool_file, {"name": "kmeans"}, k, seed, index)
+        index += 1
+        scores["round 1 alone (kmeans 1 %)"].append(probe(unit, labels, pool[first], test))
+        both, _ = select(binary, folder, pool_file, {"name": "kmeans"}, 2 * k, seed, index)
+        index += 1
+        scores["kmeans 2 % in one round"].append(probe(unit, labels, pool[both], test))
+        # The model after round 1, its predictions for the pool, and its cross-validated predictions
+        # on the round-1 samples (a validation set it was not trained on).
+        model = LogisticRegression(max_iter=2000, C=10.0).fit(unit[pool[first]], labels[pool[first]])
+        predictions = model.predict_proba(unit[pool]).astype(np.float32)
+        folds = KFold(n_splits=5, shuffle=True, random_state=seed)
+        predicted = cross_val_predict(LogisticRegression(max_iter=2000, C=10.0), unit[pool[first]], labels[pool[first]],
+                                      cv=folds)
+        round_file = os.path.join(folder, f"round1-{seed}.h5")
+        with h5py.File(round_file, "w") as f:
+            f["ids"] = np.asarray(first, dtype=np.int64)
+            f["predictions"] = predictions
+            f["features"] = features[pool[first]]
+            f["labels"] = labels[pool[first]]
+            f["predicted"] = predicted.astype(np.int64)
+        for label, method in ROUND_METHODS.items():
+            method = dict(method)
+            if method["name"] in ("least_confidence", "margin", "ratio", "entropy"):
+                method["predictions"] = {"path": round_file}
+            if method["name"] in ("atl_uncertainty", "atlas"):
+                method["validation"] = {"path": round_file}
+            second, _ = select(binary, folder, pool_file, method, k, seed, index, labelled=round_file)
+            index += 1
+            assert not set(second) & set(first), label
+            scores[label].append(probe(unit, labels, pool[first + second], test))
+            print(f"round 2 {label:36s} seed {seed}: {scores[label][-1]:5.1f}", flush=True)
+
+    order = ["round 1 alone (kmeans 1 %)", "kmeans 2 % in one round"] + list(ROUND_METHODS)
+    best = max(ROUND_METHODS, key=lambda l: statistics.mean(scores[l]))
+    lines = [
+        "Round 1: `kmeans` at 1 % (160); round 2: 160 more with round 1 as `labelled`, by each method;",
+        "the probe (C = 10) on both rounds' 320 samples, accuracy on the 4,000 test rows; mean ± std over",
+        "seeds " + ", ".join(map(str, seeds)) + ". The uncertainty methods read the round-1 probe's class probabilities",
+        "for the pool; the ATL methods read the round-1 samples with that probe's 5-fold cross-validated",
+        "predictions as their validation set. Bold: the best round-2 method.",
+        "",
+        "| round 2 method | job `method` | accuracy after 2 rounds (2 %) |",
+        "|---|---|---|",
+    ]
+    for label in order:
+        values = scores[label]
+        text = f"{statistics.mean(values):.1f} ± {statistics.stdev(values) if len(values) > 1 else 0.0:.1f}"
+        shown = json.dumps(ROUND_METHODS[label], separators=(",", ":")) if label in ROUND_METHODS else "—"
+        lines.append(f"| {label} | `{shown}` | " + (f"**{text}**" if label == best else text) + " |")
+    table = "\n".join(lines) + "\n"
+    write_between_markers(output, table, ROUNDS_BEGIN, ROUNDS_END)
+    print(table)
 
 
 def write_report(path, labels_wanted, results, seeds):
@@ -166,20 +261,22 @@ def write_report(path, labels_wanted, results, seeds):
 
 BEGIN = "<!-- quality table: written by quality/run_quality.py -->\n"
 END = "<!-- end of quality table -->\n"
+ROUNDS_BEGIN = "<!-- rounds table: written by quality/run_quality.py -->\n"
+ROUNDS_END = "<!-- end of rounds table -->\n"
 
 
-def write_between_markers(path, table):
-    """Replace the generated block of `path` (between BEGIN and END), keeping the hand-written text;
+def write_between_markers(path, table, begin=BEGIN, end=END):
+    """Replace the generated block of `path` (between `begin` and `end`), keeping the hand-written text;
     a file without the markers gets the block appended. Written to a temporary file, then renamed."""
     text = open(path).read() if os.path.exists(path) else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
     else:
         head, tail = (text + "\n" if text else ""), ""
     partial = path + ".partial"
     with open(partial, "w") as f:
-        f.write(head + BEGIN + table + END + tail)
+        f.write(head + begin + table + end + tail)
     os.replace(partial, path)
 
 
