@@ -31,7 +31,13 @@ let pool = 50_000, width = 384, targetCount = 1_000
 let benchOverrides: [String: [String: ParameterValue]] = ["probcover": ["delta": .number(0.3)]]
 
 /// Methods that need labelled samples get the pool's first this many rows as labelled.
-let benchLabelled: [String: Int] = ["adaptive_representative": 500]
+let benchLabelledRows = 500
+
+/// The labelled rows a method's case gets: none, unless it cannot run without them.
+func benchLabelled(_ method: any SelectionMethod.Type) -> [Int] {
+    if case .required = method.labelledUse { return Array(0..<benchLabelledRows) }
+    return []
+}
 
 func cases(rows n: Int, dimensions d: Int) -> [Case] {
     let N = Double(n), D = Double(d)
@@ -55,7 +61,7 @@ func cases(rows n: Int, dimensions d: Int) -> [Case] {
                    : method.inputs.contains(where: { $0.required && $0.kind == .validation }) ? ", \(targetCount) validation samples (1 in 4 wrong)"
                    : method.inputs.contains(where: \.required) ? ", \(targetCount) targets"
                    : method.inputs.isEmpty ? "" : ", no targets (undirected)")
-                + (benchLabelled[method.name].map { ", \($0) labelled" } ?? ""),
+                + (benchLabelled(method).isEmpty ? "" : ", \(benchLabelledRows) labelled"),
              steps: 0, flops: 0, stepName: "")
     } + [
         Case(name: "sqlite-write", what: "SQLite: record a run with a 500-sample selection and 300 curve points",
@@ -127,7 +133,7 @@ func measure(_ name: String, folder: String, threads: Int) throws -> Double {
             }
         }
         let problem = SelectionProblem(pool: features, budget: 500, inputs: inputs,
-                                       labelled: Array(0..<(benchLabelled[method.name] ?? 0)), outcomes: outcomes)
+                                       labelled: benchLabelled(method), outcomes: outcomes)
         var context = SelectionContext(seed: 0, threads: threads)
         return try timed { _ = try configured.select(problem, &context) }
     case "sqlite-write":

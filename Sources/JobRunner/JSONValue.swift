@@ -112,12 +112,7 @@ private struct StrictJSONParser {
             try expect(UInt8(ascii: ":"), "':' after the key")
             skipWhitespace()
             members[key] = try parseValue(path: path == "$" ? key : "\(path).\(key)", depth: depth + 1)
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("expected ',' or '}', found end of file") }
-            if bytes[position] == UInt8(ascii: "}") { position += 1; break }
-            try expect(UInt8(ascii: ","), "',' or '}'")
-            skipWhitespace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") { throw fail("trailing comma before '}'") }
+            if try closes("}") { break }
         }
         return .object(members, keys: members.keys.sorted())
     }
@@ -133,14 +128,21 @@ private struct StrictJSONParser {
         while true {
             skipWhitespace()
             values.append(try parseValue(path: "\(path)[\(values.count)]", depth: depth + 1))
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("expected ',' or ']', found end of file") }
-            if bytes[position] == UInt8(ascii: "]") { position += 1; break }
-            try expect(UInt8(ascii: ","), "',' or ']'")
-            skipWhitespace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") { throw fail("trailing comma before ']'") }
+            if try closes("]") { break }
         }
         return .array(values)
+    }
+
+    /// After a member or element: consumes the closing `close` (true) or a ',' (false), refusing the
+    /// end of the file and a trailing comma before `close`.
+    mutating func closes(_ close: Unicode.Scalar) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard position < bytes.count else { throw fail("expected ',' or '\(close)', found end of file") }
+        if bytes[position] == UInt8(ascii: close) { position += 1; return true }
+        try expect(UInt8(ascii: ","), "',' or '\(close)'")
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: close) { throw fail("trailing comma before '\(close)'") }
+        return false
     }
 
     mutating func parseString() throws(JSONParseError) -> String {

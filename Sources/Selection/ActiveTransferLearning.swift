@@ -70,8 +70,50 @@ public enum ActiveTransferLearning {
 
     /// P(label 1) for each of `rows` of `pool`. O(rows·d).
     static func positiveProbabilities(_ model: LogisticRegression, pool: FeatureMatrix, rows: [Int]) -> [Double] {
-        let p = model.probabilities(pool.selecting(rows: rows))
+        let p = model.probabilities(pool, rows: rows)
         return rows.indices.map { p[$0 * 2 + 1] }
+    }
+
+    /// Selects `budget` rows of `pool` in batches of `perIteration`: before each batch a head is fitted
+    /// by `fit` (given the picks so far and every row's picked-or-labelled flag) and the unflagged rows
+    /// with the highest P(label 1) are taken, exact ties in a seeded order. Rows flagged in `flagged`
+    /// are never taken. O(⌈budget / perIteration⌉ · (fit + N·d)).
+    static func selectInBatches(pool: FeatureMatrix, budget: Int, perIteration: Int, flagged: [Bool],
+                                context: inout SelectionContext,
+                                fit: (_ picks: [Pick], _ flagged: [Bool]) -> LogisticRegression) throws(SelectionError) -> [Pick] {
+        var flagged = flagged
+        var picks: [Pick] = []
+        while picks.count < budget {
+            try context.checkStop()
+            let model = fit(picks, flagged)
+            let rows = (0..<pool.rows).filter { !flagged[$0] }
+            let batch = SeededTopK.best(min(perIteration, budget - picks.count), of: rows,
+                                        scores: positiveProbabilities(model, pool: pool, rows: rows),
+                                        generator: &context.generator)
+            for pick in batch { flagged[pick.row] = true }
+            picks += batch
+            context.progress(SelectionProgress(step: picks.count, total: budget, value: batch.last?.score ?? 0))
+        }
+        return picks
+    }
+
+    /// ATL uncertainty in batches (``ATLAS``; one batch of the whole budget is ``ATLUncertainty``):
+    /// each head learns P(incorrect) from the validation set plus the picks so far, counted as correct.
+    static func selectLikelyWrong(_ problem: SelectionProblem, head: Head, perIteration: Int,
+                                  context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
+        let (given, verdicts) = try validationData(problem)
+        let validation = head.normalize ? given.normalizedRows() : given
+        let pool = head.normalize ? problem.pool.normalizedRows() : problem.pool
+        let threads = context.threads
+        let picks = try selectInBatches(pool: pool, budget: problem.budget, perIteration: perIteration,
+                                        flagged: [Bool](repeating: false, count: pool.rows), context: &context) { picks, _ in
+            let picked = picks.map(\.row)
+            let features = FeatureMatrix(rows: validation.rows + picked.count, columns: validation.columns,
+                                         values: validation.values + pool.selecting(rows: picked).values)
+            let incorrect = verdicts.map { !$0 } + [Bool](repeating: false, count: picked.count)
+            return fit(features, positives: incorrect, head: head, threads: threads)
+        }
+        return SelectionResult(picks: picks, curveName: "incorrect", curve: picks.map(\.score), initialRows: [])
     }
 
     /// Checks the validation input: present, the pool's width, both correct and incorrect predictions.

@@ -107,15 +107,18 @@ public struct LogisticRegression: Sendable {
         return (value, gradient)
     }
 
-    /// Class probabilities for every row of `x`: n × classes, row-major. O(n·d·classes).
-    public func probabilities(_ x: FeatureMatrix) -> [Double] {
+    /// Class probabilities for `rows` of `x` (default every row): rows × classes, row-major.
+    /// O(rows·d·classes).
+    public func probabilities(_ x: FeatureMatrix, rows: [Int]? = nil) -> [Double] {
         let d = dimensions
-        var out = [Double](repeating: 0, count: x.rows * classes)
-        for i in 0..<x.rows {
+        let count = rows?.count ?? x.rows
+        var out = [Double](repeating: 0, count: count * classes)
+        for i in 0..<count {
+            let row = rows?[i] ?? i
             var z = [Double](repeating: 0, count: outputs)
             for k in 0..<outputs {
                 var dot = intercepts[k]
-                for j in 0..<d { dot += weights[k * d + j] * Double(x.values[i * d + j]) }
+                for j in 0..<d { dot += weights[k * d + j] * Double(x.values[row * d + j]) }
                 z[k] = dot
             }
             if outputs == 1 {

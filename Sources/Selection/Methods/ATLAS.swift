@@ -22,28 +22,7 @@ public enum ATLAS: SelectionMethod {
 
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
-        let (given, verdicts) = try ActiveTransferLearning.validationData(problem)
-        let normalize = parameters.head.normalize
-        let validation = normalize ? given.normalizedRows() : given
-        let pool = normalize ? problem.pool.normalizedRows() : problem.pool
-        var isPicked = [Bool](repeating: false, count: pool.rows)
-        var picks: [Pick] = []
-        while picks.count < problem.budget {
-            try context.checkStop()
-            // The validation set plus every pick so far, counted as correct.
-            let picked = picks.map(\.row)
-            let features = FeatureMatrix(rows: validation.rows + picked.count, columns: validation.columns,
-                                         values: validation.values + pool.selecting(rows: picked).values)
-            let incorrect = verdicts.map { !$0 } + [Bool](repeating: false, count: picked.count)
-            let model = ActiveTransferLearning.fit(features, positives: incorrect, head: parameters.head, threads: context.threads)
-            let rows = (0..<pool.rows).filter { !isPicked[$0] }
-            let scores = ActiveTransferLearning.positiveProbabilities(model, pool: pool, rows: rows)
-            let batch = SeededTopK.best(min(parameters.perIteration, problem.budget - picks.count), of: rows,
-                                                    scores: scores, generator: &context.generator)
-            for pick in batch { isPicked[pick.row] = true }
-            picks += batch
-            context.progress(SelectionProgress(step: picks.count, total: problem.budget, value: batch.last?.score ?? 0))
-        }
-        return SelectionResult(picks: picks, curveName: "incorrect", curve: picks.map(\.score), initialRows: [])
+        try ActiveTransferLearning.selectLikelyWrong(problem, head: parameters.head, perIteration: parameters.perIteration,
+                                                     context: &context)
     }
 }

@@ -25,15 +25,8 @@ public enum ATLUncertainty: SelectionMethod {
 
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
-        let (validation, correct) = try ActiveTransferLearning.validationData(problem)
-        try context.checkStop()
-        let normalize = parameters.head.normalize
-        let model = ActiveTransferLearning.fit(normalize ? validation.normalizedRows() : validation,
-                                               positives: correct.map { !$0 }, head: parameters.head, threads: context.threads)
-        let pool = normalize ? problem.pool.normalizedRows() : problem.pool
-        let rows = Array(0..<pool.rows)
-        let scores = ActiveTransferLearning.positiveProbabilities(model, pool: pool, rows: rows)
-        let picks = SeededTopK.best(problem.budget, of: rows, scores: scores, generator: &context.generator)
-        return SelectionResult(picks: picks, curveName: "incorrect", curve: picks.map(\.score), initialRows: [])
+        // One batch of the whole budget: ATLAS without retraining.
+        try ActiveTransferLearning.selectLikelyWrong(problem, head: parameters.head, perIteration: problem.budget,
+                                                     context: &context)
     }
 }

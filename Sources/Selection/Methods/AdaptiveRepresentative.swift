@@ -23,19 +23,12 @@ public enum AdaptiveRepresentative: SelectionMethod {
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
         let pool = parameters.head.normalize ? problem.pool.normalizedRows() : problem.pool
-        var isLabelled = problem.isLabelled
-        var picks: [Pick] = []
-        while picks.count < problem.budget {
-            try context.checkStop()
-            let model = ActiveTransferLearning.fit(pool, positives: isLabelled.map { !$0 }, head: parameters.head,
-                                                   threads: context.threads)
-            let rows = (0..<pool.rows).filter { !isLabelled[$0] }
-            let scores = ActiveTransferLearning.positiveProbabilities(model, pool: pool, rows: rows)
-            let batch = SeededTopK.best(min(parameters.perIteration, problem.budget - picks.count), of: rows,
-                                                    scores: scores, generator: &context.generator)
-            for pick in batch { isLabelled[pick.row] = true }
-            picks += batch
-            context.progress(SelectionProgress(step: picks.count, total: problem.budget, value: batch.last?.score ?? 0))
+        let threads = context.threads
+        let picks = try ActiveTransferLearning.selectInBatches(
+            pool: pool, budget: problem.budget, perIteration: parameters.perIteration, flagged: problem.isLabelled,
+            context: &context
+        ) { _, labelled in
+            ActiveTransferLearning.fit(pool, positives: labelled.map { !$0 }, head: parameters.head, threads: threads)
         }
         return SelectionResult(picks: picks, curveName: "unlabelled", curve: picks.map(\.score), initialRows: [])
     }

@@ -61,10 +61,12 @@ public enum VTL {
         var state = PosteriorState(pool: x, gram: g, noiseVariance: parameters.noiseVariance, threads: threads)
         // Earlier rounds' picks, in their order: the same rank-one updates their own picking made, so
         // a second round continues the first exactly.
-        let position = Dictionary(uniqueKeysWithValues: candidates.enumerated().map { ($1, $0) })
-        for row in labelled {
-            guard !shouldStop() else { throw .cancelled }
-            state.condition(on: position[row]!)
+        if !labelled.isEmpty {
+            let position = Dictionary(uniqueKeysWithValues: candidates.enumerated().map { ($1, $0) })
+            for row in labelled {
+                guard !shouldStop() else { throw .cancelled }
+                state.condition(on: position[row]!)
+            }
         }
         var picks: [Pick] = []
         var values: [Double] = []
