@@ -43,6 +43,14 @@ public enum BLAS {
                     1, a, Int32(columns), a, Int32(columns), 0, c, Int32(columns))
     }
 
+    /// C ← AᵀA for a row-major A (rows × columns) in single precision; C is columns × columns.
+    /// O(rows·columns²).
+    @inlinable
+    public static func gram(rows: Int, columns: Int, a: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(columns), Int32(rows),
+                    1, a, Int32(columns), a, Int32(columns), 0, c, Int32(columns))
+    }
+
     /// y ← α·A·x + β·y for row-major A (m×n). O(m·n).
     @inlinable
     public static func multiplyVector(

@@ -53,11 +53,7 @@ public enum SubsetEvaluation {
     public static func measure(pool unitPool: FeatureMatrix, labels: [Int64]?, selected: [Int], test: LabelledTestSet?,
                                mmdRows: [Int], bandwidth: Double, threads: Int) -> SubsetQuality {
         let subset = unitPool.selecting(rows: selected)
-        // Covering radius and mean distance: each pool row's best similarity to the subset.
-        let nearest = BlockedSimilarity.rowwise(unitPool, subset, threads: threads) { _, s in
-            Double(s.max() ?? -1)
-        }
-        let distances = nearest.map { (max(0, 2 - 2 * $0)).squareRoot() }
+        let distances = nearestDistances(pool: unitPool, subset: subset, threads: threads)
         var quality = SubsetQuality(coveringRadius: distances.max() ?? 0,
                                     meanDistance: distances.reduce(0, +) / Double(max(distances.count, 1)),
                                     mmd: mmd(unitPool.selecting(rows: mmdRows), subset, bandwidth: bandwidth, threads: threads))
@@ -78,6 +74,14 @@ public enum SubsetEvaluation {
             }
         }
         return quality
+    }
+
+    /// The distance from each pool row to its nearest row of `subset` (unit rows): √max(0, 2 − 2·max_s x·s),
+    /// the covering radius's terms. O(N·K·d) flops in sgemm blocks; identical for every thread count.
+    public static func nearestDistances(pool unitPool: FeatureMatrix, subset: FeatureMatrix, threads: Int) -> [Double] {
+        BlockedSimilarity.rowwise(unitPool, subset, threads: threads) { _, s in
+            (max(0, 2 - 2 * Double(s.max() ?? -1))).squareRoot()
+        }
     }
 
     /// A multinomial L2 logistic regression (C = 1) trained on `train` and its labels, scored on
