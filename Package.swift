@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "SelectionStoreTests", dependencies: [
             "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "SelectionStore", "HDF5"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Selection", "SelectionStore", "HDF5"]),
         .testTarget(name: "JobRunnerTests", dependencies: [
             "JobRunner", "FeatureIO", "HDF5", "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),

@@ -25,9 +25,10 @@ public struct LabelledSet: Sendable, Equatable {
     /// (nil: no database yet, so no earlier runs).
     ///
     /// A job source with no succeeded run is an error unless it is the job itself (its first round).
+    /// With `before`, a job source counts only runs with a smaller id: the set as run `before` saw it.
     /// O(labelled + N) time and memory.
     static func resolve(_ sources: [LabelledSource], job: String, features: FeatureTable,
-                        store: SelectionStore?, database: String) throws(RunError) -> LabelledSet {
+                        store: SelectionStore?, database: String, before: Int64? = nil) throws(RunError) -> LabelledSet {
         guard !sources.isEmpty else { return .none }
         var identifiers: [(SampleIdentifier, String)] = []
         var earlierRound = 0
@@ -45,6 +46,7 @@ public struct LabelledSet: Sendable, Equatable {
                 var runs: [RunRecord] = []
                 if let store {
                     do { runs = try store.runs(job: name, status: .succeeded).reversed() } catch { throw .store(error) }
+                    if let before { runs.removeAll { $0.id >= before } }
                 }
                 if runs.isEmpty, name != job { throw .labelled(.noSucceededRun(job: name, database: database)) }
                 for run in runs { try add(run) }

@@ -41,10 +41,12 @@ public enum EvaluationError: Error, Equatable, Sendable {
     case testWidth(file: String, dataset: String, width: Int, poolWidth: Int)
     /// The held-out part takes every selected sample: nothing is left to train on (exit 64).
     case holdoutTooLarge(fraction: Double, poolSize: Int, selected: Int)
+    /// Runs drawn together selected from different pools (exit 64).
+    case differentPools(run: Int64, features: String, firstRun: Int64, firstFeatures: String)
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .noLabels, .holdoutTooLarge: return .badJob
+        case .noLabels, .holdoutTooLarge, .differentPools: return .badJob
         case .featuresChanged, .testWidth: return .badData
         }
     }
@@ -59,11 +61,13 @@ public enum EvaluationError: Error, Equatable, Sendable {
             return "\(file): dataset '\(dataset)' has \(width) features per row but the pool has \(poolWidth)"
         case let .holdoutTooLarge(fraction, poolSize, selected):
             return "--holdout \(fraction) leaves no selected sample to train on (\(selected) of \(poolSize) pool samples selected)"
+        case let .differentPools(run, features, firstRun, firstFeatures):
+            return "run \(run) selected from \(features), run \(firstRun) from \(firstFeatures) (another fingerprint): runs compared in one report must share their pool"
         }
     }
 }
 
-/// Why `evaluate` failed: an evaluation error, or the job, data or store failing underneath.
+/// Why `evaluate`, `compare` or `report` failed: an evaluation error, or the job, data or store failing underneath.
 public enum EvaluateFailure: Error, Sendable {
     case evaluation(EvaluationError)
     case run(RunError)
@@ -83,6 +87,11 @@ public enum EvaluateFailure: Error, Sendable {
     }
 }
 
+/// Runs a store call, its failure becoming an ``EvaluateFailure``.
+func stored<T>(_ body: () throws(StoreError) -> T) throws(EvaluateFailure) -> T {
+    do { return try body() } catch { throw .run(.store(error)) }
+}
+
 extension JobRunner {
     /// Evaluates the selection of succeeded run `runID`, or reads the stored evaluation with the same
     /// test set and options. Returns the run, the evaluation and whether it was read back.
@@ -92,21 +101,7 @@ extension JobRunner {
     /// once for the selection and once per baseline draw.
     public static func evaluate(runID: Int64, store: SelectionStore, options: EvaluationOptions)
         throws(EvaluateFailure) -> (run: RunRecord, evaluation: EvaluationResult, reused: Bool) {
-        func stored<T>(_ body: () throws(StoreError) -> T) throws(EvaluateFailure) -> T {
-            do { return try body() } catch { throw .run(.store(error)) }
-        }
-        let run = try stored { () throws(StoreError) in try store.run(id: runID) }
-        let jobText = try stored { () throws(StoreError) in try store.jobJSON(runID: runID) }
-        let spec: JobSpec
-        do {
-            spec = try JobSpec.parse(Data(jobText.utf8), file: run.jobPath,
-                                     folder: URL(fileURLWithPath: run.jobPath).deletingLastPathComponent())
-        } catch { throw .run(.job(error)) }
-        let features: FeatureTable
-        do { features = try FeatureTable.load(spec.features) } catch { throw .run(.input(error)) }
-        guard features.fingerprint == run.featuresFingerprint else {
-            throw .evaluation(.featuresChanged(run: runID, features: features.source.path))
-        }
+        let (run, _, features) = try loadPool(runID: runID, store: store)
         guard let labels = features.labels else { throw .evaluation(.noLabels(run: runID, features: features.source.path)) }
 
         var testTable: FeatureTable?
@@ -170,6 +165,24 @@ extension JobRunner {
                                                       resultsJSON: results, createdAt: Date(), toolVersion: selectjobVersion))
         }
         return (run, evaluation, false)
+    }
+
+    /// Succeeded run `runID`, its job as recorded, and its pool re-read as the job named it (which must
+    /// still have the run's fingerprint). O(N·d) to read the pool.
+    static func loadPool(runID: Int64, store: SelectionStore) throws(EvaluateFailure) -> (RunRecord, JobSpec, FeatureTable) {
+        let run = try stored { () throws(StoreError) in try store.run(id: runID) }
+        let jobText = try stored { () throws(StoreError) in try store.jobJSON(runID: runID) }
+        let spec: JobSpec
+        do {
+            spec = try JobSpec.parse(Data(jobText.utf8), file: run.jobPath,
+                                     folder: URL(fileURLWithPath: run.jobPath).deletingLastPathComponent())
+        } catch { throw .run(.job(error)) }
+        let features: FeatureTable
+        do { features = try FeatureTable.load(spec.features) } catch { throw .run(.input(error)) }
+        guard features.fingerprint == run.featuresFingerprint else {
+            throw .evaluation(.featuresChanged(run: runID, features: features.source.path))
+        }
+        return (run, spec, features)
     }
 
     /// The evaluation's parameters as stored (`evaluations.params_json`): what, besides the test set's

@@ -131,7 +131,7 @@ public enum SelectionExport {
 
     /// Writes a regular file through a temporary file in its folder renamed over it, keeping the
     /// permissions (and owner) of the file it replaces.
-    private static func replaceAtomically(_ destination: String, shownAs path: String,
+    static func replaceAtomically(_ destination: String, shownAs path: String,
                                           _ fill: (URL) throws -> Void) throws(ExportError) {
         var info = stat()
         let exists = stat(destination, &info) == 0

@@ -16,7 +16,7 @@ struct SelectJob: ParsableCommand {
             """,
         version: selectjobVersion,
         subcommands: [Run.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Evaluate.self,
-                      Compare.self, Prune.self, Crontab.self]
+                      Compare.self, Report.self, Prune.self, Crontab.self]
     )
 }
 

@@ -21,6 +21,20 @@ public struct SubsetQuality: Sendable, Equatable, Codable {
     /// Maximum mean discrepancy between pool and selection, Gaussian kernel (see ``SubsetEvaluation``).
     public var mmd: Double
 
+    public init(accuracy: Double? = nil, macroF1: Double? = nil, classesSelected: Int? = nil, classesInPool: Int? = nil,
+                smallestClassShare: Double? = nil, smallestClassSharePool: Double? = nil, coveringRadius: Double,
+                meanDistance: Double, mmd: Double) {
+        self.accuracy = accuracy
+        self.macroF1 = macroF1
+        self.classesSelected = classesSelected
+        self.classesInPool = classesInPool
+        self.smallestClassShare = smallestClassShare
+        self.smallestClassSharePool = smallestClassSharePool
+        self.coveringRadius = coveringRadius
+        self.meanDistance = meanDistance
+        self.mmd = mmd
+    }
+
     enum CodingKeys: String, CodingKey {
         case accuracy, macroF1 = "macro_f1", classesSelected = "classes_selected", classesInPool = "classes_in_pool"
         case smallestClassShare = "smallest_class_share", smallestClassSharePool = "smallest_class_share_pool"
