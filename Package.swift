@@ -23,6 +23,8 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // zlib: only the browser test reads PNG screenshots with it.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "BLAS", dependencies: ["CBLAS"]),
 
@@ -73,7 +75,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", .product(name: "GRDB", package: "GRDB.swift"),
+            "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )
