@@ -307,7 +307,9 @@ extension Reports {
         out += "<table><tr><th>run</th><th>test set</th>" + shown.map { "<th class=\"num\">\(e($0.name)) \($0.larger ? "↑" : "↓")</th>" }.joined() + "</tr>"
         for entry in evaluated {
             let result = entry.evaluation!
-            out += "<tr><td>\(e(runName(entry.run)))</td><td>\(e(entry.evaluationTest ?? ""))</td>"
+            let trained = result.heldOutSelected > 0
+                ? "; \(result.heldOutSelected) selected samples fell in the held-out part: every measure uses the other \(result.trainSize)" : ""
+            out += "<tr><td>\(e(runName(entry.run)))</td><td>\(e((entry.evaluationTest ?? "") + trained))</td>"
             for measure in shown {
                 guard let value = measure.value(result.selection) else { out += "<td class=\"num\">—</td>"; continue }
                 let mark = evaluated.count > 1 && value == best[measure.key]
