@@ -11,6 +11,7 @@ import SyntheticData
 // BENCHMARKS.md. Not a test: nothing here passes or fails on the machine's speed.
 //
 //   selectjob-bench [--output BENCHMARKS.md] [--repetitions 5] [--threads N] [--rows 50000] [--dimensions 384]
+//                   [--large-rows 1000000]   (the report rows' pool; 0 leaves them out)
 //   selectjob-bench case NAME DATA_FOLDER THREADS      (internal: one measurement, JSON on stdout)
 
 struct Case {
@@ -165,8 +166,11 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
+/// Labelled test samples for the `evaluate` row (from the pool's mixture, not in the pool).
+let testCount = 10_000
+
 func writeData(folder: String, rows: Int, dimensions: Int) throws {
-    let mixture = GaussianMixture(rows: rows + targetCount, dimensions: dimensions, classes: 10, subclustersPerClass: 5)
+    let mixture = GaussianMixture(rows: rows + targetCount + testCount, dimensions: dimensions, classes: 10, subclustersPerClass: 5)
     let (features, labels) = mixture.generate(seed: 1)
     let poolFile = try HDF5File.create(at: folder + "/pool.h5")
     try poolFile.write(floats: Array(features[0..<(rows * dimensions)]), shape: [rows, dimensions], to: "features",
@@ -174,7 +178,38 @@ func writeData(folder: String, rows: Int, dimensions: Int) throws {
     try poolFile.write(int64s: Array(labels[0..<rows]), to: "labels")
     try poolFile.write(int64s: (0..<rows).map { 1_000_000 + Int64($0) }, to: "ids")
     let targetFile = try HDF5File.create(at: folder + "/targets.h5")
-    try targetFile.write(floats: Array(features[(rows * dimensions)...]), shape: [targetCount, dimensions], to: "features")
+    try targetFile.write(floats: Array(features[(rows * dimensions)..<((rows + targetCount) * dimensions)]),
+                         shape: [targetCount, dimensions], to: "features")
+    let testFile = try HDF5File.create(at: folder + "/test.h5")
+    try testFile.write(floats: Array(features[((rows + targetCount) * dimensions)...]), shape: [testCount, dimensions],
+                       to: "features")
+    try testFile.write(int64s: Array(labels[(rows + targetCount)...]), to: "labels")
+}
+
+/// The report row's pool: `rows × dimensions` from a 100-class mixture with 10 sub-clusters each,
+/// float32 in uncompressed 4,096-row chunks (the gzip load is the `hdf5-load` row's subject).
+func writeLargePool(path: String, rows: Int, dimensions: Int) throws {
+    let (features, labels) = GaussianMixture(rows: rows, dimensions: dimensions, classes: 100, subclustersPerClass: 10)
+        .generate(seed: 2)
+    let file = try HDF5File.create(at: path)
+    try file.write(floats: features, shape: [rows, dimensions], to: "features", chunkRows: 4096, gzipLevel: 0)
+    try file.write(int64s: labels, to: "labels")
+}
+
+/// Runs the selectjob binary `repetitions` times with arguments from `arguments(repetition)`:
+/// (median seconds, median peak MiB, runs).
+func timeCommand(_ selectjob: String, repetitions: Int, _ arguments: (Int) -> [String]) throws -> (Double, Double, Int) {
+    var seconds: [Double] = [], peaks: [Double] = []
+    for repetition in 0..<repetitions {
+        let child = try runChild(selectjob, arguments(repetition))
+        guard child.status == 0 else {
+            throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey:
+                "selectjob \(arguments(repetition).joined(separator: " ")) failed (exit \(child.status)): \(child.stdout)"])
+        }
+        seconds.append(child.seconds)
+        peaks.append(Double(child.peakBytes) / 1_048_576)
+    }
+    return (median(seconds), median(peaks), seconds.count)
 }
 
 func cpuDescription() -> (model: String, flags: String) {
@@ -197,6 +232,8 @@ func runSuite(arguments: [String]) throws {
     let threads = Int(option("--threads", String(ParallelChunks.processorCount))) ?? 1
     let rows = Int(option("--rows", String(pool))) ?? pool
     let dimensions = Int(option("--dimensions", String(width))) ?? width
+    // The report rows' million-row pool; --large-rows 0 leaves them out.
+    let largeRows = Int(option("--large-rows", "1000000")) ?? 1_000_000
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     let selectjob = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("selectjob").path
 
@@ -253,6 +290,56 @@ func runSuite(arguments: [String]) throws {
     print(endToEnd)
     table.append(endToEnd)
 
+    // Evaluate and report through the binary, on run 1 of that job. Each evaluation gets another
+    // seed, so none is read back from the database.
+    func row(_ what: String, _ measured: (Double, Double, Int)) {
+        let runs = measured.2 < repetitions ? " (\(measured.2) run\(measured.2 == 1 ? "" : "s"))" : ""
+        let line = "| \(what)\(runs) | \(String(format: "%.3f", measured.0)) | — | — | \(String(format: "%.0f", measured.1)) |"
+        print(line)
+        table.append(line)
+    }
+    let database = folder + "/bench.sqlite"
+    row("`selectjob evaluate`, ActiveFT 1 % (K = \(rows / 100)), \(testCount)-sample test file, 5 random baselines",
+        try timeCommand(selectjob, repetitions: repetitions) {
+            ["evaluate", "--db", database, "1", "--test", folder + "/test.h5:features", "--test-labels", "labels",
+             "--seed", String($0 + 1), "--threads", String(threads)]
+        })
+    row("`selectjob report`, ActiveFT 1 % (K = \(rows / 100)), \(rows) × \(dimensions)",
+        try timeCommand(selectjob, repetitions: repetitions) {
+            ["report", "--db", database, "1", "-o", folder + "/report-\($0).html", "--threads", String(threads)]
+        })
+    let smallReportBytes = (try? FileManager.default.attributesOfItem(atPath: folder + "/report-0.html")[.size] as? Int) ?? 0
+
+    // The report at a million rows: a random selection of K = 1,000 (0.1 %) and of K = 10,000 (1 %).
+    var largeReport = ""
+    if largeRows > 0 {
+        let largeFolder = folder + "/large"
+        try FileManager.default.createDirectory(atPath: largeFolder, withIntermediateDirectories: true)
+        print("generating \(largeRows) × \(dimensions) features for the report rows")
+        try writeLargePool(path: largeFolder + "/pool.h5", rows: largeRows, dimensions: dimensions)
+        var sizes: [String] = []
+        for (index, budget) in [largeRows / 1000, largeRows / 100].enumerated() {
+            let name = "large-\(budget)"
+            try Data("""
+                {"name": "\(name)", "features": {"path": "pool.h5", "labels": "labels"},
+                 "method": {"name": "random"}, "budget": {"count": \(budget)}, "database": "large.sqlite"}
+                """.utf8).write(to: URL(fileURLWithPath: largeFolder + "/\(name).json"))
+            let run = try runChild(selectjob, ["run", "--quiet", "--log-level", "error", largeFolder + "/\(name).json"])
+            guard run.status == 0 else {
+                throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "large run failed: \(run.stdout)"])
+            }
+            row("`selectjob report`, \(largeRows) × \(dimensions), random K = \(budget)",
+                try timeCommand(selectjob, repetitions: min(repetitions, 3)) { _ in
+                    ["report", "--db", largeFolder + "/large.sqlite", String(index + 1), "-o", largeFolder + "/\(name).html",
+                     "--threads", String(threads)]
+                })
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: largeFolder + "/\(name).html")[.size] as? Int) ?? 0
+            sizes.append(String(format: "%.2f MB at K = %d", Double(bytes) / 1e6, budget))
+        }
+        largeReport = "The report's HTML: \(String(format: "%.2f MB", Double(smallReportBytes) / 1e6)) at \(rows) × \(dimensions), "
+            + sizes.joined(separator: ", ") + " for \(largeRows) samples in 100 classes (limit: 2 MB)."
+    }
+
     let cpu = cpuDescription()
     let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "`OPENBLAS_CORETYPE=\($0)`" }
         ?? "not set (OpenBLAS chose its kernels itself)"
@@ -292,6 +379,12 @@ func runSuite(arguments: [String]) throws {
         Uncertainty methods get seeded 10-class softmax predictions for the pool; the ATL methods get the
         1,000 targets as validation samples with every fourth one "wrong"; `adaptive_representative`
         gets the pool's first 500 rows as labelled.
+        The `evaluate` and `report` rows run the binary on run 1 of the `selectjob run` row's job (the
+        ActiveFT 1 % selection), loading the pool included: evaluate trains the linear probe on the
+        selection and on 5 random subsets of the same size and scores each on the \(testCount)-sample test
+        file; report projects the pool on its two principal components (O(N·d²)), measures every
+        sample's distance to the selection (O(N·K·d), the term that grows with K) and writes the page.
+        \(largeReport)
         The selection cases exclude loading; `hdf5-load` measures it alone, and the `selectjob run`
         row measures everything together.
         Two method rows need a word. `herding` (facility location, lazy greedy) is slow at this
