@@ -23,7 +23,7 @@ enum Browser {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = prepareProcess(URL(fileURLWithPath: path!), [
-            "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--mute-audio",
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run", "--mute-audio",
             "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0",
         ] + arguments + [page.absoluteString], in: page.deletingLastPathComponent())
         let out = Pipe(), err = Pipe()
