@@ -1,7 +1,30 @@
 import CBLAS
 
+import Foundation
+
 /// Thin typed access to the OpenBLAS routines selectjob uses (row-major throughout).
+///
+/// Every routine first makes sure OpenBLAS runs the kernels this CPU supports (``kernels``).
 public enum BLAS {
+    /// The kernel family OpenBLAS runs, chosen once, before the first BLAS call.
+    ///
+    /// Debian's OpenBLAS picks its kernels from the CPU model when it is loaded and falls back to its
+    /// generic `Prescott` (SSE3) kernels on a model it does not know, such as a recent or virtual Xeon
+    /// with AVX-512; sgemm then runs about half as fast (BENCHMARKS.md). When that fallback happened,
+    /// `OPENBLAS_CORETYPE` is not set, and the CPU supports AVX2 + FMA or AVX-512, OpenBLAS is asked to
+    /// choose again as `Haswell` or `SkylakeX` — what setting `OPENBLAS_CORETYPE` before the process
+    /// started would have done. Setting `OPENBLAS_CORETYPE` (OpenBLAS's own variable) keeps its choice.
+    /// Every thread then uses the same kernels, so results stay independent of the thread count.
+    public static let kernels: String = {
+        let loaded = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        guard loaded.lowercased() == "prescott",
+              ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              let widest = selectjob_blas_widest_core(),
+              selectjob_blas_force_core(widest) == 1
+        else { return loaded }
+        return openblas_get_corename().map { String(cString: $0) } ?? String(cString: widest)
+    }()
+
     /// C ← α·A·Bᵀ + β·C for row-major A (m×k, row stride `lda`), B (n×k, row stride `ldb`) and
     /// C (m×n, row stride `ldc`). O(m·n·k) flops.
     @inlinable
@@ -10,6 +33,7 @@ public enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        _ = kernels
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -21,6 +45,7 @@ public enum BLAS {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
+        _ = kernels
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -32,6 +57,7 @@ public enum BLAS {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
+        _ = kernels
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -39,6 +65,7 @@ public enum BLAS {
     /// C ← AᵀA for a row-major A (rows × columns); C is columns × columns. O(rows·columns²).
     @inlinable
     public static func gram(rows: Int, columns: Int, a: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>) {
+        _ = kernels
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(columns), Int32(rows),
                     1, a, Int32(columns), a, Int32(columns), 0, c, Int32(columns))
     }
@@ -47,6 +74,7 @@ public enum BLAS {
     /// O(rows·columns²).
     @inlinable
     public static func gram(rows: Int, columns: Int, a: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        _ = kernels
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(columns), Int32(rows),
                     1, a, Int32(columns), a, Int32(columns), 0, c, Int32(columns))
     }
@@ -57,17 +85,22 @@ public enum BLAS {
         m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
     ) {
+        _ = kernels
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
     /// The number of threads OpenBLAS uses for one call.
     public static var threadCount: Int {
         get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(newValue, 1))) }
+        set {
+            _ = kernels
+            openblas_set_num_threads(Int32(max(newValue, 1)))
+        }
     }
 
     /// OpenBLAS's build description (version, kernel core, thread model), for the run record.
     public static var configuration: String {
+        _ = kernels
         guard let text = openblas_get_config() else { return "OpenBLAS" }
         return String(cString: text)
     }
