@@ -12,6 +12,7 @@ import SyntheticData
 //
 //   selectjob-bench [--output BENCHMARKS.md] [--repetitions 5] [--threads N] [--rows 50000] [--dimensions 384]
 //                   [--large-rows 1000000]   (the report rows' pool; 0 leaves them out)
+//                   [--large-only]           (only the million-row report rows, printed; nothing written)
 //   selectjob-bench case NAME DATA_FOLDER THREADS      (internal: one measurement, JSON on stdout)
 
 struct Case {
@@ -222,6 +223,36 @@ func cpuDescription() -> (model: String, flags: String) {
     return (model, interesting.joined(separator: " "))
 }
 
+/// The report at a million rows: a random selection of K = N/1,000 and of K = N/100, each reported
+/// through the binary (at most 3 runs). Returns the sentence on the pages' sizes.
+func largeReportRows(folder: String, rows largeRows: Int, dimensions: Int, repetitions: Int, threads: Int,
+                     selectjob: String, row: (String, (Double, Double, Int)) -> Void) throws -> String {
+    let largeFolder = folder + "/large"
+    try FileManager.default.createDirectory(atPath: largeFolder, withIntermediateDirectories: true)
+    print("generating \(largeRows) × \(dimensions) features for the report rows")
+    try writeLargePool(path: largeFolder + "/pool.h5", rows: largeRows, dimensions: dimensions)
+    var sizes: [String] = []
+    for (index, budget) in [largeRows / 1000, largeRows / 100].enumerated() {
+        let name = "large-\(budget)"
+        try Data("""
+            {"name": "\(name)", "features": {"path": "pool.h5", "labels": "labels"},
+             "method": {"name": "random"}, "budget": {"count": \(budget)}, "database": "large.sqlite"}
+            """.utf8).write(to: URL(fileURLWithPath: largeFolder + "/\(name).json"))
+        let run = try runChild(selectjob, ["run", "--quiet", "--log-level", "error", largeFolder + "/\(name).json"])
+        guard run.status == 0 else {
+            throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "large run failed: \(run.stdout)"])
+        }
+        row("`selectjob report`, \(largeRows) × \(dimensions), random K = \(budget)",
+            try timeCommand(selectjob, repetitions: min(repetitions, 3)) { _ in
+                ["report", "--db", largeFolder + "/large.sqlite", String(index + 1), "-o", largeFolder + "/\(name).html",
+                 "--threads", String(threads)]
+            })
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: largeFolder + "/\(name).html")[.size] as? Int) ?? 0
+        sizes.append(String(format: "%.2f MB at K = %d", Double(bytes) / 1e6, budget))
+    }
+    return sizes.joined(separator: ", ") + " for \(largeRows) samples in 100 classes (limit: 2 MB)."
+}
+
 func runSuite(arguments: [String]) throws {
     func option(_ name: String, _ fallback: String) -> String {
         guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return fallback }
@@ -234,6 +265,7 @@ func runSuite(arguments: [String]) throws {
     let dimensions = Int(option("--dimensions", String(width))) ?? width
     // The report rows' million-row pool; --large-rows 0 leaves them out.
     let largeRows = Int(option("--large-rows", "1000000")) ?? 1_000_000
+    let largeOnly = arguments.contains("--large-only")
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     let selectjob = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("selectjob").path
 
@@ -241,10 +273,21 @@ func runSuite(arguments: [String]) throws {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     print("generating \(rows) × \(dimensions) features and \(targetCount) targets in \(folder)")
-    try writeData(folder: folder, rows: rows, dimensions: dimensions)
-
     var table: [String] = []
     var results: [String: Double] = [:]
+    func row(_ what: String, _ measured: (Double, Double, Int)) {
+        let runs = measured.2 < repetitions ? " (\(measured.2) run\(measured.2 == 1 ? "" : "s"))" : ""
+        let line = "| \(what)\(runs) | \(String(format: "%.3f", measured.0)) | — | — | \(String(format: "%.0f", measured.1)) |"
+        print(line)
+        table.append(line)
+    }
+    if largeOnly {
+        print(try largeReportRows(folder: folder, rows: largeRows, dimensions: dimensions, repetitions: repetitions,
+                                  threads: threads, selectjob: selectjob, row: row))
+        return
+    }
+    try writeData(folder: folder, rows: rows, dimensions: dimensions)
+
     for benchmark in cases(rows: rows, dimensions: dimensions) {
         var seconds: [Double] = [], peaks: [Double] = []
         var planned = repetitions
@@ -292,12 +335,6 @@ func runSuite(arguments: [String]) throws {
 
     // Evaluate and report through the binary, on run 1 of that job. Each evaluation gets another
     // seed, so none is read back from the database.
-    func row(_ what: String, _ measured: (Double, Double, Int)) {
-        let runs = measured.2 < repetitions ? " (\(measured.2) run\(measured.2 == 1 ? "" : "s"))" : ""
-        let line = "| \(what)\(runs) | \(String(format: "%.3f", measured.0)) | — | — | \(String(format: "%.0f", measured.1)) |"
-        print(line)
-        table.append(line)
-    }
     let database = folder + "/bench.sqlite"
     row("`selectjob evaluate`, ActiveFT 1 % (K = \(rows / 100)), \(testCount)-sample test file, 5 random baselines",
         try timeCommand(selectjob, repetitions: repetitions) {
@@ -310,39 +347,16 @@ func runSuite(arguments: [String]) throws {
         })
     let smallReportBytes = (try? FileManager.default.attributesOfItem(atPath: folder + "/report-0.html")[.size] as? Int) ?? 0
 
-    // The report at a million rows: a random selection of K = 1,000 (0.1 %) and of K = 10,000 (1 %).
     var largeReport = ""
     if largeRows > 0 {
-        let largeFolder = folder + "/large"
-        try FileManager.default.createDirectory(atPath: largeFolder, withIntermediateDirectories: true)
-        print("generating \(largeRows) × \(dimensions) features for the report rows")
-        try writeLargePool(path: largeFolder + "/pool.h5", rows: largeRows, dimensions: dimensions)
-        var sizes: [String] = []
-        for (index, budget) in [largeRows / 1000, largeRows / 100].enumerated() {
-            let name = "large-\(budget)"
-            try Data("""
-                {"name": "\(name)", "features": {"path": "pool.h5", "labels": "labels"},
-                 "method": {"name": "random"}, "budget": {"count": \(budget)}, "database": "large.sqlite"}
-                """.utf8).write(to: URL(fileURLWithPath: largeFolder + "/\(name).json"))
-            let run = try runChild(selectjob, ["run", "--quiet", "--log-level", "error", largeFolder + "/\(name).json"])
-            guard run.status == 0 else {
-                throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "large run failed: \(run.stdout)"])
-            }
-            row("`selectjob report`, \(largeRows) × \(dimensions), random K = \(budget)",
-                try timeCommand(selectjob, repetitions: min(repetitions, 3)) { _ in
-                    ["report", "--db", largeFolder + "/large.sqlite", String(index + 1), "-o", largeFolder + "/\(name).html",
-                     "--threads", String(threads)]
-                })
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: largeFolder + "/\(name).html")[.size] as? Int) ?? 0
-            sizes.append(String(format: "%.2f MB at K = %d", Double(bytes) / 1e6, budget))
-        }
         largeReport = "The report's HTML: \(String(format: "%.2f MB", Double(smallReportBytes) / 1e6)) at \(rows) × \(dimensions), "
-            + sizes.joined(separator: ", ") + " for \(largeRows) samples in 100 classes (limit: 2 MB)."
+            + (try largeReportRows(folder: folder, rows: largeRows, dimensions: dimensions, repetitions: repetitions,
+                                   threads: threads, selectjob: selectjob, row: row))
     }
 
     let cpu = cpuDescription()
     let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "`OPENBLAS_CORETYPE=\($0)`" }
-        ?? "not set (OpenBLAS chose its kernels itself)"
+        ?? "`\(BLAS.kernels)` (OPENBLAS_CORETYPE not set; see `BLAS.kernels`)"
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withFullDate]
     let reference = results["activeft-k500"].map {
@@ -383,7 +397,10 @@ func runSuite(arguments: [String]) throws {
         ActiveFT 1 % selection), loading the pool included: evaluate trains the linear probe on the
         selection and on 5 random subsets of the same size and scores each on the \(testCount)-sample test
         file; report projects the pool on its two principal components (O(N·d²)), measures every
-        sample's distance to the selection (O(N·K·d), the term that grows with K) and writes the page.
+        sample's distance to the selection (exact, by `NearestTargetSearch`: the selection in ≈ 2√K
+        groups, a group skipped when its angular bound proves it holds no nearer sample; at most
+        O(N·K·d), far less on clustered data) and writes the page. The million-row pool is a 100-class
+        mixture (10 sub-clusters each) stored uncompressed, like the 50,000-row one.
         \(largeReport)
         The selection cases exclude loading; `hdf5-load` measures it alone, and the `selectjob run`
         row measures everything together.
@@ -392,12 +409,12 @@ func runSuite(arguments: [String]) throws {
         exponentials, batched 32 candidates per sgemm), and with a Gaussian kernel many go stale
         each pick. `probcover` runs with δ = 0.3 because its default δ = 0.6 puts more edges in
         the ball graph of this mixture than `max_edges` allows (the run would stop with exit 64).
-        OpenBLAS picks its kernels from the CPU model; on a virtual CPU it does not recognise it
-        falls back to `Prescott` (SSE3) kernels: on such a CPU (2026-11-22, 3 paired runs) the
-        whole `selectjob run` of the ActiveFT 1 % case took 1.40× the wall time it took with
-        `OPENBLAS_CORETYPE=Haswell`. The BLAS line above says which kernels this run used; set
-        `OPENBLAS_CORETYPE` (OpenBLAS's own variable) to choose them.
-
+        OpenBLAS picks its kernels from the CPU model; on a CPU model it does not know (this virtual
+        Xeon) it falls back to its `Prescott` (SSE3) kernels. selectjob then asks it for the widest
+        kernels the CPU supports (`BLAS.kernels`: `SkylakeX` with AVX-512, `Haswell` with AVX2 + FMA)
+        unless `OPENBLAS_CORETYPE` is set; the BLAS line above says which kernels this run used.
+        Before that change (2026-11-22, 3 paired runs) the whole ActiveFT 1 % `selectjob run` took
+        1.40× the wall time it took with `OPENBLAS_CORETYPE=Haswell`.
         """
     try Data(document.utf8).write(to: URL(fileURLWithPath: output))
     print("wrote \(output)")

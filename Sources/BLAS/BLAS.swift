@@ -15,7 +15,12 @@ public enum BLAS {
     /// choose again as `Haswell` or `SkylakeX` — what setting `OPENBLAS_CORETYPE` before the process
     /// started would have done. Setting `OPENBLAS_CORETYPE` (OpenBLAS's own variable) keeps its choice.
     /// Every thread then uses the same kernels, so results stay independent of the thread count.
+    ///
+    /// OpenBLAS is also set to one thread per call here: selectjob splits its work into parallel
+    /// chunks itself (`--threads`), each calling BLAS, and OpenBLAS's own threads would only compete
+    /// with them (spinning in `sched_yield`).
     public static let kernels: String = {
+        openblas_set_num_threads(1)
         let loaded = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
         guard loaded.lowercased() == "prescott",
               ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,

@@ -41,7 +41,8 @@ extension JobRunner {
     /// Reads the pool of succeeded runs `runIDs` (they must share it) and computes what the report draws.
     ///
     /// Cost: O(N·d) to read and normalise, O(N·d²) for the plane, O(N·K·d) per run for the distances
-    /// (sgemm blocks); memory: the pool twice (as read and normalised) plus O(N) per run.
+    /// (``NearestTargetSearch``, much less when the selection is clustered); memory: the pool once
+    /// (normalised in place) plus O(N) per run.
     public static func picture(runIDs: [Int64], store: SelectionStore, threads: Int) throws(EvaluateFailure) -> PoolPicture {
         precondition(!runIDs.isEmpty, "no runs to draw")
         let (first, _, features) = try loadPool(runID: runIDs[0], store: store)
@@ -58,14 +59,12 @@ extension JobRunner {
                                                     folder: URL(fileURLWithPath: run.jobPath).deletingLastPathComponent())))
             } catch { throw .run(.job(error)) }
         }
-        let unit = FeatureMatrix(rows: features.rows, columns: features.columns, values: features.values).normalizedRows()
-        let plane = PrincipalPlane.fit(unit, threads: threads)
-        let (x, y) = plane.project(unit, threads: threads)
-        var pictures: [RunPicture] = []
+        // What needs the table (ids, labels, fingerprint) first; then its values become the unit pool
+        // in place, so the pool is held once.
+        var earlierWork: [(selected: [Int], labelledRows: [Int]?, earlier: [RunRecord],
+                           evaluation: (EvaluationResult, String)?)] = []
         for (run, spec) in runs {
             let selected = try stored { () throws(StoreError) in try store.selection(runID: run.id) }.map(\.rowIndex)
-            let distances = selected.isEmpty ? [Double](repeating: .nan, count: features.rows)
-                : SubsetEvaluation.nearestDistances(pool: unit, subset: unit.selecting(rows: selected), threads: threads)
             var labelledRows: [Int]?
             var earlier: [RunRecord] = []
             if let labelled = try? LabelledSet.resolve(spec.labelled, job: spec.name, features: features, store: store,
@@ -82,11 +81,23 @@ extension JobRunner {
                 else { return nil }
                 return (result, evaluationTestDescription(paramsJSON: record.paramsJSON))
             }
-            pictures.append(RunPicture(run: run, selectedRows: selected, nearestDistances: distances,
-                                       labelledRows: labelledRows, earlierRuns: earlier, evaluation: evaluation))
+            earlierWork.append((selected, labelledRows, earlier, evaluation))
         }
-        return PoolPicture(featuresPath: features.source.path, rows: features.rows, columns: features.columns, plane: plane,
-                           x: x, y: y, labels: features.labels, runs: pictures)
+        let path = features.source.path, labels = features.labels, rows = features.rows, columns = features.columns
+        var unit = FeatureMatrix(rows: rows, columns: columns, values: (consume features).values)
+        unit.normalizeRows(threads: threads)
+        let plane = PrincipalPlane.fit(unit, threads: threads)
+        let (x, y) = plane.project(unit, threads: threads)
+        var pictures: [RunPicture] = []
+        for ((run, _), work) in zip(runs, earlierWork) {
+            let distances = SubsetEvaluation.nearestDistances(pool: unit, subset: unit.selecting(rows: work.selected),
+                                                              threads: threads)
+            pictures.append(RunPicture(run: run, selectedRows: work.selected, nearestDistances: distances,
+                                       labelledRows: work.labelledRows, earlierRuns: work.earlier,
+                                       evaluation: work.evaluation))
+        }
+        return PoolPicture(featuresPath: path, rows: rows, columns: columns, plane: plane,
+                           x: x, y: y, labels: labels, runs: pictures)
     }
 
     /// How a stored evaluation's test set reads, from its `params_json` (as `evaluate` prints it).

@@ -22,14 +22,30 @@ public struct FeatureMatrix: Sendable, Equatable {
     ///
     /// Precondition: no row is all zeros (the feature reader rejects such rows).
     public func normalizedRows() -> FeatureMatrix {
-        var out = values
-        for i in 0..<rows {
-            var sum = 0.0
-            for j in 0..<columns { let v = Double(values[i * columns + j]); sum += v * v }
-            let scale = Float(1 / sum.squareRoot())
-            for j in 0..<columns { out[i * columns + j] = values[i * columns + j] * scale }
+        var out = self
+        out.normalizeRows(threads: 1)
+        return out
+    }
+
+    /// Scales every row to unit Euclidean norm in place (norms accumulated in double), rows in
+    /// parallel; no copy when the values are not shared. Each row is scaled on its own, so the result
+    /// is identical for every thread count and equal to ``normalizedRows()``. O(rows·columns).
+    ///
+    /// Precondition: no row is all zeros (the feature reader rejects such rows).
+    public mutating func normalizeRows(threads: Int) {
+        let rows = rows, columns = columns
+        let chunkRows = 8192
+        withSharedPointers(&values) { x in
+            ParallelChunks.run(chunks: (rows + chunkRows - 1) / chunkRows, threads: threads) { chunk in
+                for i in (chunk * chunkRows)..<min(rows, (chunk + 1) * chunkRows) {
+                    let row = x.base + i * columns
+                    var sum = 0.0
+                    for j in 0..<columns { let v = Double(row[j]); sum += v * v }
+                    let scale = Float(1 / sum.squareRoot())
+                    for j in 0..<columns { row[j] *= scale }
+                }
+            }
         }
-        return FeatureMatrix(rows: rows, columns: columns, values: out)
     }
 
     /// The sub-matrix of the given rows, in the given order. O(rows·columns).

@@ -91,11 +91,12 @@ public enum SubsetEvaluation {
     }
 
     /// The distance from each pool row to its nearest row of `subset` (unit rows): √max(0, 2 − 2·max_s x·s),
-    /// the covering radius's terms. O(N·K·d) flops in sgemm blocks; identical for every thread count.
+    /// the covering radius's terms. Exact, by ``NearestTargetSearch`` (at most O(N·K·d), much less when
+    /// the subset is clustered); identical for every thread count. An empty subset gives NaN.
     public static func nearestDistances(pool unitPool: FeatureMatrix, subset: FeatureMatrix, threads: Int) -> [Double] {
-        BlockedSimilarity.rowwise(unitPool, subset, threads: threads) { _, s in
-            (max(0, 2 - 2 * Double(s.max() ?? -1))).squareRoot()
-        }
+        guard subset.rows > 0 else { return [Double](repeating: .nan, count: unitPool.rows) }
+        let search = NearestTargetSearch(targets: subset, threads: threads)
+        return search.nearest(unitPool, threads: threads).similarity.map { (max(0, 2 - 2 * Double($0))).squareRoot() }
     }
 
     /// A multinomial L2 logistic regression (C = 1) trained on `train` and its labels, scored on

@@ -1,0 +1,140 @@
+import Foundation
+import Numerics
+@testable import Selection
+import Testing
+
+/// The grouped nearest-target search against a direct recomputation (every pair, in double), and
+/// by its properties: ties, thread counts, group counts, and how much it prunes.
+@Suite struct NearestTargetSearchTests {
+    /// Unit rows around `clusters` random centres (`spread` 0: the centres themselves).
+    func clustered(seed: UInt64, rows: Int, columns: Int, clusters: Int, spread: Double) -> FeatureMatrix {
+        var generator = SeededGenerator(seed: seed)
+        let centres = RandomProblem.features(rows: clusters, columns: columns, generator: &generator)
+        var values: [Float] = []
+        for _ in 0..<rows {
+            let c = Int.random(in: 0..<clusters, using: &generator)
+            for j in 0..<columns {
+                values.append(centres.values[c * columns + j] + Float(RandomProblem.gaussian(&generator) * spread))
+            }
+        }
+        return FeatureMatrix(rows: rows, columns: columns, values: values).normalizedRows()
+    }
+
+    /// Every query's largest similarity over all targets, in double, and the first target reaching
+    /// it: the slow direct answer.
+    func direct(_ queries: FeatureMatrix, _ targets: FeatureMatrix) -> [(index: Int, similarity: Double)] {
+        let d = queries.columns
+        return (0..<queries.rows).map { q in
+            var best = -Double.infinity, index = -1
+            for t in 0..<targets.rows {
+                var s = 0.0
+                for j in 0..<d { s += Double(queries.values[q * d + j]) * Double(targets.values[t * d + j]) }
+                if s > best { best = s; index = t }
+            }
+            return (index, best)
+        }
+    }
+
+    /// The search's answers against the direct ones: the same target unless another one is within
+    /// float rounding (tight clusters have such near-ties), and the similarity within rounding of
+    /// the largest.
+    func expectMatchesDirect(_ queries: FeatureMatrix, _ targets: FeatureMatrix, groups: Int? = nil,
+                             sourceLocation: SourceLocation = #_sourceLocation) {
+        let search = NearestTargetSearch(targets: targets, groups: groups, threads: 2)
+        let found = search.nearest(queries, threads: 2)
+        let expected = direct(queries, targets)
+        let d = queries.columns
+        for q in 0..<queries.rows {
+            let (index, similarity) = expected[q]
+            #expect(found.similarity[q].isApproximatelyEqual(to: Float(similarity), absoluteTolerance: 1e-5),
+                    "query \(q): \(found.similarity[q]) vs \(similarity)", sourceLocation: sourceLocation)
+            if Int(found.index[q]) != index {
+                // Only a target equally similar within rounding may stand in for the direct one.
+                var s = 0.0
+                let t = Int(found.index[q])
+                for j in 0..<d { s += Double(queries.values[q * d + j]) * Double(targets.values[t * d + j]) }
+                #expect(abs(s - similarity) < 1e-5, "query \(q): target \(t) (\(s)) instead of \(index) (\(similarity))",
+                        sourceLocation: sourceLocation)
+            }
+        }
+        #expect(found.comparisons <= queries.rows * targets.rows, sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [(UInt64(1), 200, 0.1), (2, 1000, 0.3), (3, 50, 1.0)])
+    func clusteredTargetsMatchTheDirectAnswer(seed: UInt64, targetCount: Int, spread: Double) {
+        let pool = clustered(seed: seed, rows: 3000, columns: 32, clusters: 12, spread: spread)
+        var generator = SeededGenerator(seed: seed + 100)
+        let targets = pool.selecting(rows: generator.distinctIndices(count: targetCount, from: pool.rows))
+        expectMatchesDirect(pool, targets)
+    }
+
+    /// Uniformly spread targets: the bounds rule out little, the answer must still be exact.
+    @Test func unclusteredTargetsMatchTheDirectAnswer() {
+        var generator = SeededGenerator(seed: 7)
+        let queries = RandomProblem.features(rows: 1500, columns: 16, generator: &generator).normalizedRows()
+        let targets = RandomProblem.features(rows: 300, columns: 16, generator: &generator).normalizedRows()
+        expectMatchesDirect(queries, targets)
+    }
+
+    @Test(arguments: [1, 2, 7, 300])
+    func everyGroupCountGivesTheSameAnswer(groups: Int) {
+        let pool = clustered(seed: 4, rows: 1200, columns: 24, clusters: 8, spread: 0.2)
+        var generator = SeededGenerator(seed: 5)
+        let targets = pool.selecting(rows: generator.distinctIndices(count: 300, from: pool.rows))
+        expectMatchesDirect(pool, targets, groups: groups)
+        let reference = NearestTargetSearch(targets: targets, threads: 1).nearest(pool, threads: 1)
+        let other = NearestTargetSearch(targets: targets, groups: groups, threads: 1).nearest(pool, threads: 1)
+        #expect(other.index == reference.index)
+    }
+
+    /// A single target, and a target set where the queries are the targets (similarity 1 to itself).
+    @Test func edgeCases() {
+        let pool = clustered(seed: 8, rows: 500, columns: 8, clusters: 3, spread: 0.5)
+        let one = NearestTargetSearch(targets: pool.selecting(rows: [17]), threads: 1).nearest(pool, threads: 1)
+        #expect(one.index.allSatisfy { $0 == 0 })
+        #expect(one.comparisons == pool.rows)
+        let selfSearch = NearestTargetSearch(targets: pool, threads: 2).nearest(pool, threads: 2)
+        for q in 0..<pool.rows {
+            #expect(selfSearch.similarity[q].isApproximatelyEqual(to: 1, absoluteTolerance: 1e-5))
+        }
+    }
+
+    /// Duplicated targets: the lower index wins, as in the dense argmax.
+    @Test func tiesGoToTheLowerTarget() {
+        let pool = clustered(seed: 9, rows: 800, columns: 12, clusters: 4, spread: 0.3)
+        var generator = SeededGenerator(seed: 10)
+        let picked = generator.distinctIndices(count: 40, from: pool.rows)
+        // Targets 0..<40 and 40..<80 are the same rows; 80..<120 the same again.
+        let targets = pool.selecting(rows: picked + picked + picked)
+        let found = NearestTargetSearch(targets: targets, threads: 2).nearest(pool, threads: 2)
+        #expect(found.index.allSatisfy { $0 < 40 })
+        let unique = NearestTargetSearch(targets: pool.selecting(rows: picked), threads: 2).nearest(pool, threads: 2)
+        #expect(found.index == unique.index)
+        for (a, b) in zip(found.similarity, unique.similarity) { #expect(a.isApproximatelyEqual(to: b, absoluteTolerance: 1e-6)) }
+    }
+
+    @Test func identicalForEveryThreadCount() {
+        let pool = clustered(seed: 11, rows: 9000, columns: 20, clusters: 10, spread: 0.25)
+        var generator = SeededGenerator(seed: 12)
+        let targets = pool.selecting(rows: generator.distinctIndices(count: 400, from: pool.rows))
+        let search = NearestTargetSearch(targets: targets, threads: 1)
+        let one = search.nearest(pool, threads: 1)
+        for threads in [2, 3, 5] {
+            let many = NearestTargetSearch(targets: targets, threads: threads).nearest(pool, threads: threads)
+            #expect(many.index == one.index)
+            #expect(many.similarity == one.similarity)
+            #expect(many.comparisons == one.comparisons)
+        }
+    }
+
+    /// On well-separated clusters the groups' bounds rule out most targets (the point of the search).
+    @Test func separatedClustersArePruned() {
+        let pool = clustered(seed: 13, rows: 6000, columns: 64, clusters: 20, spread: 0.05)
+        var generator = SeededGenerator(seed: 14)
+        let targets = pool.selecting(rows: generator.distinctIndices(count: 1000, from: pool.rows))
+        let found = NearestTargetSearch(targets: targets, threads: 2).nearest(pool, threads: 2)
+        let ratio = Double(found.comparisons) / Double(pool.rows * targets.rows)
+        #expect(ratio < 0.2, "computed \(ratio) of all pairs")
+        expectMatchesDirect(pool, targets)
+    }
+}
