@@ -11,7 +11,7 @@ import Foundation
 /// `../shared/notes/activeft-math.md`, checked against finite differences in the tests).
 ///
 /// Cost: O(N·K·d) for the assignment (blocked sgemm fused with the argmax), O(K²·d) for the centroid
-/// term, O(N·d) for the gradient. Memory beyond the inputs: O(K² + K·d + block·K).
+/// term, O(N·d) for the gradient. Memory beyond the inputs: O(N + K·d + block·K).
 public struct ActiveFTObjective: Sendable {
     /// Unit-norm features, one per row.
     public let features: FeatureMatrix
@@ -76,42 +76,38 @@ public struct ActiveFTObjective: Sendable {
     }
 
     /// L_k = logsumexp_j(c_j·c_k/τ) and m_k = Σ_j softmax_j(c_j·c_k/τ) c_j for unit centroids `c`.
-    /// O(K²·d), split by rows across threads (each block one single-threaded dgemm).
+    /// O(K²·d), by blocks of rows across threads (each block two single-threaded dgemms: its rows of
+    /// G = C·Cᵀ — G is symmetric, so row k holds what column k holds — then softmax · C). Memory:
+    /// O(threads·64·K), never the K×K matrix.
     private func centroidTerm(_ c: [Double], k: Int, threads: Int) -> (logSums: [Double], repelled: [Double]) {
         let d = features.columns, tau = temperature
         let rowsPerChunk = 64
         let chunks = (k + rowsPerChunk - 1) / rowsPerChunk
-        var gram = [Double](repeating: 0, count: k * k)
         var logSums = [Double](repeating: 0, count: k)
-        var softmax = [Double](repeating: 0, count: k * k)
         var repelled = [Double](repeating: 0, count: k * d)
-        withSharedPointers(&gram, &logSums, &softmax, &repelled) { out0, out1, out2, out3 in
-            let out = (out0, out1, out2, out3)
+        withSharedPointers(&logSums, &repelled) { outLogSums, outRepelled in
             c.withUnsafeBufferPointer { centroids in
                 let input = SharedRows(x: centroids.baseAddress!)
-                // G = C Cᵀ, by blocks of rows. G is symmetric, so row k holds column k's values.
                 ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
                     let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
+                    var gram = [Double](repeating: 0, count: rows * k)
                     BLAS.multiplyTransposed(m: rows, n: k, k: d, a: input.x + first * d, lda: d, b: input.x, ldb: d,
-                                            c: out.0.base + first * k, ldc: k)
-                }
-                // Softmax over j of G_jk/τ for each k, and m = softmax · C.
-                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                    let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
-                    for c in first..<(first + rows) {
+                                            c: &gram, ldc: k)
+                    // Softmax over j of G_kj/τ for each row k of the block, in place.
+                    for r in 0..<rows {
                         var largest = -Double.infinity
-                        for j in 0..<k { largest = max(largest, out.0.base[j * k + c] / tau) }
+                        for j in 0..<k { largest = max(largest, gram[r * k + j] / tau) }
                         var sum = 0.0
                         for j in 0..<k {
-                            let e = exp(out.0.base[j * k + c] / tau - largest)
-                            out.2.base[c * k + j] = e
+                            let e = exp(gram[r * k + j] / tau - largest)
+                            gram[r * k + j] = e
                             sum += e
                         }
-                        out.1.base[c] = largest + log(sum)
-                        for j in 0..<k { out.2.base[c * k + j] /= sum }
+                        outLogSums.base[first + r] = largest + log(sum)
+                        for j in 0..<k { gram[r * k + j] /= sum }
                     }
-                    BLAS.multiply(m: rows, n: d, k: k, a: out.2.base + first * k, lda: k, b: input.x, ldb: d,
-                                  c: out.3.base + first * d, ldc: d)
+                    BLAS.multiply(m: rows, n: d, k: k, a: gram, lda: k, b: input.x, ldb: d,
+                                  c: outRepelled.base + first * d, ldc: d)
                 }
             }
         }
@@ -119,8 +115,12 @@ public struct ActiveFTObjective: Sendable {
     }
 
     /// Σ softplus(z_i), and per centroid W_k = Σ u_i and F_k = Σ u_i f_i over its samples, where
-    /// z_i = log β + L_{k(i)} − s_i/τ and u_i = sigmoid(z_i). O(N·d), in fixed chunks summed in order,
-    /// so the result does not depend on the thread count.
+    /// z_i = log β + L_{k(i)} − s_i/τ and u_i = sigmoid(z_i).
+    ///
+    /// The loss is summed in fixed chunks of samples, in chunk order; W_k and F_k are summed over each
+    /// centroid's samples in ascending order (a counting sort by centroid), centroids in parallel — so
+    /// nothing depends on the thread count and the memory is O(N + K·d), not a partial K×d sum per
+    /// chunk. O(N·d + K).
     private func samplePull(batch: [Int]?, nearest: [Int32], similarity: [Float], logSums: [Double],
                             centroids k: Int, threads: Int) -> (loss: Double, weight: [Double], sum: [Double]) {
         let d = features.columns
@@ -129,33 +129,50 @@ public struct ActiveFTObjective: Sendable {
         let chunks = (count + chunkSize - 1) / chunkSize
         let logBalance = log(balance), tau = temperature
         var losses = [Double](repeating: 0, count: chunks)
-        var weights = [Double](repeating: 0, count: chunks * k)
-        var sums = [Double](repeating: 0, count: chunks * k * d)
-        features.values.withUnsafeBufferPointer { x in
-            let rows = SharedRows(x: x.baseAddress!)
-            withSharedPointers(&losses, &weights, &sums) { out0, out1, out2 in
-                let out = (out0, out1, out2)
-                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                    var loss = 0.0
-                    let weight = out.1.base + chunk * k, sum = out.2.base + chunk * k * d
-                    for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
-                        let c = Int(nearest[position])
-                        let z = logBalance + logSums[c] - Double(similarity[position]) / tau
-                        loss += softplus(z)
-                        let u = sigmoid(z)
-                        weight[c] += u
-                        let f = rows.x + (batch?[position] ?? position) * d
-                        let target = sum + c * d
-                        for j in 0..<d { target[j] += u * Double(f[j]) }
-                    }
-                    out.0.base[chunk] = loss
+        var pulls = [Double](repeating: 0, count: count)
+        withSharedPointers(&losses, &pulls) { outLoss, outPull in
+            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                var loss = 0.0
+                for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
+                    let z = logBalance + logSums[Int(nearest[position])] - Double(similarity[position]) / tau
+                    loss += softplus(z)
+                    outPull.base[position] = sigmoid(z)
                 }
+                outLoss.base[chunk] = loss
             }
         }
+        // Each centroid's samples, in ascending position: members[start[c]..<start[c + 1]].
+        var start = [Int](repeating: 0, count: k + 1)
+        for c in nearest { start[Int(c) + 1] += 1 }
+        for c in 0..<k { start[c + 1] += start[c] }
+        var members = [Int32](repeating: 0, count: count)
+        var next = start
+        for position in 0..<count {
+            let c = Int(nearest[position])
+            members[next[c]] = Int32(position)
+            next[c] += 1
+        }
         var weight = [Double](repeating: 0, count: k), sum = [Double](repeating: 0, count: k * d)
-        for chunk in 0..<chunks {
-            for c in 0..<k { weight[c] += weights[chunk * k + c] }
-            for i in 0..<(k * d) { sum[i] += sums[chunk * k * d + i] }
+        let centroidsPerChunk = 32
+        let (groupStart, groupMembers, samplePulls) = (start, members, pulls)
+        features.values.withUnsafeBufferPointer { x in
+            let rows = SharedRows(x: x.baseAddress!)
+            withSharedPointers(&weight, &sum) { outWeight, outSum in
+                ParallelChunks.run(chunks: (k + centroidsPerChunk - 1) / centroidsPerChunk, threads: threads) { chunk in
+                    for c in (chunk * centroidsPerChunk)..<min(k, (chunk + 1) * centroidsPerChunk) {
+                        let target = outSum.base + c * d
+                        var w = 0.0
+                        for slot in groupStart[c]..<groupStart[c + 1] {
+                            let position = Int(groupMembers[slot])
+                            let u = samplePulls[position]
+                            w += u
+                            let f = rows.x + (batch?[position] ?? position) * d
+                            for j in 0..<d { target[j] += u * Double(f[j]) }
+                        }
+                        outWeight.base[c] = w
+                    }
+                }
+            }
         }
         return (losses.reduce(0, +), weight, sum)
     }

@@ -19,9 +19,20 @@ import BLAS
 /// rounding difference between sgemm and the dot products, so rounding never decides a test.
 /// Cost per iteration: O(N·d) for the first test, O(N'·L·d) for the N' samples that need the second,
 /// O(F·K·d) for the F recomputed. Memory: O(N·L).
+///
+/// With many centroids (K ≥ ``groupedFrom``) the candidates stop pruning — as the centroids move, the
+/// few candidates of most samples no longer hold their nearest — and each iteration would be a
+/// dense N·K·d pass. There the search is instead ``NearestTargetSearch`` over the centroids, redone
+/// each iteration (the centroids grouped in ≈ 2√K groups, whole groups ruled out by angular bounds):
+/// a sample whose best beats every other centroid it computed by the margin has exactly the full
+/// pass's answer; the near-ties left go through the full pass. Memory O(N + K·d), no candidates.
 struct NearestCentroidSearch {
-    /// Candidates kept per sample; 0 disables pruning (every iteration is a full pass).
+    /// From this many centroids on, pruning uses ``NearestTargetSearch`` instead of candidates.
+    static let groupedFrom = 2048
+    /// Candidates kept per sample; 0 disables candidate pruning.
     let candidateCount: Int
+    /// Whether each call uses ``NearestTargetSearch`` (pruning with K ≥ ``groupedFrom``).
+    let grouped: Bool
     let threads: Int
     static let blockRows = 1024
     static let margin: Float = 1e-4
@@ -43,7 +54,8 @@ struct NearestCentroidSearch {
     ///   - pruning: keep candidates and bounds (off gives the plain full pass every time, the
     ///     reference the pruned search is tested against).
     init(samples: Int, centroids: Int, pruning: Bool, threads: Int) {
-        let count = pruning ? min(16, centroids - 1) : 0
+        grouped = pruning && centroids >= Self.groupedFrom
+        let count = pruning && !grouped ? min(16, centroids - 1) : 0
         candidateCount = count >= 2 ? count : 0
         self.threads = threads
         if candidateCount > 0 {
@@ -66,6 +78,11 @@ struct NearestCentroidSearch {
         let count = rows?.count ?? features.rows
         var nearest = [Int32](repeating: 0, count: count)
         var similarity = [Float](repeating: 0, count: count)
+        if grouped {
+            assignGrouped(rows: rows, features: features, centroids: centroids, k: k, nearest: &nearest,
+                          similarity: &similarity)
+            return (nearest, similarity)
+        }
         guard candidateCount > 0 else {
             fullPass(positions: Array(0..<count), rows: rows, features: features, centroids: centroids, k: k,
                      nearest: &nearest, similarity: &similarity)
@@ -88,6 +105,39 @@ struct NearestCentroidSearch {
                      nearest: &nearest, similarity: &similarity)
         }
         return (nearest, similarity)
+    }
+
+    /// The grouped search's answers where they are unambiguous, the full pass for the near-ties.
+    private mutating func assignGrouped(rows: [Int]?, features: FeatureMatrix, centroids: [Float], k: Int,
+                                        nearest: inout [Int32], similarity: inout [Float]) {
+        let d = features.columns
+        let search = NearestTargetSearch(targets: FeatureMatrix(rows: k, columns: d, values: centroids), threads: threads)
+        let answer = search.nearest(features, rows: rows, threads: threads)
+        let count = answer.index.count
+        var nearTies: [Int] = []
+        for position in 0..<count where answer.runnerUp[position] >= answer.similarity[position] - NearestTargetSearch.margin {
+            nearTies.append(position)
+        }
+        nearest = answer.index
+        // The similarity as the candidate check and the full pass report it.
+        let chunkSize = 8192
+        withSharedPointers(&similarity) { out in
+            features.values.withUnsafeBufferPointer { x in
+                centroids.withUnsafeBufferPointer { c in
+                    let input = FullPassInputs(x: x.baseAddress!, c: c.baseAddress!)
+                    ParallelChunks.run(chunks: (count + chunkSize - 1) / chunkSize, threads: threads) { chunk in
+                        for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
+                            let row = rows?[position] ?? position
+                            out.base[position] = dot(input.x + row * d, input.c + Int(answer.index[position]) * d, count: d)
+                        }
+                    }
+                }
+            }
+        }
+        if !nearTies.isEmpty {
+            fullPass(positions: nearTies, rows: rows, features: features, centroids: centroids, k: k,
+                     nearest: &nearest, similarity: &similarity)
+        }
     }
 
     /// The largest distance any centroid moved. O(K·d).

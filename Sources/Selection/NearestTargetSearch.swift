@@ -104,38 +104,61 @@ public struct NearestTargetSearch: Sendable {
         radiusSine = sines
     }
 
-    /// For each row of `queries` (unit rows, the targets' width): the index of its most similar
-    /// target (ties to the lower index) and that similarity, plus the number of query–target
-    /// similarities computed (N·K for the dense product; benchmarks report the ratio).
-    public func nearest(_ queries: FeatureMatrix, threads: Int) -> (index: [Int32], similarity: [Float], comparisons: Int) {
+    /// What ``nearest(_:rows:threads:)`` finds for each query.
+    public struct Answer: Sendable {
+        /// The most similar target (ties to the lower index) and its similarity.
+        public var index: [Int32]
+        public var similarity: [Float]
+        /// The largest similarity of any other target the search computed (−∞ if none). Every target
+        /// it skipped is below `similarity − margin`, so a runner-up below that too means the answer
+        /// is the dense product's argmax whatever the rounding; above it, the two are a near-tie.
+        public var runnerUp: [Float]
+        /// Query–target similarities computed (N·K for the dense product).
+        public var comparisons: Int
+    }
+
+    /// For each of `rows` of `queries` (nil: every row; unit rows, the targets' width), its most
+    /// similar target, as ``Answer`` describes.
+    public func nearest(_ queries: FeatureMatrix, rows: [Int]? = nil, threads: Int) -> Answer {
         precondition(queries.columns == grouped.columns, "widths differ")
-        let n = queries.rows, d = queries.columns
+        let n = rows?.count ?? queries.rows, d = queries.columns
         var index = [Int32](repeating: 0, count: n)
         var similarity = [Float](repeating: 0, count: n)
+        var runnerUp = [Float](repeating: 0, count: n)
         let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
         let counts = ChunkResults<Int>(count: chunks)
         let largestGroup = (0..<groupCount).map { groupStart[$0 + 1] - groupStart[$0] }.max()!
-        withSharedPointers(&index, &similarity) { outIndex, outSimilarity in
+        withSharedPointers(&index, &similarity, &runnerUp) { outIndex, outSimilarity, outRunnerUp in
             queries.values.withUnsafeBufferPointer { q in
                 let input = ReadOnlyPointer(base: q.baseAddress!)
                 ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                    let start = chunk * Self.chunkRows, rows = min(Self.chunkRows, n - start)
+                    let start = chunk * Self.chunkRows, count = min(Self.chunkRows, n - start)
                     let scratch = SearchScratch(blockRows: Self.blockRows, groups: groupCount, columns: d,
                                                 largestGroup: largestGroup)
                     var computed = 0
-                    for blockStart in stride(from: start, to: start + rows, by: Self.blockRows) {
-                        let m = min(Self.blockRows, start + rows - blockStart)
-                        computed += search(block: input.base + blockStart * d, rows: m, scratch: scratch)
+                    for blockStart in stride(from: start, to: start + count, by: Self.blockRows) {
+                        let m = min(Self.blockRows, start + count - blockStart)
+                        let block: UnsafePointer<Float>
+                        if let rows {
+                            for r in 0..<m {
+                                (scratch.block.base + r * d).update(from: input.base + rows[blockStart + r] * d, count: d)
+                            }
+                            block = UnsafePointer(scratch.block.base)
+                        } else {
+                            block = input.base + blockStart * d
+                        }
+                        computed += search(block: block, rows: m, scratch: scratch)
                         for r in 0..<m {
                             outIndex.base[blockStart + r] = scratch.bestIndex[r]
                             outSimilarity.base[blockStart + r] = scratch.best[r]
+                            outRunnerUp.base[blockStart + r] = scratch.runnerUp[r]
                         }
                     }
                     counts.set(chunk, computed)
                 }
             }
         }
-        return (index, similarity, counts.values.reduce(0, +))
+        return Answer(index: index, similarity: similarity, runnerUp: runnerUp, comparisons: counts.values.reduce(0, +))
     }
 
     /// Searches `rows` consecutive query rows at `block`, leaving each row's best in `scratch`;
@@ -156,6 +179,7 @@ public struct NearestTargetSearch: Sendable {
                     : cosine * cosRadius + (1 - cosine * cosine).squareRoot() * radiusSine[group]
             }
             best[r] = -.infinity
+            scratch.runnerUp[r] = -.infinity
             scratch.bestIndex[r] = Int32.max
         }
         var computed = 0
@@ -205,16 +229,20 @@ public struct NearestTargetSearch: Sendable {
         originalIndex.withUnsafeBufferPointer { original in
             for slot in 0..<rows {
                 let r = Int(scratch.members[slot])
-                var best = scratch.best[r], bestIndex = scratch.bestIndex[r]
+                var best = scratch.best[r], bestIndex = scratch.bestIndex[r], runnerUp = scratch.runnerUp[r]
                 for t in 0..<size {
                     let s = scores[slot * size + t], index = original[first + t]
                     if s > best || (s == best && index < bestIndex) {
+                        runnerUp = best
                         best = s
                         bestIndex = index
+                    } else if s > runnerUp {
+                        runnerUp = s
                     }
                 }
                 scratch.best[r] = best
                 scratch.bestIndex[r] = bestIndex
+                scratch.runnerUp[r] = runnerUp
             }
         }
         return rows * size
@@ -227,6 +255,9 @@ private final class SearchScratch {
     let centreSimilarity: OwnedBuffer<Float>
     let best: OwnedBuffer<Float>
     let bestIndex: OwnedBuffer<Int32>
+    let runnerUp: OwnedBuffer<Float>
+    /// The block's query rows, gathered when the queries are a subset of rows.
+    let block: OwnedBuffer<Float>
     /// The group each row searches in the current round (−1: none).
     let choice: OwnedBuffer<Int32>
     /// Rows of the block compared with the current group, and their features gathered contiguously.
@@ -238,6 +269,8 @@ private final class SearchScratch {
         centreSimilarity = OwnedBuffer(capacity: blockRows * groups)
         best = OwnedBuffer(capacity: blockRows)
         bestIndex = OwnedBuffer(capacity: blockRows)
+        runnerUp = OwnedBuffer(capacity: blockRows)
+        block = OwnedBuffer(capacity: blockRows * columns)
         choice = OwnedBuffer(capacity: blockRows)
         members = OwnedBuffer(capacity: blockRows)
         gathered = OwnedBuffer(capacity: blockRows * columns)

@@ -9,14 +9,20 @@ import Testing
         return RandomProblem.features(rows: rows, columns: columns, generator: &generator).normalizedRows()
     }
 
-    @Test(arguments: [UInt64(1), 2, 3])
-    func assignDistinctEqualsGreedyOverFullSort(seed: UInt64) {
+    /// `kept` 2 and 3 cut most centroids' lists, so the recomputation of exhausted centroids runs.
+    @Test(arguments: [(UInt64(1), 32, [Int]()), (2, 32, []), (3, 32, [5, 17]), (4, 2, []), (5, 3, [0, 1, 2])])
+    func assignDistinctEqualsGreedyOverFullSort(seed: UInt64, kept: Int, excluding: [Int]) {
         let unit = unitProblem(seed: seed, rows: 300, columns: 8)
-        let centroids = unitProblem(seed: seed + 100, rows: 40, columns: 8)
-        let picks = ActiveFT.assignDistinct(features: unit, centroids: centroids.values)
+        // Many centroids close together, so that they compete for the same rows.
+        let centroids = FeatureMatrix(rows: 120, columns: 8, values: (0..<120).flatMap { i in
+            unitProblem(seed: seed + 100 + UInt64(i % 6), rows: 1, columns: 8).values.map { $0 + Float(i) * 1e-3 }
+        }).normalizedRows()
+        let picks = ActiveFT.assignDistinct(features: unit, centroids: centroids.values, excluding: excluding,
+                                            kept: kept, threads: 2)
+        #expect(Set(picks.map(\.row)).count == 120)
 
         // Direct: every centroid sorts all rows and takes the first one not taken.
-        var taken = Set<Int>()
+        var taken = Set<Int>(excluding)
         for (k, pick) in picks.enumerated() {
             let c = centroids.row(k).map(Double.init)
             let order = (0..<unit.rows).map { i in (i, zip(unit.row(i), c).reduce(0.0) { $0 + Double($1.0) * $1.1 }) }

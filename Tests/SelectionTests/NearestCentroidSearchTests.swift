@@ -91,4 +91,26 @@ import Testing
         #expect(one.curve == two.curve && one.curve == three.curve)
         #expect(one.picks == two.picks && one.picks == three.picks)
     }
+
+    /// From ``NearestCentroidSearch/groupedFrom`` centroids on, the grouped search: the same answers as
+    /// the full pass, bit for bit, over all rows and over batches, as the centroids drift.
+    @Test func groupedSearchEqualsFullWithManyCentroids() {
+        let k = NearestCentroidSearch.groupedFrom + 52
+        let features = clustered(seed: 8, rows: 5000, columns: 16, clusters: 30)
+        var generator = SeededGenerator(seed: 9)
+        var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: 5000))
+        var pruned = NearestCentroidSearch(samples: 5000, centroids: k, pruning: true, threads: 2)
+        var full = NearestCentroidSearch(samples: 5000, centroids: k, pruning: false, threads: 1)
+        #expect(pruned.grouped && pruned.candidateCount == 0)
+        for step in 0..<4 {
+            let batch: [Int]? = step.isMultiple(of: 2) ? nil : generator.distinctIndices(count: 1700, from: 5000)
+            let a = pruned.assign(rows: batch, features: features, centroids: centroids.values)
+            let b = full.assign(rows: batch, features: features, centroids: centroids.values)
+            #expect(a.nearest == b.nearest)
+            #expect(a.similarity == b.similarity)
+            drift(&centroids, size: 0.002, generator: &generator)
+        }
+        // Near-ties went through the full pass: only a few of the samples.
+        #expect(pruned.fullComparisons < full.fullComparisons / 4, "\(pruned.fullComparisons) of \(full.fullComparisons)")
+    }
 }

@@ -137,4 +137,33 @@ import Testing
         #expect(ratio < 0.2, "computed \(ratio) of all pairs")
         expectMatchesDirect(pool, targets)
     }
+
+    /// The runner-up: never above the direct second-best (beyond rounding); when it is clear of the
+    /// best by the margin, the answer is the direct argmax. A subset of rows gets the same answers as
+    /// those rows of the whole.
+    @Test func runnerUpAndRowSubsets() {
+        let pool = clustered(seed: 15, rows: 2500, columns: 16, clusters: 10, spread: 0.15)
+        var generator = SeededGenerator(seed: 16)
+        let targets = pool.selecting(rows: generator.distinctIndices(count: 200, from: pool.rows))
+        let search = NearestTargetSearch(targets: targets, threads: 2)
+        let all = search.nearest(pool, threads: 2)
+        let d = pool.columns
+        var clear = 0
+        for q in 0..<pool.rows {
+            let sims = (0..<targets.rows).map { t in
+                (0..<d).reduce(0.0) { $0 + Double(pool.values[q * d + $1]) * Double(targets.values[t * d + $1]) }
+            }
+            let order = sims.indices.sorted { sims[$0] > sims[$1] || (sims[$0] == sims[$1] && $0 < $1) }
+            #expect(Double(all.runnerUp[q]) <= sims[order[1]] + 1e-5)
+            if all.runnerUp[q] < all.similarity[q] - NearestTargetSearch.margin {
+                #expect(Int(all.index[q]) == order[0])
+                clear += 1
+            }
+        }
+        #expect(clear > pool.rows / 2)
+        let rows = generator.distinctIndices(count: 700, from: pool.rows)
+        let subset = search.nearest(pool, rows: rows, threads: 3)
+        #expect(subset.index == rows.map { all.index[$0] })
+        for (a, b) in zip(subset.runnerUp, rows.map { all.runnerUp[$0] }) { #expect(a.isApproximatelyEqual(to: b, absoluteTolerance: 1e-6)) }
+    }
 }

@@ -94,7 +94,7 @@ public enum ActiveFT {
             progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: loss))
         }
         let picks = assignDistinct(features: unit, centroids: normalizedRows(Array(theta[fixed...]), columns: unit.columns),
-                                   excluding: labelled)
+                                   excluding: labelled, threads: max(1, threads))
         return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
     }
 
@@ -174,32 +174,58 @@ public enum ActiveFT {
 
     /// Each centroid, in order, takes the most similar row not taken by an earlier centroid.
     ///
-    /// Centroid k can lose at most k rows to earlier centroids, so only its k+1 best rows are kept
-    /// (bounded heaps filled from blocked sgemm): O(N·K·d) flops, O(K²) memory. Ties go to the lower row.
-    static func assignDistinct(features unit: FeatureMatrix, centroids: [Float], excluding: [Int] = []) -> [Pick] {
+    /// Centroid k can lose at most k rows (plus the excluded ones) to earlier centroids, so its best
+    /// min(k + 1 + excluded, `kept`) rows are kept (bounded heaps filled from blocked sgemm; centroids
+    /// split across threads, each heap filled by one thread in row order). A centroid whose kept rows
+    /// are all taken — only possible when the cap cut its list — is recomputed against every row
+    /// (one gemv). Ties go to the lower row. The reference sorts all N rows per centroid,
+    /// O(N·K·log N); this is O(N·K·d) flops for the sgemm, O(N·K) heap offers of which few get in,
+    /// O(R·N·d) for R recomputed centroids, and O(K·kept) memory.
+    static func assignDistinct(features unit: FeatureMatrix, centroids: [Float], excluding: [Int] = [],
+                               kept: Int = 32, threads: Int = ParallelChunks.processorCount) -> [Pick] {
         let n = unit.rows, d = unit.columns, k = centroids.count / d
-        var candidates = (0..<k).map { BoundedBest(capacity: $0 + 1 + excluding.count) }
-        let blockRows = 1024
-        var block = [Float](repeating: 0, count: blockRows * k)
+        let capacity = (0..<k).map { min($0 + 1 + excluding.count, kept, n) }
+        let centroidsPerChunk = 256, blockRows = 1024
+        let chunks = (k + centroidsPerChunk - 1) / centroidsPerChunk
+        let lists = ChunkResults<[[BoundedBest.Entry]]>(count: chunks)
         unit.values.withUnsafeBufferPointer { x in
             centroids.withUnsafeBufferPointer { c in
-                for start in stride(from: 0, to: n, by: blockRows) {
-                    let rows = min(blockRows, n - start)
-                    BLAS.multiplyTransposed(m: rows, n: k, k: d, a: x.baseAddress! + start * d, lda: d,
-                                            b: c.baseAddress!, ldb: d, c: &block, ldc: k)
-                    for r in 0..<rows {
-                        for j in 0..<k { candidates[j].offer(row: start + r, similarity: block[r * k + j]) }
+                let input = (ReadOnlyPointer(base: x.baseAddress!), ReadOnlyPointer(base: c.baseAddress!))
+                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                    let first = chunk * centroidsPerChunk, count = min(centroidsPerChunk, k - first)
+                    var heaps = (first..<(first + count)).map { BoundedBest(capacity: capacity[$0]) }
+                    var block = [Float](repeating: 0, count: blockRows * count)
+                    for start in stride(from: 0, to: n, by: blockRows) {
+                        let rows = min(blockRows, n - start)
+                        BLAS.multiplyTransposed(m: rows, n: count, k: d, a: input.0.base + start * d, lda: d,
+                                                b: input.1.base + first * d, ldb: d, c: &block, ldc: count)
+                        for r in 0..<rows {
+                            for j in 0..<count { heaps[j].offer(row: start + r, similarity: block[r * count + j]) }
+                        }
                     }
+                    lists.set(chunk, heaps.map { $0.sortedBestFirst() })
                 }
             }
         }
+        let candidates = lists.values.flatMap { $0 }
         var taken = Set(excluding)
         var picks: [Pick] = []
         picks.reserveCapacity(k)
+        var similarity = [Float](repeating: 0, count: n)
         for j in 0..<k {
-            let best = candidates[j].sortedBestFirst().first { !taken.contains($0.row) }!
-            taken.insert(best.row)
-            picks.append(Pick(row: best.row, score: Double(best.similarity)))
+            if let best = candidates[j].first(where: { !taken.contains($0.row) }) {
+                taken.insert(best.row)
+                picks.append(Pick(row: best.row, score: Double(best.similarity)))
+                continue
+            }
+            // Every kept row is taken: the best of all rows not taken (ties to the lower row).
+            similarity = BlockedSimilarity.similarities(unit, to: Array(centroids[(j * d)..<((j + 1) * d)]), threads: threads)
+            var bestRow = -1
+            for row in 0..<n where !taken.contains(row) && (bestRow < 0 || similarity[row] > similarity[bestRow]) {
+                bestRow = row
+            }
+            taken.insert(bestRow)
+            picks.append(Pick(row: bestRow, score: Double(similarity[bestRow])))
         }
         return picks
     }
