@@ -1,3 +1,4 @@
+import Foundation
 import BLAS
 
 /// Finds each sample's most similar centroid, iteration after iteration, recomputing as little as
@@ -14,9 +15,11 @@ import BLAS
 ///    the runner-up (which then tightens the second bound);
 /// 3. otherwise the sample is recomputed in the next full pass.
 ///
-/// The result is exactly that of the full pass: the argmax of the sgemm similarities, ties to the
-/// lower centroid, and the similarity as ``dot(_:_:count:)`` computes it. `margin` absorbs the
-/// rounding difference between sgemm and the dot products, so rounding never decides a test.
+/// The result is exactly that of the full pass, which follows
+/// ``NearestTargetSearch/nearestByDot(scores:count:query:targets:columns:)``: among the centroids
+/// within `margin` of the largest sgemm similarity, the largest ``dot(_:_:count:)`` (ties to the
+/// lower centroid), and the similarity as `dot` computes it. `margin` absorbs the rounding
+/// difference between sgemm and the dot products, so rounding never decides a test.
 /// Cost per iteration: O(N·d) for the first test, O(N'·L·d) for the N' samples that need the second,
 /// O(F·K·d) for the F recomputed. Memory: O(N·L).
 ///
@@ -47,6 +50,8 @@ struct NearestCentroidSearch {
     private var previousCentroids: [Float] = []
     /// Samples recomputed against all centroids so far, for benchmarks and tests.
     private(set) var fullComparisons = 0
+    /// Sample–centroid similarities the grouped search computed so far (N·K per call for a dense pass).
+    private(set) var prunedComparisons = 0
 
     /// - Parameters:
     ///   - samples: N, the number of feature rows.
@@ -107,37 +112,16 @@ struct NearestCentroidSearch {
         return (nearest, similarity)
     }
 
-    /// The grouped search's answers where they are unambiguous, the full pass for the near-ties.
+    /// One ``NearestTargetSearch`` over the centroids: the same answers as the full pass (both follow
+    /// ``NearestTargetSearch/nearestByDot(scores:count:query:targets:columns:)``).
     private mutating func assignGrouped(rows: [Int]?, features: FeatureMatrix, centroids: [Float], k: Int,
                                         nearest: inout [Int32], similarity: inout [Float]) {
-        let d = features.columns
-        let search = NearestTargetSearch(targets: FeatureMatrix(rows: k, columns: d, values: centroids), threads: threads)
+        let search = NearestTargetSearch(targets: FeatureMatrix(rows: k, columns: features.columns, values: centroids),
+                                         threads: threads)
         let answer = search.nearest(features, rows: rows, threads: threads)
-        let count = answer.index.count
-        var nearTies: [Int] = []
-        for position in 0..<count where answer.runnerUp[position] >= answer.similarity[position] - NearestTargetSearch.margin {
-            nearTies.append(position)
-        }
         nearest = answer.index
-        // The similarity as the candidate check and the full pass report it.
-        let chunkSize = 8192
-        withSharedPointers(&similarity) { out in
-            features.values.withUnsafeBufferPointer { x in
-                centroids.withUnsafeBufferPointer { c in
-                    let input = FullPassInputs(x: x.baseAddress!, c: c.baseAddress!)
-                    ParallelChunks.run(chunks: (count + chunkSize - 1) / chunkSize, threads: threads) { chunk in
-                        for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
-                            let row = rows?[position] ?? position
-                            out.base[position] = dot(input.x + row * d, input.c + Int(answer.index[position]) * d, count: d)
-                        }
-                    }
-                }
-            }
-        }
-        if !nearTies.isEmpty {
-            fullPass(positions: nearTies, rows: rows, features: features, centroids: centroids, k: k,
-                     nearest: &nearest, similarity: &similarity)
-        }
+        similarity = answer.similarity
+        prunedComparisons += answer.comparisons
     }
 
     /// The largest distance any centroid moved. O(K·d).
@@ -250,16 +234,13 @@ struct NearestCentroidSearch {
                             for r in 0..<n {
                                 let position = positions[start + r]
                                 let row = rows?[position] ?? position
-                                var best = 0
-                                if l == 0 {
-                                    var bestSimilarity = scores[r * k]
-                                    for c in 1..<k where scores[r * k + c] > bestSimilarity {
-                                        best = c
-                                        bestSimilarity = scores[r * k + c]
-                                    }
-                                } else {
+                                let best = scores.withUnsafeBufferPointer { s in
+                                    NearestTargetSearch.nearestByDot(scores: s.baseAddress! + r * k, count: k,
+                                                                     query: input.x + row * d, targets: input.c, columns: d)
+                                }
+                                if l > 0 {
                                     // The L+1 most similar, by insertion into a short sorted list; equal
-                                    // scores keep centroid order, so top[0] is the first maximum.
+                                    // scores keep centroid order.
                                     var filled = 0
                                     for c in 0..<k {
                                         let s = scores[r * k + c]
@@ -272,11 +253,11 @@ struct NearestCentroidSearch {
                                         top[i] = (s, Int32(c))
                                         filled = min(filled + 1, l + 1)
                                     }
-                                    best = Int(top[0].1)
-                                    state.3.base[row] = top[0].1
+                                    state.3.base[row] = Int32(best)
                                     for slot in 0..<l { state.0.base[row * l + slot] = top[slot].1 }
                                     state.1.base[row] = top[l].0
-                                    state.2.base[row] = top[1].0
+                                    // Every centroid but `best`: the largest of the others' scores.
+                                    state.2.base[row] = Int(top[0].1) == best ? top[1].0 : top[0].0
                                 }
                                 output.0.base[position] = Int32(best)
                                 // The candidate check's dot product, so both paths report identical values.

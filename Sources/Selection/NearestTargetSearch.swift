@@ -17,8 +17,11 @@ import Foundation
 /// Replacement of the Classic K-Means with Consistent Speedup", ICML 2015) used once, with angular
 /// bounds for unit vectors.
 ///
-/// The result equals the argmax of the dense product Q·Tᵀ: ties go to the lower target index, and a
-/// similarity is the sgemm value of that pair, within float rounding (~1e-6) of the dense product's.
+/// The answer is the dense rule ``nearestByDot(scores:count:query:targets:columns:)`` states: among
+/// the targets whose sgemm similarity is within a margin (1e-4, far above sgemm's rounding) of the
+/// largest, the one with the largest ``dot(_:_:count:)`` (ties to the lower index) — so no sgemm
+/// rounding, which depends on the shape of each call, ever decides, and the pruned and dense
+/// searches agree bit for bit. The similarity reported is that `dot`.
 /// Blocks are fixed by rows, so the result is identical for every thread count. Cost: O(K·G·d) to
 /// group, O(N·G·d) for the bounds, O(N·(K/G)·d) for the first group and O(N·c·(K/G)·d) for the c
 /// groups a query cannot rule out — c is small when the targets are clustered and grows to G when the
@@ -43,6 +46,8 @@ public struct NearestTargetSearch: Sendable {
     /// How far below a query's best so far a group's bound must be to skip the group. sgemm rounding
     /// is ~1e-6 on unit rows; the margin makes sure it never decides a test.
     static let margin: Float = 1e-4
+    /// Near-ties tracked per query before it falls back to comparing with every target.
+    static let nearSlots = 8
 
     /// The number of target groups.
     public var groupCount: Int { centres.rows }
@@ -106,14 +111,10 @@ public struct NearestTargetSearch: Sendable {
 
     /// What ``nearest(_:rows:threads:)`` finds for each query.
     public struct Answer: Sendable {
-        /// The most similar target (ties to the lower index) and its similarity.
+        /// The most similar target and its similarity as ``dot(_:_:count:)`` computes it.
         public var index: [Int32]
         public var similarity: [Float]
-        /// The largest similarity of any other target the search computed (−∞ if none). Every target
-        /// it skipped is below `similarity − margin`, so a runner-up below that too means the answer
-        /// is the dense product's argmax whatever the rounding; above it, the two are a near-tie.
-        public var runnerUp: [Float]
-        /// Query–target similarities computed (N·K for the dense product).
+        /// Query–target similarities computed by sgemm (N·K for the dense product).
         public var comparisons: Int
     }
 
@@ -124,11 +125,10 @@ public struct NearestTargetSearch: Sendable {
         let n = rows?.count ?? queries.rows, d = queries.columns
         var index = [Int32](repeating: 0, count: n)
         var similarity = [Float](repeating: 0, count: n)
-        var runnerUp = [Float](repeating: 0, count: n)
         let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
         let counts = ChunkResults<Int>(count: chunks)
         let largestGroup = (0..<groupCount).map { groupStart[$0 + 1] - groupStart[$0] }.max()!
-        withSharedPointers(&index, &similarity, &runnerUp) { outIndex, outSimilarity, outRunnerUp in
+        withSharedPointers(&index, &similarity) { outIndex, outSimilarity in
             queries.values.withUnsafeBufferPointer { q in
                 let input = ReadOnlyPointer(base: q.baseAddress!)
                 ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
@@ -149,16 +149,16 @@ public struct NearestTargetSearch: Sendable {
                         }
                         computed += search(block: block, rows: m, scratch: scratch)
                         for r in 0..<m {
-                            outIndex.base[blockStart + r] = scratch.bestIndex[r]
-                            outSimilarity.base[blockStart + r] = scratch.best[r]
-                            outRunnerUp.base[blockStart + r] = scratch.runnerUp[r]
+                            let (target, value) = resolve(query: block + r * d, row: r, scratch: scratch)
+                            outIndex.base[blockStart + r] = target
+                            outSimilarity.base[blockStart + r] = value
                         }
                     }
                     counts.set(chunk, computed)
                 }
             }
         }
-        return Answer(index: index, similarity: similarity, runnerUp: runnerUp, comparisons: counts.values.reduce(0, +))
+        return Answer(index: index, similarity: similarity, comparisons: counts.values.reduce(0, +))
     }
 
     /// Searches `rows` consecutive query rows at `block`, leaving each row's best in `scratch`;
@@ -179,8 +179,7 @@ public struct NearestTargetSearch: Sendable {
                     : cosine * cosRadius + (1 - cosine * cosine).squareRoot() * radiusSine[group]
             }
             best[r] = -.infinity
-            scratch.runnerUp[r] = -.infinity
-            scratch.bestIndex[r] = Int32.max
+            scratch.nearCount[r] = 0
         }
         var computed = 0
         // Two rounds of each row's highest-bound group it has not searched yet (ties to the lower
@@ -212,8 +211,33 @@ public struct NearestTargetSearch: Sendable {
         return computed
     }
 
+    /// The answer for row `r` of the block: among the targets whose sgemm similarity is within the
+    /// margin of the largest, the most similar by ``dot(_:_:count:)`` (ties to the lower index) —
+    /// the same rule as the dense pass, so rounding in sgemm never decides. Too many near-ties: by
+    /// `dot` against every target.
+    private func resolve(query: UnsafePointer<Float>, row r: Int, scratch: SearchScratch) -> (Int32, Float) {
+        let d = grouped.columns, count = Int(scratch.nearCount[r])
+        return grouped.values.withUnsafeBufferPointer { t in
+            var bestIndex = Int32.max, best = -Float.infinity
+            func consider(_ position: Int) {
+                let value = dot(query, t.baseAddress! + position * d, count: d), index = originalIndex[position]
+                if value > best || (value == best && index < bestIndex) {
+                    best = value
+                    bestIndex = index
+                }
+            }
+            if count < 0 {
+                for position in 0..<grouped.rows { consider(position) }
+            } else {
+                for i in 0..<count { consider(Int(scratch.near[r * Self.nearSlots + i])) }
+            }
+            return (bestIndex, best)
+        }
+    }
+
     /// Compares the block's rows listed in `scratch.members` with every target of `group` (one
-    /// sgemm), keeping each row's best (ties to the lower original index). Returns the pairs computed.
+    /// sgemm), keeping each row's best similarity and the targets within the margin of it. Returns the
+    /// pairs computed.
     private func compare(block: UnsafePointer<Float>, group: Int, scratch: SearchScratch) -> Int {
         let rows = scratch.members.count
         guard rows > 0 else { return 0 }
@@ -226,24 +250,39 @@ public struct NearestTargetSearch: Sendable {
             BLAS.multiplyTransposed(m: rows, n: size, k: d, a: gathered, lda: d,
                                     b: t.baseAddress! + first * d, ldb: d, c: scores, ldc: size)
         }
-        originalIndex.withUnsafeBufferPointer { original in
-            for slot in 0..<rows {
-                let r = Int(scratch.members[slot])
-                var best = scratch.best[r], bestIndex = scratch.bestIndex[r], runnerUp = scratch.runnerUp[r]
-                for t in 0..<size {
-                    let s = scores[slot * size + t], index = original[first + t]
-                    if s > best || (s == best && index < bestIndex) {
-                        runnerUp = best
-                        best = s
-                        bestIndex = index
-                    } else if s > runnerUp {
-                        runnerUp = s
+        let slots = Self.nearSlots, margin = Self.margin
+        for slot in 0..<rows {
+            let r = Int(scratch.members[slot])
+            var best = scratch.best[r], count = Int(scratch.nearCount[r])
+            let near = scratch.near.base + r * slots, nearValue = scratch.nearValue.base + r * slots
+            for t in 0..<size {
+                let s = scores[slot * size + t]
+                guard s >= best - margin else { continue }
+                if s > best {
+                    best = s
+                    // Keep only the targets still within the margin of the new best.
+                    if count >= 0 {
+                        var kept = 0
+                        for i in 0..<count where nearValue[i] >= best - margin {
+                            near[kept] = near[i]
+                            nearValue[kept] = nearValue[i]
+                            kept += 1
+                        }
+                        count = kept
                     }
                 }
-                scratch.best[r] = best
-                scratch.bestIndex[r] = bestIndex
-                scratch.runnerUp[r] = runnerUp
+                if count >= 0 {
+                    if count == slots {
+                        count = -1  // too many near-ties: resolved against every target
+                    } else {
+                        near[count] = Int32(first + t)
+                        nearValue[count] = s
+                        count += 1
+                    }
+                }
             }
+            scratch.best[r] = best
+            scratch.nearCount[r] = Int32(count)
         }
         return rows * size
     }
@@ -254,8 +293,11 @@ private final class SearchScratch {
     /// Block rows × groups: centre similarities, then bounds (−3 once a group is searched).
     let centreSimilarity: OwnedBuffer<Float>
     let best: OwnedBuffer<Float>
-    let bestIndex: OwnedBuffer<Int32>
-    let runnerUp: OwnedBuffer<Float>
+    /// Per row: the targets (positions in `grouped`) whose similarity is within the margin of its
+    /// best so far, their similarities, and how many (−1: more than ``NearestTargetSearch/nearSlots``).
+    let near: OwnedBuffer<Int32>
+    let nearValue: OwnedBuffer<Float>
+    let nearCount: OwnedBuffer<Int32>
     /// The block's query rows, gathered when the queries are a subset of rows.
     let block: OwnedBuffer<Float>
     /// The group each row searches in the current round (−1: none).
@@ -268,12 +310,40 @@ private final class SearchScratch {
     init(blockRows: Int, groups: Int, columns: Int, largestGroup: Int) {
         centreSimilarity = OwnedBuffer(capacity: blockRows * groups)
         best = OwnedBuffer(capacity: blockRows)
-        bestIndex = OwnedBuffer(capacity: blockRows)
-        runnerUp = OwnedBuffer(capacity: blockRows)
+        near = OwnedBuffer(capacity: blockRows * NearestTargetSearch.nearSlots)
+        nearValue = OwnedBuffer(capacity: blockRows * NearestTargetSearch.nearSlots)
+        nearCount = OwnedBuffer(capacity: blockRows)
         block = OwnedBuffer(capacity: blockRows * columns)
         choice = OwnedBuffer(capacity: blockRows)
         members = OwnedBuffer(capacity: blockRows)
         gathered = OwnedBuffer(capacity: blockRows * columns)
         scores = OwnedBuffer(capacity: blockRows * largestGroup)
+    }
+}
+
+extension NearestTargetSearch {
+    /// The dense rule every nearest-target search in selectjob follows, from one query's sgemm
+    /// similarities to all `count` targets: among the targets within ``margin`` of the largest, the
+    /// one with the largest ``dot(_:_:count:)`` with `query` (ties to the lower index). One target
+    /// within the margin — the usual case — needs no `dot`. O(count), plus O(t·d) for t near-ties.
+    static func nearestByDot(scores: UnsafePointer<Float>, count k: Int, query: UnsafePointer<Float>,
+                             targets: UnsafePointer<Float>, columns d: Int) -> Int {
+        var top = scores[0]
+        for c in 1..<k where scores[c] > top { top = scores[c] }
+        var first = -1, near = 0
+        for c in 0..<k where scores[c] >= top - margin {
+            if first < 0 { first = c }
+            near += 1
+        }
+        guard near > 1 else { return first }
+        var best = -1, bestValue = -Float.infinity
+        for c in first..<k where scores[c] >= top - margin {
+            let value = dot(query, targets + c * d, count: d)
+            if value > bestValue {
+                bestValue = value
+                best = c
+            }
+        }
+        return best
     }
 }

@@ -138,32 +138,44 @@ import Testing
         expectMatchesDirect(pool, targets)
     }
 
-    /// The runner-up: never above the direct second-best (beyond rounding); when it is clear of the
-    /// best by the margin, the answer is the direct argmax. A subset of rows gets the same answers as
-    /// those rows of the whole.
-    @Test func runnerUpAndRowSubsets() {
-        let pool = clustered(seed: 15, rows: 2500, columns: 16, clusters: 10, spread: 0.15)
-        var generator = SeededGenerator(seed: 16)
-        let targets = pool.selecting(rows: generator.distinctIndices(count: 200, from: pool.rows))
-        let search = NearestTargetSearch(targets: targets, threads: 2)
-        let all = search.nearest(pool, threads: 2)
-        let d = pool.columns
-        var clear = 0
-        for q in 0..<pool.rows {
-            let sims = (0..<targets.rows).map { t in
-                (0..<d).reduce(0.0) { $0 + Double(pool.values[q * d + $1]) * Double(targets.values[t * d + $1]) }
-            }
-            let order = sims.indices.sorted { sims[$0] > sims[$1] || (sims[$0] == sims[$1] && $0 < $1) }
-            #expect(Double(all.runnerUp[q]) <= sims[order[1]] + 1e-5)
-            if all.runnerUp[q] < all.similarity[q] - NearestTargetSearch.margin {
-                #expect(Int(all.index[q]) == order[0])
-                clear += 1
+    /// The dense rule, applied to every query's sgemm similarities to all targets.
+    func dense(_ queries: FeatureMatrix, _ targets: FeatureMatrix) -> [Int32] {
+        let d = queries.columns
+        return BlockedSimilarity.rowwise(queries, targets, threads: 1) { row, scores in
+            queries.values.withUnsafeBufferPointer { q in
+                targets.values.withUnsafeBufferPointer { t in
+                    Int32(NearestTargetSearch.nearestByDot(scores: scores.baseAddress!, count: scores.count,
+                                                           query: q.baseAddress! + row * d, targets: t.baseAddress!,
+                                                           columns: d))
+                }
             }
         }
-        #expect(clear > pool.rows / 2)
+    }
+
+    /// Bit for bit the dense rule, on tight clusters full of near-ties, with few and many groups;
+    /// a subset of rows gets the answers of those rows of the whole.
+    @Test(arguments: [0.01, 0.15])
+    func equalsTheDenseRuleAndRowSubsets(spread: Double) {
+        let pool = clustered(seed: 15, rows: 2500, columns: 16, clusters: 10, spread: spread)
+        var generator = SeededGenerator(seed: 16)
+        let targets = pool.selecting(rows: generator.distinctIndices(count: 300, from: pool.rows))
+        let expected = dense(pool, targets)
+        let d = pool.columns
+        for groups in [nil, 3, 300] {
+            let all = NearestTargetSearch(targets: targets, groups: groups, threads: 2).nearest(pool, threads: 2)
+            #expect(all.index == expected)
+            for q in [0, 1234, 2499] {
+                let value = pool.values.withUnsafeBufferPointer { p in
+                    targets.values.withUnsafeBufferPointer { t in
+                        dot(p.baseAddress! + q * d, t.baseAddress! + Int(expected[q]) * d, count: d)
+                    }
+                }
+                #expect(all.similarity[q] == value)
+            }
+        }
+        let search = NearestTargetSearch(targets: targets, threads: 2)
         let rows = generator.distinctIndices(count: 700, from: pool.rows)
         let subset = search.nearest(pool, rows: rows, threads: 3)
-        #expect(subset.index == rows.map { all.index[$0] })
-        for (a, b) in zip(subset.runnerUp, rows.map { all.runnerUp[$0] }) { #expect(a.isApproximatelyEqual(to: b, absoluteTolerance: 1e-6)) }
+        #expect(subset.index == rows.map { expected[$0] })
     }
 }
