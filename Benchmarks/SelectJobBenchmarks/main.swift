@@ -13,6 +13,8 @@ import SyntheticData
 //   selectjob-bench [--output BENCHMARKS.md] [--repetitions 5] [--threads N] [--rows 50000] [--dimensions 384]
 //                   [--large-rows 1000000]   (the report rows' pool; 0 leaves them out)
 //                   [--large-only]           (only the million-row report rows, printed; nothing written)
+//                   [--imagenet-rows 1281167] (ActiveFT at ImageNet-1k scale; 0 leaves it out)
+//                   [--imagenet-only]        (only those rows, printed; nothing written)
 //   selectjob-bench case NAME DATA_FOLDER THREADS      (internal: one measurement, JSON on stdout)
 
 struct Case {
@@ -253,6 +255,52 @@ func largeReportRows(folder: String, rows largeRows: Int, dimensions: Int, repet
     return sizes.joined(separator: ", ") + " for \(largeRows) samples in 100 classes (limit: 2 MB)."
 }
 
+/// ActiveFT at ImageNet-1k scale through the binary: N × 384 features of a 1,000-cluster mixture
+/// (uncompressed), K = N/100. Each variant — the full pool (300 iterations in the paper's setting)
+/// and random batches of 100,000 (the reference's ImageNet script: 100 iterations) — runs with 0
+/// and 5 iterations; the difference gives the time per iteration, the 0-iteration run the load,
+/// set-up and final step. Returns the rows' explanation.
+func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String,
+                  row: (String, (Double, Double, Int)) -> Void) throws -> String {
+    let imagenetFolder = folder + "/imagenet"
+    try FileManager.default.createDirectory(atPath: imagenetFolder, withIntermediateDirectories: true)
+    print("generating \(rows) × 384 features (1,000 clusters) for the ImageNet-scale rows")
+    do {  // the file is closed and the features freed before the runs read them
+        let (features, labels) = GaussianMixture(rows: rows, dimensions: 384, classes: 1000, subclustersPerClass: 2)
+            .generate(seed: 3)
+        let file = try HDF5File.create(at: imagenetFolder + "/pool.h5")
+        try file.write(floats: features, shape: [rows, 384], to: "features", chunkRows: 4096, gzipLevel: 0)
+        try file.write(int64s: labels, to: "labels")
+    }
+    let budget = rows / 100
+    var sentences: [String] = []
+    for (variant, batch, planned) in [("full pool", nil, 300), ("batches of 100,000", Optional(100_000), 100)] {
+        var measured: [Int: (Double, Double)] = [:]
+        for iterations in [0, 5] {
+            let name = "imagenet-\(batch ?? 0)-\(iterations)"
+            let batchMember = batch.map { ", \"batch_size\": \($0)" } ?? ""
+            try Data("""
+                {"name": "\(name)", "features": {"path": "pool.h5", "labels": "labels"},
+                 "method": {"name": "activeft", "iterations": \(iterations)\(batchMember)},
+                 "budget": {"count": \(budget)}, "database": "imagenet.sqlite"}
+                """.utf8).write(to: URL(fileURLWithPath: imagenetFolder + "/\(name).json"))
+            let child = try runChild(selectjob, ["run", "--quiet", "--force", "--log-level", "error",
+                                                 "--threads", String(threads), imagenetFolder + "/\(name).json"])
+            guard child.status == 0 else {
+                throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(name) failed: \(child.stdout)"])
+            }
+            measured[iterations] = (child.seconds, Double(child.peakBytes) / 1_048_576)
+            row("`selectjob run`, ActiveFT, \(rows) × 384, K = \(budget), \(variant), \(iterations) iterations",
+                (child.seconds, Double(child.peakBytes) / 1_048_576, 1))
+        }
+        let perIteration = (measured[5]!.0 - measured[0]!.0) / 5
+        let projected = measured[0]!.0 + perIteration * Double(planned)
+        sentences.append(String(format: "%@: %.1f s per iteration, so %d iterations ≈ %.1f min (load, set-up and final step %.0f s)",
+                                variant, perIteration, planned, projected / 60, measured[0]!.0))
+    }
+    return "ActiveFT at ImageNet-1k scale (one run each, so read them as estimates): " + sentences.joined(separator: "; ") + "."
+}
+
 func runSuite(arguments: [String]) throws {
     func option(_ name: String, _ fallback: String) -> String {
         guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return fallback }
@@ -266,6 +314,8 @@ func runSuite(arguments: [String]) throws {
     // The report rows' million-row pool; --large-rows 0 leaves them out.
     let largeRows = Int(option("--large-rows", "1000000")) ?? 1_000_000
     let largeOnly = arguments.contains("--large-only")
+    let imagenetRowCount = Int(option("--imagenet-rows", "1281167")) ?? 1_281_167
+    let imagenetOnly = arguments.contains("--imagenet-only")
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     let selectjob = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("selectjob").path
 
@@ -280,6 +330,10 @@ func runSuite(arguments: [String]) throws {
         let line = "| \(what)\(runs) | \(String(format: "%.3f", measured.0)) | — | — | \(String(format: "%.0f", measured.1)) |"
         print(line)
         table.append(line)
+    }
+    if imagenetOnly {
+        print(try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob, row: row))
+        return
     }
     if largeOnly {
         print(try largeReportRows(folder: folder, rows: largeRows, dimensions: dimensions, repetitions: repetitions,
@@ -354,6 +408,11 @@ func runSuite(arguments: [String]) throws {
                                    threads: threads, selectjob: selectjob, row: row))
     }
 
+    var imagenet = ""
+    if imagenetRowCount > 0 {
+        imagenet = try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob, row: row)
+    }
+
     let cpu = cpuDescription()
     let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "`OPENBLAS_CORETYPE=\($0)`" }
         ?? "`\(BLAS.kernels)` (OPENBLAS_CORETYPE not set; see `BLAS.kernels`)"
@@ -402,6 +461,7 @@ func runSuite(arguments: [String]) throws {
         O(N·K·d), far less on clustered data) and writes the page. The million-row pool is a 100-class
         mixture (10 sub-clusters each) stored uncompressed, like the 50,000-row one.
         \(largeReport)
+        \(imagenet)
         The selection cases exclude loading; `hdf5-load` measures it alone, and the `selectjob run`
         row measures everything together.
         Two method rows need a word. `herding` (facility location, lazy greedy) is slow at this

@@ -52,6 +52,8 @@ struct NearestCentroidSearch {
     private(set) var fullComparisons = 0
     /// Sample–centroid similarities the grouped search computed so far (N·K per call for a dense pass).
     private(set) var prunedComparisons = 0
+    /// The grouped search's group count, tuned on its first call.
+    private var groupCount: Int?
 
     /// - Parameters:
     ///   - samples: N, the number of feature rows.
@@ -116,8 +118,12 @@ struct NearestCentroidSearch {
     /// ``NearestTargetSearch/nearestByDot(scores:count:query:targets:columns:)``).
     private mutating func assignGrouped(rows: [Int]?, features: FeatureMatrix, centroids: [Float], k: Int,
                                         nearest: inout [Int32], similarity: inout [Float]) {
-        let search = NearestTargetSearch(targets: FeatureMatrix(rows: k, columns: features.columns, values: centroids),
-                                         threads: threads)
+        let targets = FeatureMatrix(rows: k, columns: features.columns, values: centroids)
+        // The group count is measured once, on the first centroids, and kept (it changes only the time).
+        let groups = groupCount ?? NearestTargetSearch.tunedGroupCount(targets: targets, queries: features, rows: rows,
+                                                                       threads: threads)
+        groupCount = groups
+        let search = NearestTargetSearch(targets: targets, groups: groups, threads: threads)
         let answer = search.nearest(features, rows: rows, threads: threads)
         nearest = answer.index
         similarity = answer.similarity
