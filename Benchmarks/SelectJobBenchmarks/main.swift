@@ -456,8 +456,8 @@ func runSuite(arguments: [String]) throws {
         ActiveFT 1 % selection), loading the pool included: evaluate trains the linear probe on the
         selection and on 5 random subsets of the same size and scores each on the \(testCount)-sample test
         file; report projects the pool on its two principal components (O(N·d²)), measures every
-        sample's distance to the selection (exact, by `NearestTargetSearch`: the selection in ≈ 2√K
-        groups, a group skipped when its angular bound proves it holds no nearer sample; at most
+        sample's distance to the selection (exact, by `NearestTargetSearch`: the selection in c·√K
+        groups, c ∈ {1, 2, 4, 8} tuned on 2,048 sample rows, a group skipped when its angular bound proves it holds no nearer sample; at most
         O(N·K·d), far less on clustered data) and writes the page. The million-row pool is a 100-class
         mixture (10 sub-clusters each) stored uncompressed, like the 50,000-row one.
         \(largeReport)
