@@ -60,13 +60,20 @@ public struct FeatureTable: Sendable {
     /// Feature dimension.
     public let columns: Int
     /// `rows × columns` features, row-major, converted to `Float`.
-    public let values: [Float]
+    public private(set) var values: [Float]
     public let ids: SampleIDs
     public let labels: [Int64]?
     /// The element type as stored in the file, e.g. "float16".
     public let storedType: String
     /// "sha256:" + SHA-256 of what was read (shape, values as float32, ids, labels): identifies the data.
     public let fingerprint: String
+
+    /// Moves the values out, leaving the table without them (`values` is empty afterwards; every other
+    /// property stays), so that their new owner holds the only reference and can change them in place.
+    public mutating func takeValues() -> [Float] {
+        defer { values = [] }
+        return values
+    }
 }
 
 extension FeatureTable {

@@ -138,6 +138,9 @@ public struct JobRunner: Sendable {
 
         // The spec parsed above, from the same bytes whose SHA-256 the run records.
         var job = try validate(parsed, jobPath: jobPath)
+        // A method that reads only unit rows gets the pool normalised in place: its values move out of
+        // the table first, so the features are held once.
+        let unitPool = parsed.method.configured.usesUnitRows ? job.takePoolValues() : nil
         let (spec, features, budget) = (job.spec, job.features, job.budget)
         logger.info("read features", metadata: [
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
@@ -197,7 +200,14 @@ public struct JobRunner: Sendable {
             try? store.endRun(id: runID, status: status, error: message, finishedAt: Date(),
                               durationSeconds: Date().timeIntervalSince(started))
         }
-        let problem = SelectionProblem(pool: features.matrix, budget: budget, inputs: job.inputs.mapValues(\.matrix),
+        var pool: FeatureMatrix
+        if let unitPool {
+            pool = FeatureMatrix(rows: features.rows, columns: features.columns, values: unitPool)
+            pool.normalizeRows(threads: threads)
+        } else {
+            pool = features.matrix
+        }
+        let problem = SelectionProblem(pool: pool, budget: budget, inputs: job.inputs.mapValues(\.matrix),
                                        labelled: job.labelled.rows, outcomes: job.outcomes)
         let result: SelectionResult
         do {
@@ -317,7 +327,7 @@ extension SampleIDs {
 /// A job checked against its data and ready to run.
 public struct ValidatedJob: Sendable {
     public let spec: JobSpec
-    public let features: FeatureTable
+    public private(set) var features: FeatureTable
     /// The method's named inputs, read and checked.
     public let inputs: [String: FeatureTable]
     /// For validation inputs: whether the model predicted each row correctly.
@@ -334,6 +344,10 @@ public struct ValidatedJob: Sendable {
         self.outcomes = outcomes
         self.budget = budget
     }
+
+    /// Moves the pool's values out of ``features`` (which keeps its ids, labels, shape and
+    /// fingerprint), so that the caller holds the only copy.
+    mutating func takePoolValues() -> [Float] { features.takeValues() }
 
     /// Resolves the job's labelled samples and checks the budget against the samples left.
     mutating func resolveLabelled(store: SelectionStore?, database: String, jobPath: String) throws(RunError) {

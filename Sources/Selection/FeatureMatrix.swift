@@ -5,7 +5,10 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// Feature dimension (columns).
     public let columns: Int
     /// `rows × columns` values, row after row.
-    public var values: [Float]
+    public private(set) var values: [Float]
+    /// Whether every row has been scaled to unit norm by ``normalizeRows(threads:)`` (or is a subset of
+    /// such rows): ``normalizedRows()`` then returns the matrix as it is, without a copy.
+    public private(set) var hasUnitRows = false
 
     /// Wraps `values` as a `rows × columns` matrix. Precondition: `values.count == rows * columns`.
     public init(rows: Int, columns: Int, values: [Float]) {
@@ -22,6 +25,7 @@ public struct FeatureMatrix: Sendable, Equatable {
     ///
     /// Precondition: no row is all zeros (the feature reader rejects such rows).
     public func normalizedRows() -> FeatureMatrix {
+        if hasUnitRows { return self }
         var out = self
         out.normalizeRows(threads: 1)
         return out
@@ -33,6 +37,8 @@ public struct FeatureMatrix: Sendable, Equatable {
     ///
     /// Precondition: no row is all zeros (the feature reader rejects such rows).
     public mutating func normalizeRows(threads: Int) {
+        guard !hasUnitRows else { return }
+        defer { hasUnitRows = true }
         let rows = rows, columns = columns
         let chunkRows = 8192
         withSharedPointers(&values) { x in
@@ -53,6 +59,13 @@ public struct FeatureMatrix: Sendable, Equatable {
         var out: [Float] = []
         out.reserveCapacity(indices.count * columns)
         for i in indices { out.append(contentsOf: values[(i * columns)..<((i + 1) * columns)]) }
-        return FeatureMatrix(rows: indices.count, columns: columns, values: out)
+        var subset = FeatureMatrix(rows: indices.count, columns: columns, values: out)
+        subset.hasUnitRows = hasUnitRows
+        return subset
+    }
+
+    /// Equal shapes and values (whether the rows are known to be unit rows does not count).
+    public static func == (a: FeatureMatrix, b: FeatureMatrix) -> Bool {
+        a.rows == b.rows && a.columns == b.columns && a.values == b.values
     }
 }

@@ -61,11 +61,11 @@ public struct NearestTargetSearch: Sendable {
         let k = targets.rows, d = targets.columns
         let g = max(1, min(k, requested ?? Int((2 * Double(k).squareRoot()).rounded(.up))))
         // Spherical k-means from evenly spaced targets; assignment ties to the lower centre.
-        var centre = FeatureMatrix(rows: g, columns: d,
-                                   values: (0..<g).flatMap { targets.row($0 * k / g) })
+        var centre = (0..<g).flatMap { targets.row($0 * k / g) }
         var assignment = [Int](repeating: 0, count: k)
         for round in 0..<8 {
-            let nearest = BlockedSimilarity.rowwise(targets, centre, threads: threads) { _, s in
+            let nearest = BlockedSimilarity.rowwise(targets, FeatureMatrix(rows: g, columns: d, values: centre),
+                                                    threads: threads) { _, s in
                 var best = 0
                 for c in 1..<s.count where s[c] > s[best] { best = c }
                 return best
@@ -79,7 +79,7 @@ public struct NearestTargetSearch: Sendable {
             for c in 0..<g {
                 let norm = (0..<d).reduce(0.0) { $0 + sums[c * d + $1] * sums[c * d + $1] }.squareRoot()
                 guard norm > 0 else { continue }  // an empty group keeps its centre
-                for j in 0..<d { centre.values[c * d + j] = Float(sums[c * d + j] / norm) }
+                for j in 0..<d { centre[c * d + j] = Float(sums[c * d + j] / norm) }
             }
         }
         // Members per group (empty groups dropped), the radius measured against the final centres.
@@ -90,7 +90,7 @@ public struct NearestTargetSearch: Sendable {
             var smallest = 1.0
             for t in members {
                 var s = 0.0
-                for j in 0..<d { s += Double(targets.values[t * d + j]) * Double(centre.values[c * d + j]) }
+                for j in 0..<d { s += Double(targets.values[t * d + j]) * Double(centre[c * d + j]) }
                 smallest = min(smallest, s)
             }
             // The angle between two unit vectors, enlarged a little so that rounding in the
@@ -98,7 +98,7 @@ public struct NearestTargetSearch: Sendable {
             let radius = min(Double.pi, acos(max(-1, min(1, smallest))) + 1e-3)
             order += members.map { Int32($0) }
             starts.append(order.count)
-            kept += centre.values[(c * d)..<((c + 1) * d)]
+            kept += centre[(c * d)..<((c + 1) * d)]
             cosines.append(Float(cos(radius)))
             sines.append(Float(sin(radius)))
         }

@@ -173,6 +173,10 @@ public protocol SelectionMethod: Sendable {
     static var inputs: [MethodInput] { get }
     /// What the method does with samples labelled in earlier rounds (``SelectionProblem/labelled``).
     static var labelledUse: LabelledUse { get }
+    /// Whether the method, with these parameters, reads the pool only as L2-normalised rows. The
+    /// runner then normalises its only copy of the pool in place (``FeatureMatrix/hasUnitRows``), so
+    /// the method's own `normalizedRows()` costs no second copy of the features.
+    static func usesUnitRows(_ parameters: Parameters) -> Bool
     /// Checks the parameters against the problem's sizes before any work.
     static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError)
     /// Selects `problem.budget` rows of the pool, ranked, with scores and a curve.
@@ -183,6 +187,7 @@ public protocol SelectionMethod: Sendable {
 extension SelectionMethod {
     public static var inputs: [MethodInput] { [] }
     public static var labelledUse: LabelledUse { .excluded }
+    public static func usesUnitRows(_ parameters: Parameters) -> Bool { false }
 
     /// The parameters jobs may give, with kinds, defaults and help.
     public static var parameterFields: [ParameterField] { Parameters.fields }
@@ -203,6 +208,10 @@ extension SelectionMethod {
         return ConfiguredMethod(method: Self.self, parameters: parameters, effective: effective)
     }
 
+    static func erasedUsesUnitRows(_ parameters: any MethodParameters) -> Bool {
+        usesUnitRows(parameters as! Parameters)
+    }
+
     static func erasedValidate(_ shape: ProblemShape, _ parameters: any MethodParameters) throws(SelectionError) {
         try validate(shape, parameters as! Parameters)
     }
@@ -221,6 +230,9 @@ public struct ConfiguredMethod: Sendable {
     public let effective: [String: ParameterValue]
 
     public var name: String { method.name }
+
+    /// Whether the method reads the pool only as unit rows (``SelectionMethod/usesUnitRows(_:)``).
+    public var usesUnitRows: Bool { method.erasedUsesUnitRows(parameters) }
 
     public func validate(_ shape: ProblemShape) throws(SelectionError) {
         for input in method.inputs where input.required && shape.inputs[input.name] == nil {

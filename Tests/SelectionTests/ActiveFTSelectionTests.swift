@@ -136,4 +136,22 @@ import Testing
         // Each index is expected 6,000 times; 5 standard deviations is about ±330.
         #expect(counts.allSatisfy { abs($0 - 6000) < 400 }, "\(counts)")
     }
+
+    /// The runner hands ActiveFT a pool it normalised in place (`usesUnitRows`); the selection must be
+    /// the one ActiveFT makes from the raw features.
+    @Test func aPoolNormalisedInPlaceGivesTheSameSelection() throws {
+        var generator = SeededGenerator(seed: 21)
+        let raw = RandomProblem.features(rows: 600, columns: 12, generator: &generator)
+        var unit = raw
+        unit.normalizeRows(threads: 3)
+        #expect(unit.hasUnitRows && !raw.hasUnitRows)
+        #expect(unit.normalizedRows().values == unit.values)
+        #expect(ActiveFT.usesUnitRows(ActiveFTParameters()))
+        let parameters = ActiveFTParameters(iterations: 20)
+        var first = SeededGenerator(seed: 4), second = SeededGenerator(seed: 4)
+        let fromRaw = try ActiveFT.select(features: raw, budget: 15, parameters: parameters, generator: &first)
+        let fromUnit = try ActiveFT.select(features: unit, budget: 15, parameters: parameters, generator: &second)
+        #expect(fromRaw.picks == fromUnit.picks)
+        #expect(fromRaw.curve == fromUnit.curve)
+    }
 }

@@ -18,8 +18,8 @@ import Testing
 
     /// Moves every centroid by a random step of about `size`, then renormalises.
     func drift(_ centroids: inout FeatureMatrix, size: Double, generator: inout SeededGenerator) {
-        for i in centroids.values.indices { centroids.values[i] += Float(RandomProblem.gaussian(&generator) * size) }
-        centroids = centroids.normalizedRows()
+        let moved = centroids.values.map { $0 + Float(RandomProblem.gaussian(&generator) * size) }
+        centroids = FeatureMatrix(rows: centroids.rows, columns: centroids.columns, values: moved).normalizedRows()
     }
 
     @Test(arguments: [(UInt64(1), 0.002), (2, 0.01), (3, 0.05)])

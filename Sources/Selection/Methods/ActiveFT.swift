@@ -64,7 +64,7 @@ public enum ActiveFT {
         // BLAS runs single-threaded; selectjob splits the work across threads itself, so that BLAS's
         // spinning worker threads never compete with its own.
         BLAS.threadCount = 1
-        let unit = features.normalizedRows()
+        let unit = features.normalizedRows()  // no copy when the runner already normalised them in place
         let initialRows = initialRows(unit, budget: budget, initialization: parameters.initialization,
                                       labelled: labelled, generator: &generator)
 
@@ -347,6 +347,9 @@ extension ActiveFT: SelectionMethod {
     public static let name = "activeft"
     public static let summary = "Optimise K centroids to match the pool's distribution while repelling each other; each takes its nearest sample."
     public static let reference = "Xie et al., \"Active Finetuning: Exploiting Annotation Budget in the Pretraining-Finetuning Paradigm\", CVPR 2023 (yichen928/ActiveFT)"
+
+    /// ActiveFT normalises the pool before anything else.
+    public static func usesUnitRows(_ parameters: ActiveFTParameters) -> Bool { true }
 
     public static func validate(_ shape: ProblemShape, _ parameters: ActiveFTParameters) throws(SelectionError) {
         try validate(poolSize: shape.poolSize, budget: shape.budget, parameters: parameters)
