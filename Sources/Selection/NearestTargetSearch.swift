@@ -4,15 +4,17 @@ import Foundation
 /// The most similar target row of every query row (unit rows), exactly, without comparing every
 /// query with every target.
 ///
-/// The targets are grouped once by a few rounds of spherical k-means (G ≈ 2√K groups, started from
-/// evenly spaced targets: no randomness). Each group keeps its unit centre u and its angular radius
+/// The targets are grouped once by a few rounds of spherical k-means (G groups, default 2√K or tuned
+/// by ``tunedGroupCount(targets:queries:rows:threads:)``, started from evenly spaced targets: no
+/// randomness). Each group keeps its unit centre u and its angular radius
 /// ρ (the largest angle between u and a member). For a query x at angle θ from u, the triangle
 /// inequality on the sphere bounds every member's similarity by cos(max(0, θ − ρ)), which is
 /// x·u·cos ρ + √(1 − (x·u)²)·sin ρ when θ > ρ and 1 otherwise — one sgemm against the centres gives
 /// every bound, no arccos needed. Per block of queries:
-/// 1. each query is compared with every member of its nearest-centre group (the first candidate);
-/// 2. then with every member of each other group whose bound is not below its best so far minus a
-///    margin that absorbs sgemm rounding; the remaining groups provably hold no better target.
+/// 1. each query is compared with every member of its highest-bound group, then of its next one if
+///    that bound is not below its best so far minus a margin that absorbs sgemm rounding;
+/// 2. then with every member of each other group whose bound is not below that; the remaining
+///    groups provably hold no better target.
 /// This is the group filter of Yinyang k-means (Ding et al., "Yinyang K-Means: A Drop-In
 /// Replacement of the Classic K-Means with Consistent Speedup", ICML 2015) used once, with angular
 /// bounds for unit vectors.
