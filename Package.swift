@@ -25,7 +25,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         // zlib: only the browser test reads PNG screenshots with it.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "CZlib"]),
         .target(name: "BLAS", dependencies: ["CBLAS"]),
 
         // Math only: no files, no database.

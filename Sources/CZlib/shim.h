@@ -1,2 +1,3 @@
-// zlib, for the browser test's PNG reader (test code only; the product does not link it).
+// zlib: the HDF5 module inflates deflate-compressed chunks with it in parallel, and the browser
+// test's PNG reader decodes screenshots with it.
 #include <zlib.h>

@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 /// What a dataset's elements are, as far as this wrapper cares.
 public enum HDF5ElementKind: Equatable, Sendable, CustomStringConvertible {
@@ -68,10 +69,16 @@ public final class HDF5Dataset {
 
     /// Reads every element as `Float`, in row-major order, converting from float16/32/64.
     ///
-    /// With `rows`, reads only that range of the first dimension (a hyperslab). O(elements read).
-    public func readFloats(rows: Range<Int>? = nil) throws(HDF5Error) -> [Float] {
+    /// With `rows`, reads only that range of the first dimension (a hyperslab). A whole float32
+    /// matrix compressed by deflate alone in row chunks has its chunks inflated on `threads` threads
+    /// (``readFloatsInflatingInParallel(threads:)``). O(elements read).
+    public func readFloats(rows: Range<Int>? = nil,
+                           threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws(HDF5Error) -> [Float] {
         guard case .float = elementKind else {
             throw .unsupportedType(file: file.path, dataset: name, found: elementKind.description, wanted: "float")
+        }
+        if rows == nil || rows == 0..<(shape.first ?? 0), let values = try readFloatsInflatingInParallel(threads: threads) {
+            return values
         }
         return try read(memoryType: chdf5_native_float(), rows: rows, zero: 0)
     }

@@ -39,6 +39,26 @@ let smallFeatures: [Float] = [1, 0, 0, 0.5, 0.5, 0, -1, 2, 3, 0.25, 0, 4]  // 4 
         #expect(table.ids == .rowIndices)
     }
 
+    /// Deflate-compressed row chunks are inflated in parallel: the same values as HDF5's own serial
+    /// read, for every thread count, with a partial last chunk; other layouts take HDF5's path.
+    @Test(arguments: [(Optional(4), 128), (nil, 128), (4, 1)])
+    func parallelInflateReadsWhatHDF5Reads(gzipLevel: Int?, chunkRows: Int) throws {
+        let rows = 10_001, columns = 17
+        let values = (0..<(rows * columns)).map { Float(($0 * 7919) % 10_007) / 97 - 40 }
+        let path = folder.path("big.h5")
+        try writeFile(path) { file in
+            try file.write(floats: values, shape: [rows, columns], to: "features", chunkRows: chunkRows, gzipLevel: gzipLevel)
+        }
+        let dataset = try HDF5File.open(readingAt: path).dataset("features")
+        let serial = try dataset.readFloats(threads: 1)
+        #expect(serial == values)
+        for threads in [2, 3] {
+            #expect(try dataset.readFloats(threads: threads) == values)
+        }
+        #expect(try dataset.readFloats(rows: 5000..<5010, threads: 3) == Array(values[(5000 * columns)..<(5010 * columns)]))
+        #expect(try dataset.readFloats(rows: 0..<rows, threads: 3) == values)
+    }
+
     @Test func readsNestedDatasetPathsIntegerIdsAndLabels() throws {
         let path = folder.path("nested.h5")
         try writeFile(path) { file in
