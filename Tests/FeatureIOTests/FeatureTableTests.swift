@@ -59,6 +59,31 @@ let smallFeatures: [Float] = [1, 0, 0, 0.5, 0.5, 0, -1, 2, 3, 0.25, 0, 4]  // 4 
         #expect(try dataset.readFloats(rows: 0..<rows, threads: 3) == values)
     }
 
+    /// A damaged compressed chunk is an error naming the file, the dataset and the chunk's first row,
+    /// in parallel as in HDF5's serial read — never wrong values.
+    @Test func aDamagedChunkIsAnErrorNamingIt() throws {
+        let rows = 10_001, columns = 17
+        let values = (0..<(rows * columns)).map { Float(($0 * 7919) % 10_007) / 97 - 40 }
+        let path = folder.path("damaged.h5")
+        try writeFile(path) { file in
+            try file.write(floats: values, shape: [rows, columns], to: "features", chunkRows: 128, gzipLevel: 4)
+        }
+        // Overwrite bytes in the middle of the file, where the compressed chunks lie.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let middle = bytes.count * 3 / 5
+        for i in middle..<(middle + 64) { bytes[i] = UInt8(truncatingIfNeeded: i &* 31) }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let dataset = try HDF5File.open(readingAt: path).dataset("features")
+        do {
+            _ = try dataset.readFloats(threads: 3)
+            Issue.record("a damaged chunk was read without an error")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains(path) && message.contains("features") && message.contains("chunk at row"), "\(message)")
+        }
+        #expect(throws: HDF5Error.self) { _ = try dataset.readFloats(threads: 1) }
+    }
+
     @Test func readsNestedDatasetPathsIntegerIdsAndLabels() throws {
         let path = folder.path("nested.h5")
         try writeFile(path) { file in
