@@ -120,10 +120,12 @@ struct NearestCentroidSearch {
                                         nearest: inout [Int32], similarity: inout [Float]) {
         let targets = FeatureMatrix(rows: k, columns: features.columns, values: centroids)
         // The group count is measured once, on the first centroids, and kept (it changes only the time).
-        let groups = groupCount ?? NearestTargetSearch.tunedGroupCount(targets: targets, queries: features, rows: rows,
-                                                                       threads: threads)
-        groupCount = groups
-        let search = NearestTargetSearch(targets: targets, groups: groups, threads: threads)
+        let search: NearestTargetSearch
+        if let groupCount {
+            search = NearestTargetSearch(targets: targets, groups: groupCount, threads: threads)
+        } else {
+            (search, groupCount) = NearestTargetSearch.tuned(targets: targets, queries: features, rows: rows, threads: threads)
+        }
         let answer = search.nearest(features, rows: rows, threads: threads)
         nearest = answer.index
         similarity = answer.similarity

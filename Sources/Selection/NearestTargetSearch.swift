@@ -5,7 +5,7 @@ import Foundation
 /// query with every target.
 ///
 /// The targets are grouped once by a few rounds of spherical k-means (G groups, default 2√K or tuned
-/// by ``tunedGroupCount(targets:queries:rows:threads:)``, started from evenly spaced targets: no
+/// by ``tuned(targets:queries:rows:threads:)``, started from evenly spaced targets: no
 /// randomness). Each group keeps its unit centre u and its angular radius
 /// ρ (the largest angle between u and a member). For a query x at angle θ from u, the triangle
 /// inequality on the sphere bounds every member's similarity by cos(max(0, θ − ρ)), which is
@@ -55,7 +55,7 @@ public struct NearestTargetSearch: Sendable {
     public var groupCount: Int { centres.rows }
 
     /// Groups `targets` (unit rows, at least one). `groups`: G (default ⌈2√K⌉, at most K); the best
-    /// G depends on how clustered the data are — ``tunedGroupCount(targets:queries:rows:threads:)``
+    /// G depends on how clustered the data are — ``tuned(targets:queries:rows:threads:)``
     /// measures it.
     /// O(rounds·K·G·d).
     public init(targets: FeatureMatrix, groups requested: Int? = nil, threads: Int) {
@@ -325,31 +325,33 @@ private final class SearchScratch {
 }
 
 extension NearestTargetSearch {
-    /// The group count among ⌈c·√K⌉, c = 1, 2, 4, 8, that costs the fewest similarities — centres
-    /// plus targets compared — on up to 2,048 evenly spaced rows of the queries (ties to the fewer
-    /// groups). The answer never depends on G, only the time: on a 1,000-cluster mixture the best
-    /// G was 4√K (11.8 s per ActiveFT iteration against 19 s at 2√K), on a 100-class one 1–2√K.
+    /// The search, among those with ⌈c·√K⌉ groups, c = 1, 2, 4, 8, that costs the fewest similarities
+    /// — centres plus targets compared — on up to 2,048 evenly spaced rows of the queries (ties to
+    /// the fewer groups), and the group count it was asked for. The answer never depends on G, only
+    /// the time: on a 1,000-cluster mixture the best G was 4√K (11.8 s per ActiveFT iteration
+    /// against 19 s at 2√K), on a 100-class one 1–2√K.
     /// O(Σ_G (K·G·d + s·(G + visited)·d)) for s sample rows.
-    public static func tunedGroupCount(targets: FeatureMatrix, queries: FeatureMatrix, rows: [Int]? = nil,
-                                       threads: Int) -> Int {
+    public static func tuned(targets: FeatureMatrix, queries: FeatureMatrix, rows: [Int]? = nil,
+                             threads: Int) -> (search: NearestTargetSearch, groups: Int) {
         let k = targets.rows, n = rows?.count ?? queries.rows
         let sampleSize = min(n, 2048)
         let sample = (0..<sampleSize).map { i in
             let position = i * n / sampleSize
             return rows?[position] ?? position
         }
-        var best = 1, bestCost = Int.max
+        var best: (search: NearestTargetSearch, groups: Int)?
+        var bestCost = Int.max
         for factor in [1.0, 2, 4, 8] {
             let g = max(1, min(k, Int((factor * Double(k).squareRoot()).rounded(.up))))
-            guard g > best || bestCost == Int.max else { continue }
+            guard g > (best?.groups ?? 0) else { continue }
             let search = NearestTargetSearch(targets: targets, groups: g, threads: threads)
             let cost = search.nearest(queries, rows: sample, threads: threads).comparisons + sampleSize * search.groupCount
             if cost < bestCost {
-                best = g
+                best = (search, g)
                 bestCost = cost
             }
         }
-        return best
+        return best!
     }
 
     /// The dense rule every nearest-target search in selectjob follows, from one query's sgemm

@@ -95,8 +95,7 @@ public enum SubsetEvaluation {
     /// the subset is clustered); identical for every thread count. An empty subset gives NaN.
     public static func nearestDistances(pool unitPool: FeatureMatrix, subset: FeatureMatrix, threads: Int) -> [Double] {
         guard subset.rows > 0 else { return [Double](repeating: .nan, count: unitPool.rows) }
-        let groups = NearestTargetSearch.tunedGroupCount(targets: subset, queries: unitPool, threads: threads)
-        let search = NearestTargetSearch(targets: subset, groups: groups, threads: threads)
+        let search = NearestTargetSearch.tuned(targets: subset, queries: unitPool, threads: threads).search
         return search.nearest(unitPool, threads: threads).similarity.map { (max(0, 2 - 2 * Double($0))).squareRoot() }
     }
 

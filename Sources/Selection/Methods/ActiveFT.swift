@@ -61,9 +61,6 @@ public enum ActiveFT {
     ) throws(SelectionError) -> SelectionResult {
         let n = features.rows
         try validate(poolSize: n, budget: budget, parameters: parameters)
-        // BLAS runs single-threaded; selectjob splits the work across threads itself, so that BLAS's
-        // spinning worker threads never compete with its own.
-        BLAS.threadCount = 1
         let unit = features.normalizedRows()  // no copy when the runner already normalised them in place
         let initialRows = initialRows(unit, budget: budget, initialization: parameters.initialization,
                                       labelled: labelled, generator: &generator)
@@ -211,7 +208,6 @@ public enum ActiveFT {
         var taken = Set(excluding)
         var picks: [Pick] = []
         picks.reserveCapacity(k)
-        var similarity = [Float](repeating: 0, count: n)
         for j in 0..<k {
             if let best = candidates[j].first(where: { !taken.contains($0.row) }) {
                 taken.insert(best.row)
@@ -219,7 +215,7 @@ public enum ActiveFT {
                 continue
             }
             // Every kept row is taken: the best of all rows not taken (ties to the lower row).
-            similarity = BlockedSimilarity.similarities(unit, to: Array(centroids[(j * d)..<((j + 1) * d)]), threads: threads)
+            let similarity = BlockedSimilarity.similarities(unit, to: Array(centroids[(j * d)..<((j + 1) * d)]), threads: threads)
             var bestRow = -1
             for row in 0..<n where !taken.contains(row) && (bestRow < 0 || similarity[row] > similarity[bestRow]) {
                 bestRow = row

@@ -48,7 +48,6 @@ public enum VTL {
     ) throws(SelectionError) -> SelectionResult {
         try validate(poolSize: pool.rows, poolWidth: pool.columns, targetWidth: targets?.columns, budget: budget,
                      parameters: parameters)
-        BLAS.threadCount = 1  // as in ActiveFT: parallel work is split by selectjob, not BLAS
         let pool = parameters.normalize ? pool.normalizedRows() : pool
         let targets = parameters.normalize ? targets?.normalizedRows() : targets
         var candidates = Array(0..<pool.rows)
