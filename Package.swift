@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "selectjob", targets: ["selectjob"]),
+        // The same `run` across processes and nodes with Open MPI (`mpirun`, `srun`); needs libopenmpi.
+        .executable(name: "selectjob-mpi", targets: ["selectjob-mpi"]),
         .executable(name: "demo-features", targets: ["demo-features"]),
         .executable(name: "selectjob-bench", targets: ["SelectJobBenchmarks"]),
     ],
@@ -25,7 +27,10 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         // zlib: only the browser test reads PNG screenshots with it.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "HDF5", dependencies: ["CHDF5", "CZlib"]),
+        .target(name: "MPI", dependencies: ["CMPI"]),
         .target(name: "BLAS", dependencies: ["CBLAS"]),
 
         // Math only: no files, no database.
@@ -46,10 +51,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .executableTarget(name: "selectjob", dependencies: [
+        // The commands; the executables only wire them (selectjob-mpi passes its MPI process group).
+        .target(name: "SelectJobCommands", dependencies: [
             "JobRunner", "Selection", "Reports", "SelectionStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "selectjob", dependencies: ["SelectJobCommands"]),
+        .executableTarget(name: "selectjob-mpi", dependencies: [
+            "SelectJobCommands", "MPI", "Selection", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Synthetic labelled features for the demo job and the benchmarks.
         .target(name: "SyntheticData", dependencies: ["Selection"]),

@@ -147,6 +147,45 @@ extension FeatureTable {
         }
     }
 
+    /// The number of rows of the features `source` names (an HDF5 2-D dataset), read from the
+    /// dataset's shape alone: what a distributed run partitions before each process reads its rows.
+    public static func rowCount(_ source: FeatureSource) throws(FeatureInputError) -> Int {
+        guard FileManager.default.fileExists(atPath: source.path) else { throw .fileNotFound(file: source.path) }
+        do {
+            let features = try HDF5File.open(readingAt: source.path).dataset(source.dataset)
+            guard features.shape.count == 2 else {
+                throw FeatureInputError.wrongRank(file: source.path, dataset: source.dataset, shape: features.shape, expected: 2)
+            }
+            return features.shape[0]
+        } catch let error as FeatureInputError {
+            throw error
+        } catch let error as HDF5Error {
+            throw FeatureInputError(error)
+        } catch {
+            throw .unreadable(file: source.path)
+        }
+    }
+
+    /// Throws ``FeatureInputError/duplicateID(file:dataset:id:rows:)`` for the first id that
+    /// appears twice in `ids` (a distributed run checks the whole pool's ids at rank 0). O(N).
+    public static func checkUniqueIDs(_ ids: SampleIDs, file: String, dataset: String) throws(FeatureInputError) {
+        switch ids {
+        case .rowIndices: return
+        case let .integers(values): try checkUnique(values, file: file, dataset: dataset, firstRow: 0)
+        case let .strings(values): try checkUnique(values, file: file, dataset: dataset, firstRow: 0)
+        }
+    }
+
+    /// This table's description stretched to the whole pool it is one block of: `totalRows` rows
+    /// with the pool's ids, labels and fingerprint, and no values. What rank 0 of a distributed
+    /// run records and maps picks through.
+    public func describingWholePool(totalRows: Int, ids: SampleIDs, labels: [Int64]?, fingerprint: String) -> FeatureTable {
+        var whole = source
+        whole.rows = nil
+        return FeatureTable(source: whole, rows: totalRows, columns: columns, values: [], ids: ids, labels: labels,
+                            storedType: storedType, fingerprint: fingerprint)
+    }
+
     private static func loadNpy(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
         var (rows, columns, values, labels, storedType) = try NpyFeatures.load(source)
         if let range = source.rows {
@@ -264,24 +303,48 @@ extension FeatureTable {
         }
     }
 
-    private static func fingerprint(rows: Int, columns: Int, values: [Float], ids: SampleIDs,
-                                    labels: [Int64]?) -> String {
+    /// Rows per block of the fingerprint: the same as a distributed run's partition granularity
+    /// (`RowPartition.blockRows`), so each process hashes whole blocks of its own rows.
+    public static let fingerprintBlockRows = 1024
+
+    /// "sha256:" + SHA-256 of the shape, the kinds of ids and labels, and the SHA-256 of each block of
+    /// ``fingerprintBlockRows`` rows (its values as float32, ids and labels) in row order. O(N·d).
+    static func fingerprint(rows: Int, columns: Int, values: [Float], ids: SampleIDs, labels: [Int64]?) -> String {
+        fingerprint(rows: rows, columns: columns, ids: ids, hasLabels: labels != nil,
+                    blockDigests: blockDigests(columns: columns, values: values, ids: ids, labels: labels))
+    }
+
+    /// The fingerprint of a whole pool from its blocks' digests (``blockDigests(columns:values:ids:labels:)``
+    /// of each part, in row order): what a distributed run records. O(blocks).
+    public static func fingerprint(rows: Int, columns: Int, ids: SampleIDs, hasLabels: Bool,
+                                   blockDigests: [[UInt8]]) -> String {
         var hasher = SHA256()
         withUnsafeBytes(of: (Int64(rows).littleEndian, Int64(columns).littleEndian)) { hasher.update(bufferPointer: $0) }
-        values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         switch ids {
         case .rowIndices: hasher.update(data: Array("ids:rows".utf8))
-        case let .integers(values):
-            hasher.update(data: Array("ids:int64".utf8))
-            values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        case let .strings(values):
-            hasher.update(data: Array("ids:string".utf8))
-            for value in values { hasher.update(data: Array(value.utf8) + [0]) }
+        case .integers: hasher.update(data: Array("ids:int64".utf8))
+        case .strings: hasher.update(data: Array("ids:string".utf8))
         }
-        if let labels {
-            hasher.update(data: Array("labels".utf8))
-            labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        }
+        if hasLabels { hasher.update(data: Array("labels".utf8)) }
+        for digest in blockDigests { hasher.update(data: digest) }
         return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The SHA-256 of each block of ``fingerprintBlockRows`` rows of a table whose first row starts a
+    /// block. O(rows·d).
+    public static func blockDigests(columns: Int, values: [Float], ids: SampleIDs, labels: [Int64]?) -> [[UInt8]] {
+        let rows = columns == 0 ? 0 : values.count / columns
+        return stride(from: 0, to: rows, by: fingerprintBlockRows).map { first in
+            let range = first..<min(rows, first + fingerprintBlockRows)
+            var hasher = SHA256()
+            values[(range.lowerBound * columns)..<(range.upperBound * columns)].withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            switch ids {
+            case .rowIndices: break
+            case let .integers(values): values[range].withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            case let .strings(values): for value in values[range] { hasher.update(data: Array(value.utf8) + [0]) }
+            }
+            if let labels { labels[range].withUnsafeBytes { hasher.update(bufferPointer: $0) } }
+            return Array(hasher.finalize())
+        }
     }
 }

@@ -40,6 +40,8 @@ public struct JobRunner: Sendable {
     public var force = false
     /// Seconds to wait for another run of the same job to release its lock (0: fail at once).
     public var lockWait: TimeInterval = 0
+    /// The processes the run is split over: one, except under `selectjob-mpi` (see `DistributedRun.swift`).
+    public var group: any ProcessGroup = SingleProcess()
 
     public init(databaseOverride: String? = nil, defaultDatabase: String = "selections.sqlite",
                 busyTimeout: TimeInterval = 30, threads: Int = ParallelChunks.processorCount) {
@@ -119,6 +121,9 @@ public struct JobRunner: Sendable {
     /// throughout; it returns the signal that asked the run to stop, if any) ends the run as 'cancelled'.
     public func run(jobPath: String, logger: Logger, stopSignal: () -> Int32? = { nil },
                     progress: (SelectionProgress) -> Void = { _ in }) throws(RunError) -> RunOutcome {
+        if group.size > 1 {
+            return try runDistributed(jobPath: jobPath, logger: logger, stopSignal: stopSignal, progress: progress)
+        }
         let started = Date()
         let contents: Data
         let parsed: JobSpec

@@ -41,6 +41,11 @@ public enum RunError: Error, Sendable {
     /// A signal stopped the run; the run is recorded as 'cancelled'.
     /// `recorded`: whether a run row existed to mark 'cancelled' (a signal before it leaves nothing).
     case cancelled(signal: Int32, recorded: Bool = true)
+    /// In a distributed run: another process (`rank`) failed with this status and message.
+    case onRank(rank: Int, status: ExitStatus, message: String)
+    /// A distributed run cannot run this job (a method or job feature that needs the whole pool in
+    /// one process, or a pool too small for the processes).
+    case notDistributable(file: String, reason: String)
 
     public var exitStatus: ExitStatus {
         switch self {
@@ -50,6 +55,8 @@ public enum RunError: Error, Sendable {
         case let .labelled(error): return error.exitStatus
         case .locked: return .temporaryFailure
         case let .cancelled(signal, _): return signal == SIGTERM ? .terminated : .interrupted
+        case let .onRank(_, status, _): return status
+        case .notDistributable: return .badJob
         }
     }
 }
@@ -78,6 +85,8 @@ extension RunError: LocalizedError {
         case let .locked(job, lockFile, holder):
             let who = holder.map { "process \($0)" } ?? "another process"
             return "job '\(job)' is already running (\(who) holds \(lockFile)); try again later or use --wait SECONDS"
+        case let .onRank(rank, _, message): return "rank \(rank): \(message)"
+        case let .notDistributable(file, reason): return "\(file): \(reason)"
         case let .cancelled(signal, recorded):
             return "stopped by \(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)"); "
                 + (recorded ? "the run is recorded as cancelled" : "before the run started: nothing was recorded")

@@ -32,12 +32,18 @@ public struct ActiveFTObjective: Sendable {
                                 threads: Int = 1) -> (loss: Double, gradient: [Double]) {
         var search = NearestCentroidSearch(samples: features.rows, centroids: theta.count / features.columns,
                                            pruning: false, threads: threads)
-        return lossAndGradient(centroids: theta, batch: batch, search: &search)
+        return lossAndGradient(centroids: theta, batch: batch, totalCount: batch?.count ?? features.rows,
+                               search: &search, group: SingleProcess())
     }
 
     /// J and ∂J/∂θ, finding nearest centroids with `search` (which keeps its bounds between calls).
-    func lossAndGradient(centroids theta: [Double], batch: [Int]?,
-                         search: inout NearestCentroidSearch) -> (loss: Double, gradient: [Double]) {
+    ///
+    /// In a distributed run `features` are this process's rows and `batch` the local rows of the
+    /// batch; `totalCount` is the number of samples over the whole group. Every sum over samples is a
+    /// ``FixedPointSum``, added over the group in one collective, so J and ∂J/∂θ are the same bits on
+    /// every process and for every way of splitting the rows.
+    func lossAndGradient(centroids theta: [Double], batch: [Int]?, totalCount: Int,
+                         search: inout NearestCentroidSearch, group: some ProcessGroup) -> (loss: Double, gradient: [Double]) {
         let d = features.columns
         let k = theta.count / d
         let tau = temperature
@@ -56,9 +62,9 @@ public struct ActiveFTObjective: Sendable {
         // Samples: nearest centroid, then each sample's softplus term and its pull on that centroid.
         let (nearest, similarity) = search.assign(rows: batch, features: features,
                                                   centroids: unitCentroids.map(Float.init))
-        let count = nearest.count
+        let count = totalCount
         let pull = samplePull(batch: batch, nearest: nearest, similarity: similarity, logSums: logSums,
-                              centroids: k, threads: search.threads)
+                              centroids: k, totalCount: totalCount, threads: search.threads, group: group)
 
         // g_k = (W_k m_k − F_k)/(Nτ), then back through the normalisation c_k = θ_k/‖θ_k‖.
         let scale = 1 / (Double(count) * tau)
@@ -115,33 +121,39 @@ public struct ActiveFTObjective: Sendable {
     }
 
     /// Σ softplus(z_i), and per centroid W_k = Σ u_i and F_k = Σ u_i f_i over its samples, where
-    /// z_i = log β + L_{k(i)} − s_i/τ and u_i = sigmoid(z_i).
+    /// z_i = log β + L_{k(i)} − s_i/τ and u_i = sigmoid(z_i), summed over the whole group.
     ///
-    /// The loss is summed in fixed chunks of samples, in chunk order; W_k and F_k are summed over each
-    /// centroid's samples in ascending order (a counting sort by centroid), centroids in parallel — so
-    /// nothing depends on the thread count and the memory is O(N + K·d), not a partial K×d sum per
-    /// chunk. O(N·d + K).
+    /// Every term is rounded once to a ``FixedPointSum`` and added as an integer, so the sums do not
+    /// depend on the order of the samples, the thread count or the processes. The samples are
+    /// grouped by centroid (a counting sort) and centroids summed in parallel: memory O(N + K·d), not
+    /// a partial K×d sum per chunk. O(N·d + K·d), plus one collective sum of K·(d + 1) + 1 integers.
     private func samplePull(batch: [Int]?, nearest: [Int32], similarity: [Float], logSums: [Double],
-                            centroids k: Int, threads: Int) -> (loss: Double, weight: [Double], sum: [Double]) {
+                            centroids k: Int, totalCount: Int, threads: Int,
+                            group: some ProcessGroup) -> (loss: Double, weight: [Double], sum: [Double]) {
         let d = features.columns
         let count = nearest.count
         let chunkSize = 8192
         let chunks = (count + chunkSize - 1) / chunkSize
         let logBalance = log(balance), tau = temperature
-        var losses = [Double](repeating: 0, count: chunks)
+        // softplus(z) ≤ max(z, 0) + log 2, and z ≤ log β + max L + 1/τ (similarities of unit rows ≥ −1).
+        let largestZ = logBalance + (logSums.max() ?? 0) + 1.01 / tau
+        let lossScale = FixedPointSum(bound: max(largestZ, 0) + 1, count: totalCount)
+        // u < 1 and unit rows have |f_j| ≤ 1 (a little more after float rounding).
+        let pullScale = FixedPointSum(bound: 2, count: totalCount)
+        var losses = [Int64](repeating: 0, count: chunks)
         var pulls = [Double](repeating: 0, count: count)
         withSharedPointers(&losses, &pulls) { outLoss, outPull in
             ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                var loss = 0.0
+                var loss: Int64 = 0
                 for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
                     let z = logBalance + logSums[Int(nearest[position])] - Double(similarity[position]) / tau
-                    loss += softplus(z)
+                    loss &+= lossScale.encode(softplus(z))
                     outPull.base[position] = sigmoid(z)
                 }
                 outLoss.base[chunk] = loss
             }
         }
-        // Each centroid's samples, in ascending position: members[start[c]..<start[c + 1]].
+        // Each centroid's samples: members[start[c]..<start[c + 1]].
         var start = [Int](repeating: 0, count: k + 1)
         for c in nearest { start[Int(c) + 1] += 1 }
         for c in 0..<k { start[c + 1] += start[c] }
@@ -152,29 +164,34 @@ public struct ActiveFTObjective: Sendable {
             members[next[c]] = Int32(position)
             next[c] += 1
         }
-        var weight = [Double](repeating: 0, count: k), sum = [Double](repeating: 0, count: k * d)
+        // One buffer for the collective: [loss, W_0..W_{K-1}, F_0 (d values) ... F_{K-1}].
+        var totals = [Int64](repeating: 0, count: 1 + k + k * d)
+        totals[0] = losses.reduce(0, &+)
         let centroidsPerChunk = 32
         let (groupStart, groupMembers, samplePulls) = (start, members, pulls)
         features.values.withUnsafeBufferPointer { x in
             let rows = SharedRows(x: x.baseAddress!)
-            withSharedPointers(&weight, &sum) { outWeight, outSum in
+            withSharedPointers(&totals) { out in
                 ParallelChunks.run(chunks: (k + centroidsPerChunk - 1) / centroidsPerChunk, threads: threads) { chunk in
                     for c in (chunk * centroidsPerChunk)..<min(k, (chunk + 1) * centroidsPerChunk) {
-                        let target = outSum.base + c * d
-                        var w = 0.0
+                        let target = out.base + 1 + k + c * d
+                        var w: Int64 = 0
                         for slot in groupStart[c]..<groupStart[c + 1] {
                             let position = Int(groupMembers[slot])
                             let u = samplePulls[position]
-                            w += u
+                            w &+= pullScale.encode(u)
                             let f = rows.x + (batch?[position] ?? position) * d
-                            for j in 0..<d { target[j] += u * Double(f[j]) }
+                            for j in 0..<d { target[j] &+= pullScale.encode(u * Double(f[j])) }
                         }
-                        outWeight.base[c] = w
+                        out.base[1 + c] = w
                     }
                 }
             }
         }
-        return (losses.reduce(0, +), weight, sum)
+        group.sum(&totals)
+        let weight = (0..<k).map { pullScale.decode(totals[1 + $0]) }
+        let sum = (0..<(k * d)).map { pullScale.decode(totals[1 + k + $0]) }
+        return (lossScale.decode(totals[0]), weight, sum)
     }
 }
 

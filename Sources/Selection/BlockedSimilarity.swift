@@ -43,7 +43,7 @@ enum BlockedSimilarity {
     static func similarities(_ x: FeatureMatrix, to y: [Float], threads: Int) -> [Float] {
         let n = x.rows, d = x.columns
         var out = [Float](repeating: 0, count: n)
-        let blockRows = 4096
+        let blockRows = RowPartition.blockRows  // blocks start where a distributed pool's ranges may
         let blocks = (n + blockRows - 1) / blockRows
         x.values.withUnsafeBufferPointer { xs in
             y.withUnsafeBufferPointer { ys in

@@ -89,10 +89,14 @@ public struct SelectionProblem: Sendable {
     public let labelled: [Int]
     /// For each input of kind ``MethodInput/Kind/validation``: per row, whether the model predicted it correctly.
     public let outcomes: [String: [Bool]]
+    /// Which rows of the whole pool `pool` holds: all of them, except in a distributed run, where
+    /// `pool` is this process's block and row indices (`labelled`, picks) are still global.
+    public let partition: RowPartition
 
     public init(pool: FeatureMatrix, budget: Int, inputs: [String: FeatureMatrix] = [:], labelled: [Int] = [],
-                outcomes: [String: [Bool]] = [:]) {
+                outcomes: [String: [Bool]] = [:], partition: RowPartition? = nil) {
         self.pool = pool
+        self.partition = partition ?? RowPartition(totalRows: pool.rows)
         self.budget = budget
         self.inputs = inputs
         self.labelled = labelled
@@ -100,7 +104,7 @@ public struct SelectionProblem: Sendable {
     }
 
     public var shape: ProblemShape {
-        ProblemShape(poolSize: pool.rows, width: pool.columns, budget: budget,
+        ProblemShape(poolSize: partition.totalRows, width: pool.columns, budget: budget,
                      inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) }, labelledCount: labelled.count)
     }
 
@@ -141,11 +145,15 @@ public struct SelectionContext {
     public let shouldStop: () -> Bool
     /// Called after each step with the curve's latest value.
     public let progress: (SelectionProgress) -> Void
+    /// The processes the pool is split over (``SelectionProblem/partition``); one, except under MPI.
+    public let group: any ProcessGroup
 
     public init(seed: UInt64, threads: Int = ParallelChunks.processorCount,
+                group: any ProcessGroup = SingleProcess(),
                 shouldStop: @escaping () -> Bool = { false },
                 progress: @escaping (SelectionProgress) -> Void = { _ in }) {
         generator = SeededGenerator(seed: seed)
+        self.group = group
         self.threads = max(1, threads)
         self.shouldStop = shouldStop
         self.progress = progress
@@ -177,6 +185,10 @@ public protocol SelectionMethod: Sendable {
     /// runner then normalises its only copy of the pool in place (``FeatureMatrix/hasUnitRows``), so
     /// the method's own `normalizedRows()` costs no second copy of the features.
     static func usesUnitRows(_ parameters: Parameters) -> Bool
+    /// Why the method, with these parameters, cannot run on a pool split over several processes
+    /// (``SelectionProblem/partition``), or `nil` when it can: then its selection is the same, bit
+    /// for bit, for any number of processes, through ``SelectionContext/group``.
+    static func distributionObstacle(_ parameters: Parameters) -> String?
     /// Checks the parameters against the problem's sizes before any work.
     static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError)
     /// Selects `problem.budget` rows of the pool, ranked, with scores and a curve.
@@ -188,6 +200,9 @@ extension SelectionMethod {
     public static var inputs: [MethodInput] { [] }
     public static var labelledUse: LabelledUse { .excluded }
     public static func usesUnitRows(_ parameters: Parameters) -> Bool { false }
+    public static func distributionObstacle(_ parameters: Parameters) -> String? {
+        "it needs every row of the pool in one process"
+    }
 
     /// The parameters jobs may give, with kinds, defaults and help.
     public static var parameterFields: [ParameterField] { Parameters.fields }
@@ -212,6 +227,10 @@ extension SelectionMethod {
         usesUnitRows(parameters as! Parameters)
     }
 
+    static func erasedDistributionObstacle(_ parameters: any MethodParameters) -> String? {
+        distributionObstacle(parameters as! Parameters)
+    }
+
     static func erasedValidate(_ shape: ProblemShape, _ parameters: any MethodParameters) throws(SelectionError) {
         try validate(shape, parameters as! Parameters)
     }
@@ -234,6 +253,17 @@ public struct ConfiguredMethod: Sendable {
     /// Whether the method reads the pool only as unit rows (``SelectionMethod/usesUnitRows(_:)``).
     public var usesUnitRows: Bool { method.erasedUsesUnitRows(parameters) }
 
+    /// Why the method cannot run distributed with these parameters (``SelectionMethod/distributionObstacle(_:)``).
+    public var distributionObstacle: String? { method.erasedDistributionObstacle(parameters) }
+
+    /// Throws ``SelectionError/notDistributable(method:processes:reason:)`` when `processes` > 1 and
+    /// the method cannot run on a split pool.
+    public func checkDistributable(processes: Int) throws(SelectionError) {
+        if processes > 1, let reason = distributionObstacle {
+            throw .notDistributable(method: name, processes: processes, reason: reason)
+        }
+    }
+
     public func validate(_ shape: ProblemShape) throws(SelectionError) {
         for input in method.inputs where input.required && shape.inputs[input.name] == nil {
             throw .missingInput(input.name)
@@ -250,6 +280,7 @@ public struct ConfiguredMethod: Sendable {
     public func select(_ problem: SelectionProblem, _ context: inout SelectionContext) throws(SelectionError)
         -> SelectionResult {
         try validate(problem.shape)
+        try checkDistributable(processes: problem.partition.size)
         guard !problem.labelled.isEmpty, method.labelledUse == .excluded else {
             return try method.erasedSelect(problem, parameters, &context)
         }

@@ -55,9 +55,13 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
     case parameterOutOfRange(parameter: String, value: String, reason: String)
     /// `shouldStop` asked the method to stop.
     case cancelled
+    /// The method, with these parameters, cannot run on a pool split over several processes.
+    case notDistributable(method: String, processes: Int, reason: String)
 
     public var description: String {
         switch self {
+        case let .notDistributable(method, processes, reason):
+            return "method '\(method)' cannot run on \(processes) processes: \(reason); run it in one process (without mpirun)"
         case let .budgetOutOfRange(budget, poolSize):
             return "budget \(budget) is outside 1...\(poolSize) (the pool has \(poolSize) samples)"
         case let .initialRowsCount(given, budget):

@@ -57,29 +57,34 @@ public enum ActiveFT {
     public static func select(
         features: FeatureMatrix, budget: Int, parameters: ActiveFTParameters, labelled: [Int] = [],
         generator: inout SeededGenerator, threads: Int = ParallelChunks.processorCount,
+        partition: RowPartition? = nil, group: any ProcessGroup = SingleProcess(),
         shouldStop: () -> Bool = { false }, progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
-        let n = features.rows
+        let partition = partition ?? RowPartition(totalRows: features.rows)
+        let n = partition.totalRows, first = partition.rows.lowerBound
         try validate(poolSize: n, budget: budget, parameters: parameters)
         let unit = features.normalizedRows()  // no copy when the runner already normalised them in place
         let initialRows = initialRows(unit, budget: budget, initialization: parameters.initialization,
-                                      labelled: labelled, generator: &generator)
+                                      labelled: labelled, poolRows: n, generator: &generator)
 
         let objective = ActiveFTObjective(features: unit, temperature: parameters.temperature,
                                           balance: parameters.balance)
         // Labelled samples are fixed centroids ahead of the K free ones: they take part in the loss
         // (samples they match need no free centroid; free centroids are repelled by them) but never move.
         let fixed = labelled.count * unit.columns
-        var theta = unit.selecting(rows: labelled + initialRows).values.map(Double.init)
+        var theta = partition.gatherRows(labelled + initialRows, from: unit, group: group).values.map(Double.init)
         var adam = AdamOptimizer(count: theta.count - fixed, learningRate: parameters.learningRate)
-        var search = NearestCentroidSearch(samples: n, centroids: labelled.count + budget, pruning: true,
+        var search = NearestCentroidSearch(samples: unit.rows, centroids: labelled.count + budget, pruning: true,
                                            threads: max(1, threads))
         var losses: [Double] = []
         losses.reserveCapacity(parameters.iterations)
         for iteration in 0..<parameters.iterations {
             guard !shouldStop() else { throw .cancelled }
+            // The batch is drawn over the whole pool; each process takes the rows it holds.
             let batch = parameters.batchSize.map { generator.distinctIndices(count: $0, from: n) }
-            let (loss, gradient) = objective.lossAndGradient(centroids: theta, batch: batch, search: &search)
+            let localBatch = batch.map { partition.isWhole ? $0 : $0.filter(partition.rows.contains).map { $0 - first } }
+            let (loss, gradient) = objective.lossAndGradient(centroids: theta, batch: localBatch,
+                                                             totalCount: batch?.count ?? n, search: &search, group: group)
             losses.append(loss)
             if fixed == 0 {
                 adam.step(parameters: &theta, gradient: gradient)
@@ -91,7 +96,7 @@ public enum ActiveFT {
             progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: loss))
         }
         let picks = assignDistinct(features: unit, centroids: normalizedRows(Array(theta[fixed...]), columns: unit.columns),
-                                   excluding: labelled, threads: max(1, threads))
+                                   excluding: labelled, threads: max(1, threads), partition: partition, group: group)
         return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
     }
 
@@ -116,13 +121,14 @@ public enum ActiveFT {
     /// farthest-point and k-means++ seeding continue from the labelled rows.
     static func initialRows(
         _ unit: FeatureMatrix, budget: Int, initialization: ActiveFTParameters.Initialization,
-        labelled: [Int] = [], generator: inout SeededGenerator
+        labelled: [Int] = [], poolRows: Int? = nil, generator: inout SeededGenerator
     ) -> [Int] {
+        let n = poolRows ?? unit.rows
         switch initialization {
         case .random:
-            if labelled.isEmpty { return generator.distinctIndices(count: budget, from: unit.rows) }
+            if labelled.isEmpty { return generator.distinctIndices(count: budget, from: n) }
             let isLabelled = Set(labelled)
-            let rest = (0..<unit.rows).filter { !isLabelled.contains($0) }
+            let rest = (0..<n).filter { !isLabelled.contains($0) }
             return generator.distinctIndices(count: budget, from: rest.count).map { rest[$0] }
         case .farthestPoint:
             return farthestPointSample(unit, count: budget, given: labelled, generator: &generator)
@@ -178,10 +184,17 @@ public enum ActiveFT {
     /// (one gemv). Ties go to the lower row. The reference sorts all N rows per centroid,
     /// O(N·K·log N); this is O(N·K·d) flops for the sgemm, O(N·K) heap offers of which few get in,
     /// O(R·N·d) for R recomputed centroids, and O(K·kept) memory.
+    ///
+    /// Distributed (`partition` not whole): each process keeps the best rows among its own, the
+    /// kept lists are gathered and merged — the union of every process's best holds the best
+    /// overall — and a recomputed centroid's best row is a group ``ProcessGroup/argmax(value:row:)``.
+    /// Rows are global; the picks are the same on every process and for every split.
     static func assignDistinct(features unit: FeatureMatrix, centroids: [Float], excluding: [Int] = [],
-                               kept: Int = 32, threads: Int = ParallelChunks.processorCount) -> [Pick] {
-        let n = unit.rows, d = unit.columns, k = centroids.count / d
-        let capacity = (0..<k).map { min($0 + 1 + excluding.count, kept, n) }
+                               kept: Int = 32, threads: Int = ParallelChunks.processorCount,
+                               partition: RowPartition? = nil, group: any ProcessGroup = SingleProcess()) -> [Pick] {
+        let partition = partition ?? RowPartition(totalRows: unit.rows)
+        let n = unit.rows, d = unit.columns, k = centroids.count / d, firstRow = partition.rows.lowerBound
+        let capacity = (0..<k).map { min($0 + 1 + excluding.count, kept, partition.totalRows) }
         let centroidsPerChunk = 256, blockRows = 1024
         let chunks = (k + centroidsPerChunk - 1) / centroidsPerChunk
         let lists = ChunkResults<[[BoundedBest.Entry]]>(count: chunks)
@@ -197,14 +210,15 @@ public enum ActiveFT {
                         BLAS.multiplyTransposed(m: rows, n: count, k: d, a: input.0.base + start * d, lda: d,
                                                 b: input.1.base + first * d, ldb: d, c: &block, ldc: count)
                         for r in 0..<rows {
-                            for j in 0..<count { heaps[j].offer(row: start + r, similarity: block[r * count + j]) }
+                            for j in 0..<count { heaps[j].offer(row: firstRow + start + r, similarity: block[r * count + j]) }
                         }
                     }
                     lists.set(chunk, heaps.map { $0.sortedBestFirst() })
                 }
             }
         }
-        let candidates = lists.values.flatMap { $0 }
+        var candidates = lists.values.flatMap { $0 }
+        if !partition.isWhole { candidates = mergedAcross(group, candidates, capacity: capacity) }
         var taken = Set(excluding)
         var picks: [Pick] = []
         picks.reserveCapacity(k)
@@ -217,13 +231,45 @@ public enum ActiveFT {
             // Every kept row is taken: the best of all rows not taken (ties to the lower row).
             let similarity = BlockedSimilarity.similarities(unit, to: Array(centroids[(j * d)..<((j + 1) * d)]), threads: threads)
             var bestRow = -1
-            for row in 0..<n where !taken.contains(row) && (bestRow < 0 || similarity[row] > similarity[bestRow]) {
+            for row in 0..<n where !taken.contains(firstRow + row) && (bestRow < 0 || similarity[row] > similarity[bestRow]) {
                 bestRow = row
             }
-            taken.insert(bestRow)
-            picks.append(Pick(row: bestRow, score: Double(similarity[bestRow])))
+            let best = group.argmax(value: bestRow < 0 ? -.infinity : Double(similarity[bestRow]),
+                                    row: bestRow < 0 ? -1 : firstRow + bestRow)
+            taken.insert(best.row)
+            picks.append(Pick(row: best.row, score: best.value))
         }
         return picks
+    }
+
+    /// Every process's kept lists merged: per centroid, the best `capacity[c]` entries of all of
+    /// them, best first (ties to the lower row). One gather of the lists. O(P·K·kept·log(P·kept)).
+    private static func mergedAcross(_ group: any ProcessGroup, _ lists: [[BoundedBest.Entry]],
+                                     capacity: [Int]) -> [[BoundedBest.Entry]] {
+        // Per centroid: its entry count, then (row, similarity bits) pairs.
+        var flat: [Int64] = []
+        for list in lists {
+            flat.append(Int64(list.count))
+            for entry in list { flat.append(Int64(entry.row)); flat.append(Int64(entry.similarity.bitPattern)) }
+        }
+        let parts = group.gather(values: flat)
+        var merged = [[BoundedBest.Entry]](repeating: [], count: lists.count)
+        for part in parts {
+            var position = 0
+            for c in 0..<lists.count {
+                let count = Int(part[position])
+                position += 1
+                for _ in 0..<count {
+                    merged[c].append(BoundedBest.Entry(row: Int(part[position]),
+                                                       similarity: Float(bitPattern: UInt32(part[position + 1]))))
+                    position += 2
+                }
+            }
+        }
+        return merged.enumerated().map { c, entries in
+            Array(entries.sorted { $0.similarity > $1.similarity || ($0.similarity == $1.similarity && $0.row < $1.row) }
+                .prefix(capacity[c]))
+        }
     }
 
     /// Rows of `theta` (a `columns`-wide row-major matrix) scaled to unit norm, as `Float`.
@@ -359,8 +405,16 @@ extension ActiveFT: SelectionMethod {
     public static func select(_ problem: SelectionProblem, _ parameters: ActiveFTParameters,
                               _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
         try select(features: problem.pool, budget: problem.budget, parameters: parameters, labelled: problem.labelled,
-                   generator: &context.generator, threads: context.threads, shouldStop: context.shouldStop,
-                   progress: context.progress)
+                   generator: &context.generator, threads: context.threads, partition: problem.partition,
+                   group: context.group, shouldStop: context.shouldStop, progress: context.progress)
+    }
+
+    /// Distributed with random or explicit initial rows; farthest-point and k-means++ seeding are not.
+    public static func distributionObstacle(_ parameters: ActiveFTParameters) -> String? {
+        switch parameters.initialization {
+        case .random, .rows: return nil
+        case .farthestPoint, .kMeansPlusPlus: return "its \"init\" seeding needs every row in one process (use \"random\" or {\"rows\": [...]})"
+        }
     }
 
     public static let labelledUse = LabelledUse.used(

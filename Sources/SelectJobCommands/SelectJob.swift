@@ -4,9 +4,11 @@ import JobRunner
 import Logging
 import Selection
 
-@main
-struct SelectJob: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `selectjob` command line: every subcommand, parsed by swift-argument-parser.
+public struct SelectJob: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "selectjob",
         abstract: "Select the most useful samples of a feature pool to label, and record them in SQLite.",
         discussion: """
@@ -50,8 +52,9 @@ struct LoggingOptions: ParsableArguments {
     @Option(name: .long, help: "Log level of the lines written to stderr.")
     var logLevel: Logger.Level = .info
 
-    func bootstrap() -> Logger {
-        let level = logLevel
+    /// Installs the stderr log handler at `--log-level`, or at `level` when given.
+    func bootstrap(level override: Logger.Level? = nil) -> Logger {
+        let level = override ?? logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

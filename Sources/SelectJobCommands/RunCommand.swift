@@ -4,8 +4,11 @@ import JobRunner
 import Logging
 import Selection
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `selectjob run`; `selectjob-mpi run` parses the same options and passes its MPI process group.
+public struct Run: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         abstract: "Run jobs: read features, select the budget, record the selection.",
         discussion: """
             Jobs run one after another. Each prints a summary on stdout; failures are reported on \
@@ -40,7 +43,7 @@ struct Run: ParsableCommand {
         "Seconds to wait for another run of the same job to finish (default: exit 75 at once).", valueName: "seconds"))
     var wait: Double = 0
 
-    func validate() throws {
+    public func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard wait >= 0, wait.isFinite else { throw ValidationError("--wait must be a number of seconds ≥ 0, got \(wait)") }
         guard busyTimeout >= 0, busyTimeout.isFinite else {
@@ -48,15 +51,22 @@ struct Run: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let logger = logging.bootstrap()
+    public func run() throws {
+        try execute(group: SingleProcess())
+    }
+
+    /// Runs the jobs on `group`: every process computes, only rank 0 logs, prints and writes.
+    public func execute(group: any ProcessGroup) throws {
+        let isRoot = group.rank == 0
+        let logger = logging.bootstrap(level: isRoot ? nil : .critical)
         var runner = database.runner(busyTimeout: busyTimeout, threads: threads)
         runner.force = force
         runner.lockWait = wait
+        runner.group = group
         let signals = StopSignals()
         var firstFailure: ExitStatus?
         for job in jobs {
-            let reporter = ProgressReporter(job: job, logger: logger, enabled: !quiet)
+            let reporter = ProgressReporter(job: job, logger: logger, enabled: !quiet && isRoot)
             let outcome: RunOutcome
             do {
                 outcome = try runner.run(jobPath: job, logger: logger, stopSignal: { signals.current },
@@ -65,8 +75,8 @@ struct Run: ParsableCommand {
                 reporter.finish()
                 // With several jobs, every error names the job file it belongs to.
                 let message = error.errorDescription ?? "\(error)"
-                printError(jobs.count > 1 && !message.hasPrefix(job) ? "\(job): \(message)" : message)
-                if json {
+                if isRoot { printError(jobs.count > 1 && !message.hasPrefix(job) ? "\(job): \(message)" : message) }
+                if json && isRoot {
                     try emit(jsonLine(["job_file": job, "outcome": "failed", "error": message,
                                        "exit_code": Int(error.exitStatus.rawValue)]))
                 }
@@ -75,6 +85,7 @@ struct Run: ParsableCommand {
                 continue
             }
             reporter.finish()
+            guard isRoot else { continue }
             switch outcome {
             case let .completed(summary) where json:
                 var object: [String: Any] = [

@@ -1,0 +1,3 @@
+import SelectJobCommands
+
+SelectJob.main()
