@@ -43,10 +43,12 @@ public enum VTL {
     public static func select(
         pool: FeatureMatrix, targets: FeatureMatrix?, budget: Int, parameters: VTLParameters,
         labelled: [Int] = [],
-        threads: Int = ParallelChunks.processorCount, shouldStop: () -> Bool = { false },
+        threads: Int = ParallelChunks.processorCount, partition: RowPartition? = nil,
+        group: any ProcessGroup = SingleProcess(), shouldStop: () -> Bool = { false },
         progress: (SelectionProgress) -> Void = { _ in }
     ) throws(SelectionError) -> SelectionResult {
-        try validate(poolSize: pool.rows, poolWidth: pool.columns, targetWidth: targets?.columns, budget: budget,
+        let partition = partition ?? RowPartition(totalRows: pool.rows)
+        try validate(poolSize: partition.totalRows, poolWidth: pool.columns, targetWidth: targets?.columns, budget: budget,
                      parameters: parameters)
         let pool = parameters.normalize ? pool.normalizedRows() : pool
         let targets = parameters.normalize ? targets?.normalizedRows() : targets
@@ -56,8 +58,9 @@ public enum VTL {
             candidates = Array(Set(prefilterRows(pool: pool, targets: targets, keep: keep)).union(labelled)).sorted()
         }
         let x = candidates.count == pool.rows ? pool : pool.selecting(rows: candidates)
-        let g = gram(targets ?? x, threads: threads)
-        var state = PosteriorState(pool: x, gram: g, noiseVariance: parameters.noiseVariance, threads: threads)
+        let g = targets.map { gram($0, threads: threads) } ?? gram(x, threads: threads, totalRows: partition.totalRows, group: group)
+        var state = PosteriorState(pool: x, gram: g, noiseVariance: parameters.noiseVariance, threads: threads,
+                                   firstRow: partition.rows.lowerBound, group: group)
         // Earlier rounds' picks, in their order: the same rank-one updates their own picking made, so
         // a second round continues the first exactly.
         if !labelled.isEmpty {
@@ -72,7 +75,7 @@ public enum VTL {
         for step in 0..<budget {
             guard !shouldStop() else { throw .cancelled }
             let (row, value) = state.pickBest(updating: step + 1 < budget)
-            picks.append(Pick(row: candidates[row], score: value))
+            picks.append(Pick(row: candidates.count == pool.rows ? row : candidates[row], score: value))
             values.append(value)
             progress(SelectionProgress(step: step + 1, total: budget, value: value))
         }
@@ -115,12 +118,25 @@ public enum VTL {
     }
 
     /// MᵀM in double precision: partial sums over fixed row blocks (each converted to double and
-    /// multiplied by one dgemm), computed in parallel and added in block order, so the result does not
-    /// depend on `threads`. O(rows·columns²) time, O(block·columns + columns²) extra memory per thread.
-    static func gram(_ m: FeatureMatrix, threads: Int) -> [Double] {
+    /// multiplied by one dgemm), computed in parallel, each rounded once to a ``FixedPointSum`` and
+    /// added as integers — over the blocks and, when `m` is one process's rows of a `totalRows`-row
+    /// pool, over the group — so the result depends neither on `threads` nor on the processes.
+    /// O(rows·columns²) time, O(block·columns + blocks·columns²) extra memory.
+    static func gram(_ m: FeatureMatrix, threads: Int, totalRows: Int? = nil,
+                     group: any ProcessGroup = SingleProcess()) -> [Double] {
         let rows = m.rows, columns = m.columns
-        let blockRows = 4096
+        let blockRows = RowPartition.blockRows
         let blocks = max(1, (rows + blockRows - 1) / blockRows)
+        // |(MᵀM)_ab| over one block ≤ blockRows · max ‖m_i‖².
+        var largest = [0.0]
+        for i in 0..<rows {
+            var norm = 0.0
+            for j in 0..<columns { norm += Double(m.values[i * columns + j]) * Double(m.values[i * columns + j]) }
+            largest[0] = max(largest[0], norm)
+        }
+        group.maximum(&largest)
+        let allBlocks = ((totalRows ?? rows) + blockRows - 1) / blockRows
+        let scale = FixedPointSum(bound: largest[0] * Double(blockRows) * 1.001, count: allBlocks)
         var partial = [Double](repeating: 0, count: blocks * columns * columns)
         withSharedPointers(&partial) { out in
             m.values.withUnsafeBufferPointer { input in
@@ -133,9 +149,11 @@ public enum VTL {
                 }
             }
         }
-        var g = [Double](repeating: 0, count: columns * columns)
-        for block in 0..<blocks { for i in g.indices { g[i] += partial[block * columns * columns + i] } }
-        return g
+        var total = [Int64](repeating: 0, count: columns * columns)
+        for block in 0..<blocks where block * blockRows < rows {
+            for i in total.indices { total[i] &+= scale.encode(partial[block * columns * columns + i]) }
+        }
+        return group.exactSum(total, scale: scale)
     }
 }
 
@@ -158,15 +176,23 @@ struct PosteriorState {
     /// u_l and c_l of each pick, so Σy = y − Σ_l u_l(u_l·y)/c_l.
     var directions: [[Double]] = []
     var scales: [Double] = []
-    /// The unpicked row with the largest gain, found during the last pass.
+    /// The unpicked row with the largest gain over the group (a global row), found during the last pass.
     var nextBest = -1
+    /// The global index of `x`'s first row (0 unless the pool is split over a group).
+    let firstRow: Int
+    /// The processes holding the other rows: each pick is a group argmax, and the picked row's
+    /// features and state come from the process that holds it.
+    let group: any ProcessGroup
     static let chunkRows = 2048
 
-    init(pool x: FeatureMatrix, gram g: [Double], noiseVariance: Double, threads: Int) {
+    init(pool x: FeatureMatrix, gram g: [Double], noiseVariance: Double, threads: Int, firstRow: Int = 0,
+         group: any ProcessGroup = SingleProcess()) {
         self.x = x
         self.g = g
         self.noiseVariance = noiseVariance
         self.threads = threads
+        self.firstRow = firstRow
+        self.group = group
         let rows = x.rows, d = x.columns
         picked = [Bool](repeating: false, count: rows)
         totalVariance = (0..<d).reduce(0) { $0 + g[$1 * d + $1] }
@@ -202,15 +228,15 @@ struct PosteriorState {
         nextBest = bestUnpicked()
     }
 
-    /// The unpicked row with the largest gain r_j/(k_j + σ²), the first on ties. O(N).
+    /// The unpicked row with the largest gain r_j/(k_j + σ²) over the group, the first on ties. O(N).
     func bestUnpicked() -> Int {
         var best = -1
         var bestGain = -Double.infinity
         for j in 0..<x.rows where !picked[j] {
             let gain = numerator[j] / (variance[j] + noiseVariance)
-            if gain > bestGain { bestGain = gain; best = j }
+            if best < 0 || gain > bestGain { bestGain = gain; best = j }
         }
-        return best
+        return group.argmax(value: bestGain, row: best < 0 ? -1 : firstRow + best).row
     }
 
     /// Σy for the current posterior. O(picks·d).
@@ -243,13 +269,18 @@ struct PosteriorState {
     /// variance afterwards; with `updating`, updates every row and finds the next best.
     private mutating func pick(_ s: Int, updating: Bool) -> (row: Int, value: Double) {
         let d = x.columns
-        let c = variance[s] + noiseVariance
-        totalVariance -= numerator[s] / c
-        picked[s] = true
+        // k_s, r_s and x_s, from the process holding row s.
+        let local = s - firstRow
+        let holds = local >= 0 && local < x.rows
+        let offer = holds ? [variance[local], numerator[local]] + (0..<d).map { Double(x.values[local * d + $0]) } : []
+        let chosen = group.gather(values: offer).first { !$0.isEmpty }!
+        let c = chosen[0] + noiseVariance
+        totalVariance -= chosen[1] / c
+        if holds { picked[local] = true }
         let value = -totalVariance
         guard updating else { return (s, value) }
 
-        let u = applyCovariance((0..<d).map { Double(x.values[s * d + $0]) })
+        let u = applyCovariance(Array(chosen[2...]))
         var gu = [Double](repeating: 0, count: d)
         for i in 0..<d {
             var sum = 0.0
@@ -266,10 +297,11 @@ struct PosteriorState {
         let chunks = (rows + chunkRows - 1) / chunkRows
         var chunkBest = [Int](repeating: -1, count: chunks)
         var chunkGain = [Double](repeating: -.infinity, count: chunks)
+        let (pool, isPicked, threads) = (x, picked, threads)  // read inside while `variance` and `numerator` are written
         withSharedPointers(&variance, &numerator, &chunkBest, &chunkGain) { out0, out1, out2, out3 in
             let out = (out0, out1, out2, out3)
-            x.values.withUnsafeBufferPointer { xs in
-                picked.withUnsafeBufferPointer { pickedRows in
+            pool.values.withUnsafeBufferPointer { xs in
+                isPicked.withUnsafeBufferPointer { pickedRows in
                     u.withUnsafeBufferPointer { us in
                         z.withUnsafeBufferPointer { zs in
                             let input = (ReadOnlyPointer(base: xs.baseAddress!), ReadOnlyPointer(base: pickedRows.baseAddress!),
@@ -285,7 +317,7 @@ struct PosteriorState {
                                     out.1.base[j] = r
                                     if !input.1.base[j] {
                                         let gain = r / (k + noise)
-                                        if gain > bestGain { bestGain = gain; best = j }
+                                        if best < 0 || gain > bestGain { bestGain = gain; best = j }
                                     }
                                 }
                                 out.2.base[chunk] = best
@@ -296,12 +328,13 @@ struct PosteriorState {
                 }
             }
         }
-        nextBest = -1
+        var best = -1
         var bestGain = -Double.infinity
-        for chunk in 0..<chunks where chunkBest[chunk] >= 0 && chunkGain[chunk] > bestGain {
+        for chunk in 0..<chunks where chunkBest[chunk] >= 0 && (best < 0 || chunkGain[chunk] > bestGain) {
             bestGain = chunkGain[chunk]
-            nextBest = chunkBest[chunk]
+            best = chunkBest[chunk]
         }
+        nextBest = group.argmax(value: bestGain, row: best < 0 ? -1 : firstRow + best).row
         return (s, value)
     }
 }
@@ -378,7 +411,14 @@ extension VTL: SelectionMethod {
     public static func select(_ problem: SelectionProblem, _ parameters: VTLParameters,
                               _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
         try select(pool: problem.pool, targets: problem.inputs["targets"], budget: problem.budget,
-                   parameters: parameters, labelled: problem.labelled, threads: context.threads, shouldStop: context.shouldStop,
+                   parameters: parameters, labelled: problem.labelled, threads: context.threads,
+                   partition: problem.partition, group: context.group, shouldStop: context.shouldStop,
                    progress: context.progress)
+    }
+
+    /// Distributed per pick: a group argmax, and the picked row's state from its process. The
+    /// prefilter ranks the whole pool, so it runs in one process.
+    public static func distributionObstacle(_ parameters: VTLParameters) -> String? {
+        parameters.prefilter == nil ? nil : "\"prefilter\" ranks the whole pool in one process"
     }
 }
