@@ -151,7 +151,7 @@ public struct RowPartition: Sendable, Equatable {
     /// The rows `rows` (global indices, any order, repeats allowed) of the pool whose local part is
     /// `local`, in that order, as one row-major matrix on every process: each process contributes
     /// the rows it holds. One gather of rows·d floats.
-    public func gatherRows(_ rows: [Int], from local: FeatureMatrix, group: some ProcessGroup) -> FeatureMatrix {
+    public func gatherRows(_ rows: [Int], from local: FeatureMatrix, group: any ProcessGroup) -> FeatureMatrix {
         let d = local.columns
         if isWhole { return local.selecting(rows: rows) }
         let mine = rows.filter { self.rows.contains($0) }.map { $0 - self.rows.lowerBound }

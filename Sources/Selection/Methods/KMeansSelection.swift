@@ -51,7 +51,7 @@ public enum KMeansSelection: SelectionMethod {
         let k = problem.budget
         let fixed = problem.labelled
         let clustering = KMeansClustering(unit: problem.pool.normalizedRows(), spherical: parameters.spherical,
-                                          threads: context.threads)
+                                          threads: context.threads, partition: problem.partition, group: context.group)
         var best: KMeansClustering.Clustering?
         var bestSeeds: [Int] = []
         for restart in 0..<parameters.restarts {
@@ -67,6 +67,10 @@ public enum KMeansSelection: SelectionMethod {
         return SelectionResult(picks: clustering.nearestDistinctRows(kept, k: fixed.count + k, fixed: fixed.count, excluding: fixed),
                                curveName: "inertia", curve: kept.curve, initialRows: bestSeeds)
     }
+
+    /// Distributed: every sum over rows is exact over the group, k-means++ draws by an exact
+    /// cumulative sum, and the final step merges each process's best rows.
+    public static func distributionObstacle(_ parameters: Parameters) -> String? { nil }
 
     public static let labelledUse = LabelledUse.used(
         "Keeps them as fixed centres: k-means++ continues from them, Lloyd moves only the K new centres, and each new centre takes its nearest unlabelled sample.")
