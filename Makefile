@@ -8,7 +8,7 @@ RELEASE      := .build/release
 DEMO_FEATURES := data/demo_features.h5
 DEMO_DB      := data/selections.sqlite
 
-.PHONY: all deps browser build run screenshot test bench quality clean
+.PHONY: all deps mpi-deps mpi browser build run screenshot test bench quality clean
 
 all: build
 
@@ -19,6 +19,20 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
 	fi
+
+## mpi-deps: Open MPI from Debian (libopenmpi-dev, openmpi-bin), for selectjob-mpi and its tests only:
+## `make build` and `make run` never need it.
+MPI_PACKAGES := libopenmpi-dev openmpi-bin
+mpi-deps: deps
+	@if ! pkg-config --exists ompi-c 2>/dev/null || ! command -v mpirun >/dev/null; then \
+		echo "Installing $(MPI_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(MPI_PACKAGES); \
+	fi
+
+## mpi: release build of selectjob-mpi (mpirun -np P .build/release/selectjob-mpi run JOB.json).
+mpi: mpi-deps
+	$(SWIFT) build -c release --product selectjob-mpi
 
 ## build: release build of selectjob and demo-features.
 build: deps
@@ -77,8 +91,9 @@ browser:
 		  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; } || \
 		echo "chromium could not be installed: the browser test will be skipped"; }
 
-## test: the whole test suite (unit, parity, end-to-end through the built binary, the report in Chromium).
-test: deps browser
+## test: the whole test suite (unit, parity, end-to-end through the built binaries, selectjob-mpi under mpirun
+## with 1-4 ranks, the report in Chromium).
+test: deps mpi-deps browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -98,7 +113,8 @@ quality: deps
 	$(QUALITY_VENV)/bin/python quality/run_quality.py --selectjob $(RELEASE)/selectjob --output QUALITY.md
 
 ## bench: the benchmark suite in release mode (CIFAR-scale synthetic data); writes BENCHMARKS.md.
-bench: deps
+bench: deps mpi-deps
 	$(SWIFT) build -c release --product selectjob
+	$(SWIFT) build -c release --product selectjob-mpi
 	$(SWIFT) build -c release --product selectjob-bench
 	$(RELEASE)/selectjob-bench --output BENCHMARKS.md --repetitions 5

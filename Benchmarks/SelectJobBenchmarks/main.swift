@@ -15,6 +15,7 @@ import SyntheticData
 //                   [--large-only]           (only the million-row report rows, printed; nothing written)
 //                   [--imagenet-rows 1281167] (ActiveFT at ImageNet-1k scale; 0 leaves it out)
 //                   [--imagenet-only]        (only those rows, printed; nothing written)
+//                   [--mpi-only]             (only the ImageNet-scale rows under mpirun, P = 1 and 2; printed)
 //   selectjob-bench case NAME DATA_FOLDER THREADS      (internal: one measurement, JSON on stdout)
 
 struct Case {
@@ -260,7 +261,7 @@ func largeReportRows(folder: String, rows largeRows: Int, dimensions: Int, repet
 /// and random batches of 100,000 (the reference's ImageNet script: 100 iterations) — runs with 0
 /// and 5 iterations; the difference gives the time per iteration, the 0-iteration run the load,
 /// set-up and final step. Returns the rows' explanation.
-func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String,
+func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String, mpiOnly: Bool = false,
                   row: (String, (Double, Double, Int)) -> Void) throws -> String {
     let imagenetFolder = folder + "/imagenet"
     try FileManager.default.createDirectory(atPath: imagenetFolder, withIntermediateDirectories: true)
@@ -274,6 +275,8 @@ func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String,
     }
     let budget = rows / 100
     var sentences: [String] = []
+    let mpi = try mpiRows(folder: imagenetFolder, rows: rows, budget: budget, threads: threads, selectjob: selectjob, row: row)
+    if mpiOnly { return mpi }
     for (variant, batch, planned) in [("full pool", nil, 300), ("batches of 100,000", Optional(100_000), 100)] {
         var measured: [Int: (Double, Double)] = [:]
         for iterations in [0, 5] {
@@ -298,7 +301,45 @@ func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String,
         sentences.append(String(format: "%@: %.1f s per iteration, so %d iterations ≈ %.1f min (load, set-up and final step %.0f s)",
                                 variant, perIteration, planned, projected / 60, measured[0]!.0))
     }
-    return "ActiveFT at ImageNet-1k scale (one run each, so read them as estimates): " + sentences.joined(separator: "; ") + "."
+    return "ActiveFT at ImageNet-1k scale (one run each, so read them as estimates): " + sentences.joined(separator: "; ") + ". " + mpi
+}
+
+/// The same full-pool ImageNet-scale job under `mpirun -np P selectjob-mpi run` for P = 1 and 2 on
+/// this machine's cores (threads per rank = cores / P), with 0 and 5 iterations: time per
+/// iteration and the peak resident memory of the largest rank. Skipped, with the reason, when
+/// Open MPI's mpirun is not installed.
+func mpiRows(folder: String, rows: Int, budget: Int, threads: Int, selectjob: String,
+             row: (String, (Double, Double, Int)) -> Void) throws -> String {
+    let mpirun = "/usr/bin/mpirun"
+    let binary = URL(fileURLWithPath: selectjob).deletingLastPathComponent().appendingPathComponent("selectjob-mpi").path
+    guard FileManager.default.isExecutableFile(atPath: mpirun), FileManager.default.isExecutableFile(atPath: binary) else {
+        return "MPI rows skipped: mpirun or selectjob-mpi is missing (make bench installs Open MPI and builds it)."
+    }
+    var sentences: [String] = []
+    for processes in [1, 2] {
+        var measured: [Int: (Double, Double)] = [:]
+        for iterations in [0, 5] {
+            let name = "mpi-\(processes)-\(iterations)"
+            try Data("""
+                {"name": "\(name)", "features": {"path": "pool.h5", "labels": "labels"},
+                 "method": {"name": "activeft", "iterations": \(iterations)},
+                 "budget": {"count": \(budget)}, "database": "mpi.sqlite"}
+                """.utf8).write(to: URL(fileURLWithPath: folder + "/\(name).json"))
+            let child = try runChild(mpirun, ["--allow-run-as-root", "--oversubscribe", "-np", String(processes), binary,
+                                              "run", "--quiet", "--force", "--log-level", "error",
+                                              "--threads", String(max(1, threads / processes)), folder + "/\(name).json"])
+            guard child.status == 0 else {
+                throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(name) failed: \(child.stdout)"])
+            }
+            measured[iterations] = (child.seconds, Double(child.peakBytes) / 1_048_576)
+            row("`mpirun -np \(processes) selectjob-mpi run`, ActiveFT, \(rows) × 384, K = \(budget), full pool, \(iterations) iterations (peak: largest rank)",
+                (child.seconds, Double(child.peakBytes) / 1_048_576, 1))
+        }
+        let perIteration = (measured[5]!.0 - measured[0]!.0) / 5
+        sentences.append(String(format: "P = %d: %.1f s per iteration, load, set-up and final step %.0f s, largest rank %.0f MB",
+                                processes, perIteration, measured[0]!.0, max(measured[0]!.1, measured[5]!.1)))
+    }
+    return "The same full-pool job under mpirun on this machine's 2 cores (one run each): " + sentences.joined(separator: "; ") + "."
 }
 
 func runSuite(arguments: [String]) throws {
@@ -316,6 +357,7 @@ func runSuite(arguments: [String]) throws {
     let largeOnly = arguments.contains("--large-only")
     let imagenetRowCount = Int(option("--imagenet-rows", "1281167")) ?? 1_281_167
     let imagenetOnly = arguments.contains("--imagenet-only")
+    let mpiOnly = arguments.contains("--mpi-only")
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     let selectjob = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("selectjob").path
 
@@ -331,8 +373,9 @@ func runSuite(arguments: [String]) throws {
         print(line)
         table.append(line)
     }
-    if imagenetOnly {
-        print(try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob, row: row))
+    if imagenetOnly || mpiOnly {
+        print(try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob,
+                               mpiOnly: mpiOnly, row: row))
         return
     }
     if largeOnly {

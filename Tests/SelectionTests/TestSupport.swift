@@ -1,5 +1,5 @@
 import Foundation
-import Selection
+@testable import Selection
 
 /// Random test problems, always from a seeded generator (never the system one).
 enum RandomProblem {
@@ -41,4 +41,71 @@ func directActiveFTLoss(unit: FeatureMatrix, theta: [Double], frozen: [Double], 
         total += -log(positive / (positive + balance * repulsion))
     }
     return total / Double(unit.rows)
+}
+
+/// An in-process stand-in for MPI: `size` threads, each with its own ``ThreadedGroup`` rank, whose
+/// collectives meet on one board. Lets unit tests run a distributed selection with 1…P "processes".
+final class CollectiveBoard: @unchecked Sendable {
+    let size: Int
+    private let condition = NSCondition()
+    private var deposits: [[UInt8]]
+    private var arrived = 0
+    private var generation = 0
+    private var results: [[UInt8]] = []
+
+    init(size: Int) {
+        self.size = size
+        deposits = Array(repeating: [], count: size)
+    }
+
+    /// Every rank's bytes, once all `size` ranks have called it.
+    func exchange(rank: Int, _ bytes: [UInt8]) -> [[UInt8]] {
+        condition.lock()
+        defer { condition.unlock() }
+        let round = generation
+        deposits[rank] = bytes
+        arrived += 1
+        if arrived == size {
+            results = deposits
+            arrived = 0
+            generation += 1
+            condition.broadcast()
+        } else {
+            while generation == round { condition.wait() }
+        }
+        return results
+    }
+
+    /// Runs `body` once per rank, each on its own thread, and returns the results in rank order.
+    func run<T: Sendable>(_ body: @escaping @Sendable (ThreadedGroup) -> T) -> [T] {
+        let results = ChunkResults<T>(count: size)
+        let done = DispatchGroup()
+        for rank in 0..<size {
+            done.enter()
+            let thread = Thread { results.set(rank, body(ThreadedGroup(rank: rank, board: self))); done.leave() }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        done.wait()
+        return results.values
+    }
+}
+
+/// One rank of a ``CollectiveBoard``.
+struct ThreadedGroup: ProcessGroup {
+    let rank: Int
+    let board: CollectiveBoard
+    var size: Int { board.size }
+
+    func sum(_ values: inout [Int64]) {
+        let parts = gather(values: values)
+        for i in values.indices { values[i] = parts.reduce(0) { $0 &+ $1[i] } }
+    }
+
+    func maximum(_ values: inout [Double]) {
+        let parts = gather(values: values)
+        for i in values.indices { values[i] = parts.map { $0[i] }.max()! }
+    }
+
+    func gather(_ bytes: [UInt8]) -> [[UInt8]] { board.exchange(rank: rank, bytes) }
 }
