@@ -145,6 +145,32 @@ struct RecordedRun: Equatable, CustomStringConvertible {
         #expect(picks == 0)
     }
 
+    @Test func sigtermToOneRankCancelsEveryRankAndRankZeroRecordsIt() throws {
+        let job = try workspace.writeJob("stopped", method: #"{"name": "activeft", "iterations": 1000000}"#,
+                                         features: "../data/odd.h5", extra: "")
+        let database = workspace.path("data/stopped.sqlite")
+        let launcher = prepareProcess(mpirunBinary, mpirunArguments(3, ["run", "--quiet", "--db", database, job]),
+                                      in: workspace.url)
+        launcher.standardOutput = FileHandle.nullDevice
+        launcher.standardError = FileHandle.nullDevice
+        try launcher.run()
+        let started = eventually(seconds: 60) {
+            (try? workspace.database("data/stopped.sqlite").read { try String.fetchOne($0, sql: "SELECT status FROM runs") }) == "running"
+        }
+        #expect(started)
+        // As a scheduler's stop reaches one node first: SIGTERM to rank 1 alone stops every rank at
+        // the same step (the stop test is collective), and rank 0 records the run.
+        let rank1 = try #require(rankProcess(1, launcher: launcher.processIdentifier))
+        kill(rank1, SIGTERM)
+        launcher.waitUntilExit()
+        #expect(launcher.terminationStatus != 0)
+        let (status, picks) = try workspace.database("data/stopped.sqlite").read { db in
+            (try String.fetchOne(db, sql: "SELECT status FROM runs") ?? "", try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM selections") ?? -1)
+        }
+        #expect(status == "cancelled")
+        #expect(picks == 0)
+    }
+
     /// The pid of `selectjob-mpi`'s rank `rank` under the launcher `launcher` (Open MPI sets
     /// OMPI_COMM_WORLD_RANK in each rank's environment).
     private func rankProcess(_ rank: Int, launcher: Int32) -> Int32? {
