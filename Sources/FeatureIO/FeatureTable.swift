@@ -303,6 +303,29 @@ extension FeatureTable {
         }
     }
 
+    /// The fingerprint earlier versions recorded: the SHA-256 of the shape, values, ids and labels in
+    /// one stream. Computed on demand (O(N·d)), so runs recorded before the block fingerprints can
+    /// still be evaluated and reported.
+    public var wholeDataFingerprint: String {
+        var hasher = SHA256()
+        withUnsafeBytes(of: (Int64(rows).littleEndian, Int64(columns).littleEndian)) { hasher.update(bufferPointer: $0) }
+        values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        switch ids {
+        case .rowIndices: hasher.update(data: Array("ids:rows".utf8))
+        case let .integers(values):
+            hasher.update(data: Array("ids:int64".utf8))
+            values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        case let .strings(values):
+            hasher.update(data: Array("ids:string".utf8))
+            for value in values { hasher.update(data: Array(value.utf8) + [0]) }
+        }
+        if let labels {
+            hasher.update(data: Array("labels".utf8))
+            labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        }
+        return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Rows per block of the fingerprint: the same as a distributed run's partition granularity
     /// (`RowPartition.blockRows`), so each process hashes whole blocks of its own rows.
     public static let fingerprintBlockRows = 1024

@@ -179,7 +179,8 @@ extension JobRunner {
         } catch { throw .run(.job(error)) }
         let features: FeatureTable
         do { features = try FeatureTable.load(spec.features) } catch { throw .run(.input(error)) }
-        guard features.fingerprint == run.featuresFingerprint else {
+        // Runs recorded before 0.2's block fingerprints carry the whole-data SHA-256.
+        guard features.fingerprint == run.featuresFingerprint || features.wholeDataFingerprint == run.featuresFingerprint else {
             throw .evaluation(.featuresChanged(run: runID, features: features.source.path))
         }
         return (run, spec, features)
