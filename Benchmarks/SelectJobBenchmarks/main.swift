@@ -325,7 +325,9 @@ func mpiRows(folder: String, rows: Int, budget: Int, threads: Int, selectjob: St
                  "method": {"name": "activeft", "iterations": \(iterations)},
                  "budget": {"count": \(budget)}, "database": "mpi.sqlite"}
                 """.utf8).write(to: URL(fileURLWithPath: folder + "/\(name).json"))
-            let child = try runChild(mpirun, ["--allow-run-as-root", "--oversubscribe", "-np", String(processes), binary,
+            // --bind-to none: Open MPI binds each rank to one core by default, which would leave a
+            // 2-thread rank on one core (the rows below dated 2026-11-23 were measured with that binding).
+            let child = try runChild(mpirun, ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", String(processes), binary,
                                               "run", "--quiet", "--force", "--log-level", "error",
                                               "--threads", String(max(1, threads / processes)), folder + "/\(name).json"])
             guard child.status == 0 else {

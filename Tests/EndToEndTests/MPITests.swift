@@ -115,60 +115,51 @@ struct RecordedRun: Equatable, CustomStringConvertible {
     }
 
     @Test func killingOneRankMidRunCommitsNothingAndTheRunIsMarkedCrashed() throws {
-        let job = try workspace.writeJob("endless", method: #"{"name": "activeft", "iterations": 1000000}"#,
-                                         features: "../data/odd.h5", extra: "")
-        let database = workspace.path("data/killed.sqlite")
-        let launcher = prepareProcess(mpirunBinary, mpirunArguments(2, ["run", "--quiet", "--db", database, job]),
-                                      in: workspace.url)
-        launcher.standardOutput = FileHandle.nullDevice
-        launcher.standardError = FileHandle.nullDevice
-        try launcher.run()
-        // Wait for rank 0 to record the run as 'running', then kill rank 1.
-        let started = eventually(seconds: 60) {
-            guard FileManager.default.fileExists(atPath: database),
-                  let status = try? workspace.database("data/killed.sqlite").read({ try String.fetchOne($0, sql: "SELECT status FROM runs") })
-            else { return false }
-            return status == "running"
-        }
-        #expect(started)
-        let rank1 = try #require(rankProcess(1, launcher: launcher.processIdentifier))
-        kill(rank1, SIGKILL)
+        let launcher = try startEndlessRun("killed", processes: 2)
+        kill(try #require(rankProcess(1, launcher: launcher.processIdentifier)), SIGKILL)
         launcher.waitUntilExit()
         #expect(launcher.terminationStatus != 0)
         // Nothing committed; the next reader finds the job's lock free and marks the run crashed.
-        let listing = try selectjob(["runs", "--db", database], in: workspace.url)
+        let listing = try selectjob(["runs", "--db", workspace.path("data/killed.sqlite")], in: workspace.url)
         #expect(listing.status == 0, "\(listing.stderr)")
-        let (status, picks) = try workspace.database("data/killed.sqlite").read { db in
-            (try String.fetchOne(db, sql: "SELECT status FROM runs") ?? "", try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM selections") ?? -1)
-        }
+        let (status, picks) = try statusAndPicks("killed")
         #expect(["crashed", "failed", "cancelled"].contains(status), "status \(status)")
         #expect(picks == 0)
     }
 
     @Test func sigtermToOneRankCancelsEveryRankAndRankZeroRecordsIt() throws {
-        let job = try workspace.writeJob("stopped", method: #"{"name": "activeft", "iterations": 1000000}"#,
+        let launcher = try startEndlessRun("stopped", processes: 3)
+        // As a scheduler's stop reaches one node first: SIGTERM to rank 1 alone stops every rank at
+        // the same step (the stop test is collective), and rank 0 records the run.
+        kill(try #require(rankProcess(1, launcher: launcher.processIdentifier)), SIGTERM)
+        launcher.waitUntilExit()
+        #expect(launcher.terminationStatus != 0)
+        let (status, picks) = try statusAndPicks("stopped")
+        #expect(status == "cancelled")
+        #expect(picks == 0)
+    }
+
+    /// Starts an ActiveFT job of a million iterations named `name` (database data/NAME.sqlite) under
+    /// mpirun and returns once rank 0 has recorded it as 'running'.
+    private func startEndlessRun(_ name: String, processes: Int) throws -> Process {
+        let job = try workspace.writeJob(name, method: #"{"name": "activeft", "iterations": 1000000}"#,
                                          features: "../data/odd.h5", extra: "")
-        let database = workspace.path("data/stopped.sqlite")
-        let launcher = prepareProcess(mpirunBinary, mpirunArguments(3, ["run", "--quiet", "--db", database, job]),
+        let launcher = prepareProcess(mpirunBinary, mpirunArguments(processes, ["run", "--quiet", "--db",
+                                                                                workspace.path("data/\(name).sqlite"), job]),
                                       in: workspace.url)
         launcher.standardOutput = FileHandle.nullDevice
         launcher.standardError = FileHandle.nullDevice
         try launcher.run()
-        let started = eventually(seconds: 60) {
-            (try? workspace.database("data/stopped.sqlite").read { try String.fetchOne($0, sql: "SELECT status FROM runs") }) == "running"
-        }
+        let started = eventually(seconds: 60) { (try? statusAndPicks(name).status) == "running" }
         #expect(started)
-        // As a scheduler's stop reaches one node first: SIGTERM to rank 1 alone stops every rank at
-        // the same step (the stop test is collective), and rank 0 records the run.
-        let rank1 = try #require(rankProcess(1, launcher: launcher.processIdentifier))
-        kill(rank1, SIGTERM)
-        launcher.waitUntilExit()
-        #expect(launcher.terminationStatus != 0)
-        let (status, picks) = try workspace.database("data/stopped.sqlite").read { db in
+        return launcher
+    }
+
+    /// The status of the one run in data/NAME.sqlite and how many selections it holds.
+    private func statusAndPicks(_ name: String) throws -> (status: String, picks: Int) {
+        try workspace.database("data/\(name).sqlite").read { db in
             (try String.fetchOne(db, sql: "SELECT status FROM runs") ?? "", try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM selections") ?? -1)
         }
-        #expect(status == "cancelled")
-        #expect(picks == 0)
     }
 
     /// The pid of `selectjob-mpi`'s rank `rank` under the launcher `launcher` (Open MPI sets
