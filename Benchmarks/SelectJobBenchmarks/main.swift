@@ -278,30 +278,42 @@ func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String, mp
     let mpi = try mpiRows(folder: imagenetFolder, rows: rows, budget: budget, threads: threads, selectjob: selectjob, row: row)
     if mpiOnly { return mpi }
     for (variant, batch, planned) in [("full pool", nil, 300), ("batches of 100,000", Optional(100_000), 100)] {
-        var measured: [Int: (Double, Double)] = [:]
-        for iterations in [0, 5] {
-            let name = "imagenet-\(batch ?? 0)-\(iterations)"
-            let batchMember = batch.map { ", \"batch_size\": \($0)" } ?? ""
-            try Data("""
-                {"name": "\(name)", "features": {"path": "pool.h5", "labels": "labels"},
-                 "method": {"name": "activeft", "iterations": \(iterations)\(batchMember)},
-                 "budget": {"count": \(budget)}, "database": "imagenet.sqlite"}
-                """.utf8).write(to: URL(fileURLWithPath: imagenetFolder + "/\(name).json"))
-            let child = try runChild(selectjob, ["run", "--quiet", "--force", "--log-level", "error",
-                                                 "--threads", String(threads), imagenetFolder + "/\(name).json"])
-            guard child.status == 0 else {
-                throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(name) failed: \(child.stdout)"])
-            }
-            measured[iterations] = (child.seconds, Double(child.peakBytes) / 1_048_576)
-            row("`selectjob run`, ActiveFT, \(rows) × 384, K = \(budget), \(variant), \(iterations) iterations",
-                (child.seconds, Double(child.peakBytes) / 1_048_576, 1))
-        }
+        let batchMember = batch.map { ", \"batch_size\": \($0)" } ?? ""
+        let measured = try zeroAndFiveIterations(
+            folder: imagenetFolder, name: "imagenet-\(batch ?? 0)", method: batchMember, budget: budget,
+            launch: { (selectjob, ["run", "--quiet", "--force", "--log-level", "error", "--threads", String(threads), $0]) },
+            label: { "`selectjob run`, ActiveFT, \(rows) × 384, K = \(budget), \(variant), \($0) iterations" }, row: row)
         let perIteration = (measured[5]!.0 - measured[0]!.0) / 5
         let projected = measured[0]!.0 + perIteration * Double(planned)
         sentences.append(String(format: "%@: %.1f s per iteration, so %d iterations ≈ %.1f min (load, set-up and final step %.0f s)",
                                 variant, perIteration, planned, projected / 60, measured[0]!.0))
     }
     return "ActiveFT at ImageNet-1k scale (one run each, so read them as estimates): " + sentences.joined(separator: "; ") + ". " + mpi
+}
+
+/// Runs an ActiveFT job on `folder`/pool.h5 with 0 and with 5 iterations (`method`: more members of
+/// its method object), each through `launch(jobPath)` in a child process, adding a row for each;
+/// returns (seconds, peak MB) by iteration count.
+func zeroAndFiveIterations(folder: String, name: String, method: String, budget: Int,
+                           launch: (String) -> (String, [String]), label: (Int) -> String,
+                           row: (String, (Double, Double, Int)) -> Void) throws -> [Int: (Double, Double)] {
+    var measured: [Int: (Double, Double)] = [:]
+    for iterations in [0, 5] {
+        let job = "\(name)-\(iterations)"
+        try Data("""
+            {"name": "\(job)", "features": {"path": "pool.h5", "labels": "labels"},
+             "method": {"name": "activeft", "iterations": \(iterations)\(method)},
+             "budget": {"count": \(budget)}, "database": "\(name).sqlite"}
+            """.utf8).write(to: URL(fileURLWithPath: folder + "/\(job).json"))
+        let (executable, arguments) = launch(folder + "/\(job).json")
+        let child = try runChild(executable, arguments)
+        guard child.status == 0 else {
+            throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(job) failed: \(child.stdout)"])
+        }
+        measured[iterations] = (child.seconds, Double(child.peakBytes) / 1_048_576)
+        row(label(iterations), (child.seconds, Double(child.peakBytes) / 1_048_576, 1))
+    }
+    return measured
 }
 
 /// The same full-pool ImageNet-scale job under `mpirun -np P selectjob-mpi run` for P = 1 and 2 on
@@ -317,26 +329,17 @@ func mpiRows(folder: String, rows: Int, budget: Int, threads: Int, selectjob: St
     }
     var sentences: [String] = []
     for processes in [1, 2] {
-        var measured: [Int: (Double, Double)] = [:]
-        for iterations in [0, 5] {
-            let name = "mpi-\(processes)-\(iterations)"
-            try Data("""
-                {"name": "\(name)", "features": {"path": "pool.h5", "labels": "labels"},
-                 "method": {"name": "activeft", "iterations": \(iterations)},
-                 "budget": {"count": \(budget)}, "database": "mpi.sqlite"}
-                """.utf8).write(to: URL(fileURLWithPath: folder + "/\(name).json"))
-            // --bind-to none: Open MPI binds each rank to one core by default, which would leave a
-            // 2-thread rank on one core (the rows below dated 2026-11-23 were measured with that binding).
-            let child = try runChild(mpirun, ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", String(processes), binary,
-                                              "run", "--quiet", "--force", "--log-level", "error",
-                                              "--threads", String(max(1, threads / processes)), folder + "/\(name).json"])
-            guard child.status == 0 else {
-                throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(name) failed: \(child.stdout)"])
-            }
-            measured[iterations] = (child.seconds, Double(child.peakBytes) / 1_048_576)
-            row("`mpirun -np \(processes) selectjob-mpi run`, ActiveFT, \(rows) × 384, K = \(budget), full pool, \(iterations) iterations (peak: largest rank)",
-                (child.seconds, Double(child.peakBytes) / 1_048_576, 1))
-        }
+        let measured = try zeroAndFiveIterations(
+            folder: folder, name: "mpi-\(processes)", method: "", budget: budget,
+            launch: {
+                // --bind-to none: Open MPI binds each rank to one core by default, which would leave a
+                // 2-thread rank on one core (the rows dated 2026-11-23 were measured with that binding).
+                (mpirun, ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", String(processes), binary,
+                          "run", "--quiet", "--force", "--log-level", "error",
+                          "--threads", String(max(1, threads / processes)), $0])
+            },
+            label: { "`mpirun -np \(processes) selectjob-mpi run`, ActiveFT, \(rows) × 384, K = \(budget), full pool, \($0) iterations (peak: largest rank)" },
+            row: row)
         let perIteration = (measured[5]!.0 - measured[0]!.0) / 5
         sentences.append(String(format: "P = %d: %.1f s per iteration, load, set-up and final step %.0f s, largest rank %.0f MB",
                                 processes, perIteration, measured[0]!.0, max(measured[0]!.1, measured[5]!.1)))

@@ -151,18 +151,26 @@ extension FeatureTable {
     /// dataset's shape alone: what a distributed run partitions before each process reads its rows.
     public static func rowCount(_ source: FeatureSource) throws(FeatureInputError) -> Int {
         guard FileManager.default.fileExists(atPath: source.path) else { throw .fileNotFound(file: source.path) }
-        do {
+        return try mappingErrors(file: source.path) {
             let features = try HDF5File.open(readingAt: source.path).dataset(source.dataset)
             guard features.shape.count == 2 else {
                 throw FeatureInputError.wrongRank(file: source.path, dataset: source.dataset, shape: features.shape, expected: 2)
             }
             return features.shape[0]
+        }
+    }
+
+    /// Runs `body`, passing ``FeatureInputError``s on and mapping HDF5's errors (any other error:
+    /// the file is unreadable).
+    private static func mappingErrors<T>(file: String, _ body: () throws -> T) throws(FeatureInputError) -> T {
+        do {
+            return try body()
         } catch let error as FeatureInputError {
             throw error
         } catch let error as HDF5Error {
             throw FeatureInputError(error)
         } catch {
-            throw .unreadable(file: source.path)
+            throw .unreadable(file: file)
         }
     }
 
@@ -267,7 +275,7 @@ extension FeatureTable {
         let dataset: HDF5Dataset
         do { dataset = try file.dataset(name) } catch { throw FeatureInputError(error) }
         try checkOneDimensional(dataset, expectedCount: expectedCount, file: file.path)
-        do {
+        return try mappingErrors(file: file.path) {
             switch dataset.elementKind {
             case .integer:
                 let ids = try readIntegers(dataset, file: file.path, name: name, rowRange: rowRange)
@@ -281,12 +289,6 @@ extension FeatureTable {
                 throw FeatureInputError.wrongType(file: file.path, dataset: name, found: dataset.elementKind.description,
                                                   expected: "integers or strings")
             }
-        } catch let error as FeatureInputError {
-            throw error
-        } catch let error as HDF5Error {
-            throw FeatureInputError(error)
-        } catch {
-            throw .unreadable(file: file.path)
         }
     }
 
@@ -310,20 +312,30 @@ extension FeatureTable {
         var hasher = SHA256()
         withUnsafeBytes(of: (Int64(rows).littleEndian, Int64(columns).littleEndian)) { hasher.update(bufferPointer: $0) }
         values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        switch ids {
-        case .rowIndices: hasher.update(data: Array("ids:rows".utf8))
-        case let .integers(values):
-            hasher.update(data: Array("ids:int64".utf8))
-            values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        case let .strings(values):
-            hasher.update(data: Array("ids:string".utf8))
-            for value in values { hasher.update(data: Array(value.utf8) + [0]) }
-        }
-        if let labels {
-            hasher.update(data: Array("labels".utf8))
-            labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        }
+        hasher.update(data: Array(Self.idsTag(ids).utf8))
+        Self.hash(ids: ids, labels: nil, rows: 0..<rows, into: &hasher)
+        if labels != nil { hasher.update(data: Array("labels".utf8)) }
+        Self.hash(ids: .rowIndices, labels: labels, rows: 0..<rows, into: &hasher)
         return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// How a fingerprint names the kind of ids.
+    private static func idsTag(_ ids: SampleIDs) -> String {
+        switch ids {
+        case .rowIndices: return "ids:rows"
+        case .integers: return "ids:int64"
+        case .strings: return "ids:string"
+        }
+    }
+
+    /// Feeds the ids and labels of `rows` to `hasher` (row indices add nothing; strings end in NUL).
+    private static func hash(ids: SampleIDs, labels: [Int64]?, rows: Range<Int>, into hasher: inout SHA256) {
+        switch ids {
+        case .rowIndices: break
+        case let .integers(values): values[rows].withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        case let .strings(values): for value in values[rows] { hasher.update(data: Array(value.utf8) + [0]) }
+        }
+        if let labels { labels[rows].withUnsafeBytes { hasher.update(bufferPointer: $0) } }
     }
 
     /// Rows per block of the fingerprint: the same as a distributed run's partition granularity
@@ -343,11 +355,7 @@ extension FeatureTable {
                                    blockDigests: [[UInt8]]) -> String {
         var hasher = SHA256()
         withUnsafeBytes(of: (Int64(rows).littleEndian, Int64(columns).littleEndian)) { hasher.update(bufferPointer: $0) }
-        switch ids {
-        case .rowIndices: hasher.update(data: Array("ids:rows".utf8))
-        case .integers: hasher.update(data: Array("ids:int64".utf8))
-        case .strings: hasher.update(data: Array("ids:string".utf8))
-        }
+        hasher.update(data: Array(idsTag(ids).utf8))
         if hasLabels { hasher.update(data: Array("labels".utf8)) }
         for digest in blockDigests { hasher.update(data: digest) }
         return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
@@ -361,12 +369,7 @@ extension FeatureTable {
             let range = first..<min(rows, first + fingerprintBlockRows)
             var hasher = SHA256()
             values[(range.lowerBound * columns)..<(range.upperBound * columns)].withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            switch ids {
-            case .rowIndices: break
-            case let .integers(values): values[range].withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            case let .strings(values): for value in values[range] { hasher.update(data: Array(value.utf8) + [0]) }
-            }
-            if let labels { labels[range].withUnsafeBytes { hasher.update(bufferPointer: $0) } }
+            hash(ids: ids, labels: labels, rows: range, into: &hasher)
             return Array(hasher.finalize())
         }
     }

@@ -40,17 +40,6 @@ public final class Communicator: @unchecked Sendable {
         Self.check(MPI_Finalize(), "MPI_Finalize")
     }
 
-    /// Ends every rank of the job with `code` (MPI_Abort): for failures the ranks cannot agree on.
-    public func abort(code: Int32) -> Never {
-        MPI_Abort(selectjob_mpi_comm_world(), code)
-        fatalError("MPI_Abort returned")
-    }
-
-    /// Waits until every rank gets here.
-    public func barrier() {
-        Self.check(MPI_Barrier(selectjob_mpi_comm_world()), "MPI_Barrier")
-    }
-
     /// Element-wise sum over the ranks, in place on every rank (MPI_Allreduce, MPI_SUM on int64).
     public func allreduceSum(_ values: inout [Int64]) {
         allreduce(&values, type: selectjob_mpi_int64(), operation: selectjob_mpi_sum())

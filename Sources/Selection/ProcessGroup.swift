@@ -66,9 +66,8 @@ extension ProcessGroup {
         return best
     }
 
-    /// Sums `terms` (each |term| ≤ `bound`, at most `count` of them over the group) exactly as
-    /// fixed-point integers, so that the total is the same bits however the terms are split.
-    /// One collective sum of `terms.count` integers.
+    /// The group's element-wise totals of `local`, integers encoded with `scale`, decoded: the same
+    /// bits however the terms were split over processes. One collective sum of `local.count` integers.
     public func exactSum(_ local: [Int64], scale: FixedPointSum) -> [Double] {
         var total = local
         sum(&total)
