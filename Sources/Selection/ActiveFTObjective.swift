@@ -124,69 +124,46 @@ public struct ActiveFTObjective: Sendable {
     /// z_i = log β + L_{k(i)} − s_i/τ and u_i = sigmoid(z_i), summed over the whole group.
     ///
     /// Every term is rounded once to a ``FixedPointSum`` and added as an integer, so the sums do not
-    /// depend on the order of the samples, the thread count or the processes. The samples are
-    /// grouped by centroid (a counting sort) and centroids summed in parallel: memory O(N + K·d), not
-    /// a partial K×d sum per chunk. O(N·d + K·d), plus one collective sum of K·(d + 1) + 1 integers.
+    /// depend on the order of the samples, the thread count or the processes. One pass over the
+    /// samples in their order (the features stream through the cache): each thread sums a contiguous
+    /// part into integer totals of its own, then the parts are added. O(N·d + threads·K·d), memory
+    /// O(threads·K·d), plus one collective sum of K·(d + 1) + 1 integers.
     private func samplePull(batch: [Int]?, nearest: [Int32], similarity: [Float], logSums: [Double],
                             centroids k: Int, totalCount: Int, threads: Int,
                             group: some ProcessGroup) -> (loss: Double, weight: [Double], sum: [Double]) {
         let d = features.columns
         let count = nearest.count
-        let chunkSize = 8192
-        let chunks = (count + chunkSize - 1) / chunkSize
         let logBalance = log(balance), tau = temperature
         // softplus(z) ≤ max(z, 0) + log 2, and z ≤ log β + max L + 1/τ (similarities of unit rows ≥ −1).
         let largestZ = logBalance + (logSums.max() ?? 0) + 1.01 / tau
         let lossScale = FixedPointSum(bound: max(largestZ, 0) + 1, count: totalCount)
         // u < 1 and unit rows have |f_j| ≤ 1 (a little more after float rounding).
         let pullScale = FixedPointSum(bound: 2, count: totalCount)
-        var losses = [Int64](repeating: 0, count: chunks)
-        var pulls = [Double](repeating: 0, count: count)
-        withSharedPointers(&losses, &pulls) { outLoss, outPull in
-            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                var loss: Int64 = 0
-                for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
-                    let z = logBalance + logSums[Int(nearest[position])] - Double(similarity[position]) / tau
-                    loss &+= lossScale.encode(softplus(z))
-                    outPull.base[position] = sigmoid(z)
-                }
-                outLoss.base[chunk] = loss
-            }
-        }
-        // Each centroid's samples: members[start[c]..<start[c + 1]].
-        var start = [Int](repeating: 0, count: k + 1)
-        for c in nearest { start[Int(c) + 1] += 1 }
-        for c in 0..<k { start[c + 1] += start[c] }
-        var members = [Int32](repeating: 0, count: count)
-        var next = start
-        for position in 0..<count {
-            let c = Int(nearest[position])
-            members[next[c]] = Int32(position)
-            next[c] += 1
-        }
-        // One buffer for the collective: [loss, W_0..W_{K-1}, F_0 (d values) ... F_{K-1}].
-        var totals = [Int64](repeating: 0, count: 1 + k + k * d)
-        totals[0] = losses.reduce(0, &+)
-        let centroidsPerChunk = 32
-        let (groupStart, groupMembers, samplePulls) = (start, members, pulls)
+        // Totals: [loss, W_0..W_{K-1}, F_0 (d values) ... F_{K-1}]; parts of at least 4,096 samples.
+        let width = 1 + k + k * d
+        let parts = max(1, min(threads, count / 4096))
+        let partTotals = ChunkResults<[Int64]>(count: parts)
         features.values.withUnsafeBufferPointer { x in
             let rows = SharedRows(x: x.baseAddress!)
-            withSharedPointers(&totals) { out in
-                ParallelChunks.run(chunks: (k + centroidsPerChunk - 1) / centroidsPerChunk, threads: threads) { chunk in
-                    for c in (chunk * centroidsPerChunk)..<min(k, (chunk + 1) * centroidsPerChunk) {
-                        let target = out.base + 1 + k + c * d
-                        var w: Int64 = 0
-                        for slot in groupStart[c]..<groupStart[c + 1] {
-                            let position = Int(groupMembers[slot])
-                            let u = samplePulls[position]
-                            w &+= pullScale.encode(u)
-                            let f = rows.x + (batch?[position] ?? position) * d
-                            for j in 0..<d { target[j] &+= pullScale.encode(u * Double(f[j])) }
-                        }
-                        out.base[1 + c] = w
+            ParallelChunks.run(chunks: parts, threads: threads) { part in
+                var totals = [Int64](repeating: 0, count: width)
+                totals.withUnsafeMutableBufferPointer { out in
+                    let base = out.baseAddress!
+                    for position in (count * part / parts)..<(count * (part + 1) / parts) {
+                        let c = Int(nearest[position])
+                        let z = logBalance + logSums[c] - Double(similarity[position]) / tau
+                        let u = sigmoid(z)
+                        base[0] &+= lossScale.encode(softplus(z))
+                        base[1 + c] &+= pullScale.encode(u)
+                        pullScale.accumulate(u, times: rows.x + (batch?[position] ?? position) * d, count: d,
+                                             into: base + 1 + k + c * d)
                     }
                 }
+                partTotals.set(part, totals)
             }
+        }
+        var totals = partTotals.values.reduce(into: [Int64](repeating: 0, count: width)) { sum, part in
+            for i in 0..<width { sum[i] &+= part[i] }
         }
         group.sum(&totals)
         let weight = (0..<k).map { pullScale.decode(totals[1 + $0]) }

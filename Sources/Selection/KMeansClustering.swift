@@ -237,10 +237,14 @@ struct KMeansClustering {
         // One collective: each centre's row count, then its sums of features (|x_j| ≤ 1 for unit rows).
         let scale = FixedPointSum(bound: 1.01, count: partition.totalRows)
         var totals = [Int64](repeating: 0, count: k + k * d)
-        for i in 0..<n {
-            let c = assigned[i]
-            totals[c] += 1
-            for j in 0..<d { totals[k + c * d + j] &+= scale.encode(Double(unit.values[i * d + j])) }
+        unit.values.withUnsafeBufferPointer { x in
+            totals.withUnsafeMutableBufferPointer { total in
+                for i in 0..<n {
+                    let c = assigned[i]
+                    total[c] += 1
+                    scale.accumulate(1, times: x.baseAddress! + i * d, count: d, into: total.baseAddress! + k + c * d)
+                }
+            }
         }
         group.sum(&totals)
         var means = [Double](repeating: 0, count: k * d)

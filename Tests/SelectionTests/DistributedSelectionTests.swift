@@ -90,6 +90,37 @@ import Testing
         #expect(scale.scale * Double(terms.count) <= 0x1p62)
     }
 
+    @Test func encodingRoundsToNearestEvenForEveryScale() {
+        var generator = SeededGenerator(seed: 5)
+        for (bound, count) in [(1.0, 1), (2.0, 7), (1.03, 50_000), (3e5, 2_000_000), (1e-3, 100)] {
+            let scale = FixedPointSum(bound: bound, count: count)
+            // One term stays below 2^51 (where the magic-number rounding is exact), the total below 2^62.
+            #expect(bound * scale.scale < 0x1p51)
+            #expect(bound * Double(count) * scale.scale < 0x1p62)
+            var terms = (0..<2_000).map { _ in Double.random(in: -bound...bound, using: &generator) }
+            terms += [bound, -bound, 0, 0.5 / scale.scale, 1.5 / scale.scale, -2.5 / scale.scale]  // exact ties
+            for term in terms {
+                #expect(scale.encode(term) == Int64((term * scale.scale).rounded(.toNearestOrEven)), "\(term) at \(bound), \(count)")
+            }
+        }
+    }
+
+    @Test func accumulatingARowAddsTheSameIntegersAsEncodingEachTerm() {
+        var generator = SeededGenerator(seed: 6)
+        let scale = FixedPointSum(bound: 2, count: 10_000)
+        for columns in [1, 7, 8, 19, 384] {
+            let row = (0..<columns).map { _ in Float.random(in: -1...1, using: &generator) }
+            let weight = Double.random(in: 0..<1, using: &generator)
+            var direct = (0..<columns).map { _ in Int64.random(in: -1_000_000...1_000_000, using: &generator) }
+            var accumulated = direct
+            for j in 0..<columns { direct[j] &+= scale.encode(weight * Double(row[j])) }
+            row.withUnsafeBufferPointer { r in
+                accumulated.withUnsafeMutableBufferPointer { scale.accumulate(weight, times: r.baseAddress!, count: columns, into: $0.baseAddress!) }
+            }
+            #expect(accumulated == direct, "\(columns) columns")
+        }
+    }
+
     @Test func partitionsAreWholeBlocksCoveringEveryRowOnce() {
         for rows in [1, 1024, 1025, 4500, 100_000] {
             for size in 1...4 where rows >= RowPartition.minimumRows(processes: size) {
