@@ -113,8 +113,16 @@ quality: deps
 	$(QUALITY_VENV)/bin/python quality/run_quality.py --selectjob $(RELEASE)/selectjob --output QUALITY.md
 
 ## bench: the benchmark suite in release mode (CIFAR-scale synthetic data); writes BENCHMARKS.md.
+## The PyTorch reference rows need torch: installed (CPU build) into $(REFERENCE_VENV); if pip cannot
+## reach an index, the suite runs without them and says so. ACTIVEFT_REFERENCE_DIR=path/to/ActiveFT
+## (a checkout of yichen928/ActiveFT) runs the reference's own code instead of its restatement.
+REFERENCE_VENV := .build/reference-venv
 bench: deps mpi-deps
 	$(SWIFT) build -c release --product selectjob
 	$(SWIFT) build -c release --product selectjob-mpi
 	$(SWIFT) build -c release --product selectjob-bench
-	$(RELEASE)/selectjob-bench --output BENCHMARKS.md --repetitions 5
+	@[ -x $(REFERENCE_VENV)/bin/python ] || python3 -m venv $(REFERENCE_VENV) || true
+	@$(REFERENCE_VENV)/bin/pip install -q numpy h5py "torch==2.13.0+cpu" 2>/dev/null || \
+		$(REFERENCE_VENV)/bin/pip install -q numpy h5py torch || echo "torch not installed: the reference rows will be skipped"
+	$(RELEASE)/selectjob-bench --output BENCHMARKS.md --repetitions 5 --reference-python $(REFERENCE_VENV)/bin/python \
+		$(if $(ACTIVEFT_REFERENCE_DIR),--reference-dir $(ACTIVEFT_REFERENCE_DIR))

@@ -347,6 +347,66 @@ func mpiRows(folder: String, rows: Int, budget: Int, threads: Int, selectjob: St
     return "The same full-pool job under mpirun on this machine's 2 cores (one run each): " + sentences.joined(separator: "; ") + "."
 }
 
+/// The PyTorch reference (`Benchmarks/reference/activeft_reference.py`) on the suite's pool, K = N/100,
+/// with 10 and with 30 iterations, through `python` (a Python with torch, h5py and numpy; `make bench`
+/// installs one in a venv): its time per iteration is (t₃₀ − t₁₀)/20 and 300 iterations are
+/// t₁₀ + 290 per iteration. Returns (projected seconds for 300, sentence), or nil with why it was skipped.
+func referenceRows(folder: String, rows: Int, python: String?, referenceDir: String?, repetitions: Int,
+                   threads: Int, row: (String, (Double, Double, Int)) -> Void) throws -> (seconds: Double?, sentence: String) {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("reference/activeft_reference.py").path
+    guard let python, FileManager.default.isExecutableFile(atPath: python),
+          (try? runChild(python, ["-c", "import torch, h5py"]))?.status == 0 else {
+        return (nil, "Reference rows skipped: no Python with torch and h5py (`--reference-python`; `make bench` installs one in .build/reference-venv).")
+    }
+    var measured: [Int: Double] = [:]
+    var source = ""
+    for iterations in [10, 30] {
+        let arguments = [script, folder + "/pool.h5", String(rows / 100), String(iterations), "--threads", String(threads)]
+            + (referenceDir.map { ["--reference-dir", $0] } ?? [])
+        var seconds: [Double] = [], peaks: [Double] = []
+        for _ in 0..<min(repetitions, 3) {
+            let child = try runChild(python, arguments)
+            guard child.status == 0, let data = child.stdout.split(separator: "\n").last.map({ Data($0.utf8) }),
+                  let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "the reference failed (exit \(child.status)): \(child.stdout)"])
+            }
+            source = answer["source"] as? String ?? ""
+            seconds.append(child.seconds)
+            peaks.append(Double(child.peakBytes) / 1_048_576)
+        }
+        measured[iterations] = median(seconds)
+        row("PyTorch reference (\(source)), ActiveFT 1 %, \(iterations) iterations, whole process, \(threads) threads",
+            (median(seconds), median(peaks), seconds.count))
+    }
+    let perIteration = (measured[30]! - measured[10]!) / 20
+    let projected = measured[10]! + 290 * perIteration
+    return (projected, String(format: "The reference: %.3f s per iteration ((t₃₀ − t₁₀)/20), so its 300 iterations ≈ %.1f s (t₁₀ + 290 iterations).",
+                              perIteration, projected))
+}
+
+let endToEndLabel = "`selectjob run`, ActiveFT 1 %, 300 iterations: load, select, commit"
+
+/// The selectjob binary on the suite's ActiveFT 1 % job, load to commit, `repetitions` times
+/// (--force: every repetition computes, instead of being skipped as unchanged since the first).
+func endToEndRun(folder: String, repetitions: Int, threads: Int, selectjob: String) throws -> (Double, Double, Int) {
+    let job = folder + "/job.json"
+    try Data("""
+        {"name": "bench-activeft-1pct", "features": {"path": "pool.h5", "ids": "ids", "labels": "labels"},
+         "method": {"name": "activeft"}, "budget": {"percent": 1}, "database": "bench.sqlite"}
+        """.utf8).write(to: URL(fileURLWithPath: job))
+    return try timeCommand(selectjob, repetitions: repetitions) { _ in
+        ["run", "--quiet", "--force", "--log-level", "error", "--threads", String(threads), job]
+    }
+}
+
+/// " selectjob took X s: R× faster than the reference's projection", both measured in this run.
+func speedup(ours: Double, reference: Double?) -> String {
+    guard let reference else { return "" }
+    return String(format: " The whole `selectjob run` (%.2f s, median) is %.1f× faster than that, measured in the same run.",
+                  ours, reference / ours)
+}
+
 func runSuite(arguments: [String]) throws {
     func option(_ name: String, _ fallback: String) -> String {
         guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return fallback }
@@ -363,6 +423,9 @@ func runSuite(arguments: [String]) throws {
     let imagenetRowCount = Int(option("--imagenet-rows", "1281167")) ?? 1_281_167
     let imagenetOnly = arguments.contains("--imagenet-only")
     let mpiOnly = arguments.contains("--mpi-only")
+    let referenceOnly = arguments.contains("--reference-only")
+    let referencePython = arguments.contains("--reference-python") ? option("--reference-python", "") : nil
+    let referenceDir = arguments.contains("--reference-dir") ? option("--reference-dir", "") : nil
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     let selectjob = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("selectjob").path
 
@@ -371,7 +434,6 @@ func runSuite(arguments: [String]) throws {
     defer { try? FileManager.default.removeItem(atPath: folder) }
     print("generating \(rows) × \(dimensions) features and \(targetCount) targets in \(folder)")
     var table: [String] = []
-    var results: [String: Double] = [:]
     func row(_ what: String, _ measured: (Double, Double, Int)) {
         let runs = measured.2 < repetitions ? " (\(measured.2) run\(measured.2 == 1 ? "" : "s"))" : ""
         let line = "| \(what)\(runs) | \(String(format: "%.3f", measured.0)) | — | — | \(String(format: "%.0f", measured.1)) |"
@@ -389,6 +451,14 @@ func runSuite(arguments: [String]) throws {
         return
     }
     try writeData(folder: folder, rows: rows, dimensions: dimensions)
+    if referenceOnly {
+        let ours = try endToEndRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob)
+        row(endToEndLabel, ours)
+        let reference = try referenceRows(folder: folder, rows: rows, python: referencePython, referenceDir: referenceDir,
+                                          repetitions: repetitions, threads: threads, row: row)
+        print(reference.sentence + speedup(ours: ours.0, reference: reference.seconds))
+        return
+    }
 
     for benchmark in cases(rows: rows, dimensions: dimensions) {
         var seconds: [Double] = [], peaks: [Double] = []
@@ -407,7 +477,6 @@ func runSuite(arguments: [String]) throws {
             if repetition == 1, value > 60 { planned = min(planned, value > 180 ? 1 : 3) }
         }
         let wall = median(seconds)
-        results[benchmark.name] = wall
         let perStep = benchmark.steps > 0 ? String(format: "%.2f ms / %@", wall / Double(benchmark.steps) * 1000, benchmark.stepName) : "—"
         let gflops = benchmark.flops > 0 ? String(format: "%.0f", benchmark.flops / wall / 1e9) : "—"
         let line = "| \(benchmark.what)\(seconds.count < repetitions ? " (\(seconds.count) run\(seconds.count == 1 ? "" : "s"))" : "") | \(String(format: "%.3f", wall)) | \(perStep) | \(gflops) | \(String(format: "%.0f", median(peaks))) |"
@@ -415,25 +484,10 @@ func runSuite(arguments: [String]) throws {
         table.append(line)
     }
 
-    // End to end: the selectjob binary on a job file, load to commit (--force: every repetition
-    // computes, instead of being skipped as unchanged since the first).
-    let job = folder + "/job.json"
-    try Data("""
-        {"name": "bench-activeft-1pct", "features": {"path": "pool.h5", "ids": "ids", "labels": "labels"},
-         "method": {"name": "activeft"}, "budget": {"percent": 1}, "database": "bench.sqlite"}
-        """.utf8).write(to: URL(fileURLWithPath: job))
-    var seconds: [Double] = [], peaks: [Double] = []
-    for _ in 0..<repetitions {
-        let child = try runChild(selectjob, ["run", "--quiet", "--force", "--log-level", "error", "--threads", String(threads), job])
-        guard child.status == 0 else {
-            throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "selectjob run failed: \(child.stdout)"])
-        }
-        seconds.append(child.seconds)
-        peaks.append(Double(child.peakBytes) / 1_048_576)
-    }
-    let endToEnd = "| `selectjob run`, ActiveFT 1 %, 300 iterations: load, select, commit | \(String(format: "%.3f", median(seconds))) | — | — | \(String(format: "%.0f", median(peaks))) |"
-    print(endToEnd)
-    table.append(endToEnd)
+    let ours = try endToEndRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob)
+    row(endToEndLabel, ours)
+    let reference = try referenceRows(folder: folder, rows: rows, python: referencePython, referenceDir: referenceDir,
+                                      repetitions: repetitions, threads: threads, row: row)
 
     // Evaluate and report through the binary, on run 1 of that job. Each evaluation gets another
     // seed, so none is read back from the database.
@@ -466,9 +520,6 @@ func runSuite(arguments: [String]) throws {
         ?? "`\(BLAS.kernels)` (OPENBLAS_CORETYPE not set; see `BLAS.kernels`)"
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withFullDate]
-    let reference = results["activeft-k500"].map {
-        String(format: "%.0f×", 0.75 / ($0 / 300))
-    } ?? "—"
     let document = """
         # Benchmarks
 
@@ -491,8 +542,11 @@ func runSuite(arguments: [String]) throws {
         GFLOP/s counts the dense work the method stands for (ActiveFT: 2·N·K·d per iteration for the
         similarities; VTL: 4·N·d per pick for its two products with the pool), divided by the wall
         time; ActiveFT's pruned search skips most of that work, so its figure is the dense-equivalent
-        rate, not the machine's arithmetic rate. ActiveFT at 1 %: \(reference) the speed of the PyTorch
-        reference's 0.75 s per iteration (the figure issue 4 measured on its machine, not measured here).
+        rate, not the machine's arithmetic rate.
+        The `PyTorch reference` rows run yichen928/ActiveFT's `ActiveFT_CIFAR.py` computation on the CPU
+        (`Benchmarks/reference/activeft_reference.py`, in a venv with torch that `make bench` installs)
+        on the same pool with K = N/100, seeded `random.sample` initial rows, as whole processes like the
+        `selectjob run` row. \(reference.sentence)\(speedup(ours: ours.0, reference: reference.seconds))
         The `method …` rows run every method of the registry (`MethodRegistry.all`) with its default
         parameters (except where the row says) through the same entry point as `selectjob run`;
         methods with optional targets run without them (undirected), those that need targets get the
