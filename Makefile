@@ -121,6 +121,7 @@ bench: deps mpi-deps
 	$(SWIFT) build -c release --product selectjob
 	$(SWIFT) build -c release --product selectjob-mpi
 	$(SWIFT) build -c release --product selectjob-bench
+	$(SWIFT) build -c release --product demo-features
 	@[ -x $(REFERENCE_VENV)/bin/python ] || python3 -m venv $(REFERENCE_VENV) || true
 	@$(REFERENCE_VENV)/bin/pip install -q numpy h5py "torch==2.13.0+cpu" 2>/dev/null || \
 		$(REFERENCE_VENV)/bin/pip install -q numpy h5py torch || echo "torch not installed: the reference rows will be skipped"

@@ -16,6 +16,11 @@ import SyntheticData
 //                   [--imagenet-rows 1281167] (ActiveFT at ImageNet-1k scale; 0 leaves it out)
 //                   [--imagenet-only]        (only those rows, printed; nothing written)
 //                   [--mpi-only]             (only the ImageNet-scale rows under mpirun, P = 1 and 2; printed)
+//                   [--reference-python PATH] [--reference-dir DIR]  (the PyTorch reference rows; see referenceRows)
+//                   [--reference-only]       (only `selectjob run` beside the reference; printed)
+//                   [--load-rows 1281167] [--vtl-rows 1000000]  (the scale rows; 0 leaves each out)
+//                   [--scale-only]           (only the cost model, load and VTL scale rows; printed)
+//                   [--no-cost-model]        (leaves ActiveFT's cost model out)
 //   selectjob-bench case NAME DATA_FOLDER THREADS      (internal: one measurement, JSON on stdout)
 
 struct Case {
@@ -232,7 +237,7 @@ func largeReportRows(folder: String, rows largeRows: Int, dimensions: Int, repet
                      selectjob: String, row: (String, (Double, Double, Int)) -> Void) throws -> String {
     let largeFolder = folder + "/large"
     try FileManager.default.createDirectory(atPath: largeFolder, withIntermediateDirectories: true)
-    print("generating \(largeRows) × \(dimensions) features for the report rows")
+    emit("generating \(largeRows) × \(dimensions) features for the report rows")
     try writeLargePool(path: largeFolder + "/pool.h5", rows: largeRows, dimensions: dimensions)
     var sizes: [String] = []
     for (index, budget) in [largeRows / 1000, largeRows / 100].enumerated() {
@@ -265,7 +270,7 @@ func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String, mp
                   row: (String, (Double, Double, Int)) -> Void) throws -> String {
     let imagenetFolder = folder + "/imagenet"
     try FileManager.default.createDirectory(atPath: imagenetFolder, withIntermediateDirectories: true)
-    print("generating \(rows) × 384 features (1,000 clusters) for the ImageNet-scale rows")
+    emit("generating \(rows) × 384 features (1,000 clusters) for the ImageNet-scale rows")
     do {  // the file is closed and the features freed before the runs read them
         let (features, labels) = GaussianMixture(rows: rows, dimensions: 384, classes: 1000, subclustersPerClass: 2)
             .generate(seed: 3)
@@ -424,6 +429,10 @@ func runSuite(arguments: [String]) throws {
     let imagenetOnly = arguments.contains("--imagenet-only")
     let mpiOnly = arguments.contains("--mpi-only")
     let referenceOnly = arguments.contains("--reference-only")
+    let scaleOnly = arguments.contains("--scale-only")
+    let costModel = !arguments.contains("--no-cost-model")
+    let loadRowCount = Int(option("--load-rows", "1281167")) ?? 1_281_167
+    let vtlRowCount = Int(option("--vtl-rows", "1000000")) ?? 1_000_000
     let referencePython = arguments.contains("--reference-python") ? option("--reference-python", "") : nil
     let referenceDir = arguments.contains("--reference-dir") ? option("--reference-dir", "") : nil
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -432,21 +441,26 @@ func runSuite(arguments: [String]) throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-bench-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    print("generating \(rows) × \(dimensions) features and \(targetCount) targets in \(folder)")
+    emit("generating \(rows) × \(dimensions) features and \(targetCount) targets in \(folder)")
     var table: [String] = []
     func row(_ what: String, _ measured: (Double, Double, Int)) {
         let runs = measured.2 < repetitions ? " (\(measured.2) run\(measured.2 == 1 ? "" : "s"))" : ""
         let line = "| \(what)\(runs) | \(String(format: "%.3f", measured.0)) | — | — | \(String(format: "%.0f", measured.1)) |"
-        print(line)
+        emit(line)
         table.append(line)
     }
     if imagenetOnly || mpiOnly {
-        print(try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob,
+        emit(try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob,
                                mpiOnly: mpiOnly, row: row))
         return
     }
+    if scaleOnly {
+        emit(try scaleSection(folder: folder, threads: threads, repetitions: repetitions, selectjob: selectjob,
+                               costModel: costModel, loadRowCount: loadRowCount, vtlRowCount: vtlRowCount, row: row))
+        return
+    }
     if largeOnly {
-        print(try largeReportRows(folder: folder, rows: largeRows, dimensions: dimensions, repetitions: repetitions,
+        emit(try largeReportRows(folder: folder, rows: largeRows, dimensions: dimensions, repetitions: repetitions,
                                   threads: threads, selectjob: selectjob, row: row))
         return
     }
@@ -456,7 +470,7 @@ func runSuite(arguments: [String]) throws {
         row(endToEndLabel, ours)
         let reference = try referenceRows(folder: folder, rows: rows, python: referencePython, referenceDir: referenceDir,
                                           repetitions: repetitions, threads: threads, row: row)
-        print(reference.sentence + speedup(ours: ours.0, reference: reference.seconds))
+        emit(reference.sentence + speedup(ours: ours.0, reference: reference.seconds))
         return
     }
 
@@ -480,7 +494,7 @@ func runSuite(arguments: [String]) throws {
         let perStep = benchmark.steps > 0 ? String(format: "%.2f ms / %@", wall / Double(benchmark.steps) * 1000, benchmark.stepName) : "—"
         let gflops = benchmark.flops > 0 ? String(format: "%.0f", benchmark.flops / wall / 1e9) : "—"
         let line = "| \(benchmark.what)\(seconds.count < repetitions ? " (\(seconds.count) run\(seconds.count == 1 ? "" : "s"))" : "") | \(String(format: "%.3f", wall)) | \(perStep) | \(gflops) | \(String(format: "%.0f", median(peaks))) |"
-        print(line)
+        emit(line)
         table.append(line)
     }
 
@@ -514,6 +528,9 @@ func runSuite(arguments: [String]) throws {
     if imagenetRowCount > 0 {
         imagenet = try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob, row: row)
     }
+
+    let scale = try scaleSection(folder: folder, threads: threads, repetitions: repetitions, selectjob: selectjob,
+                                 costModel: costModel, loadRowCount: loadRowCount, vtlRowCount: vtlRowCount, row: row)
 
     let cpu = cpuDescription()
     let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "`OPENBLAS_CORETYPE=\($0)`" }
@@ -564,6 +581,9 @@ func runSuite(arguments: [String]) throws {
         mixture (10 sub-clusters each) stored uncompressed, like the 50,000-row one.
         \(largeReport)
         \(imagenet)
+
+        \(scale)
+
         The selection cases exclude loading; `hdf5-load` measures it alone, and the `selectjob run`
         row measures everything together.
         Two method rows need a word. `herding` (facility location, lazy greedy) is slow at this
@@ -579,14 +599,19 @@ func runSuite(arguments: [String]) throws {
         1.40× the wall time it took with `OPENBLAS_CORETYPE=Haswell`.
         """
     try Data(document.utf8).write(to: URL(fileURLWithPath: output))
-    print("wrote \(output)")
+    emit("wrote \(output)")
+}
+
+/// Writes `line` to standard output at once (unbuffered, so a log file shows each row as it is measured).
+func emit(_ line: Any) {
+    FileHandle.standardOutput.write(Data("\(line)\n".utf8))
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     if arguments.first == "case", arguments.count == 4 {
         let seconds = try measure(arguments[1], folder: arguments[2], threads: Int(arguments[3]) ?? 1)
-        print(seconds)
+        emit(seconds)
     } else {
         try runSuite(arguments: arguments)
     }

@@ -59,6 +59,27 @@ let smallFeatures: [Float] = [1, 0, 0, 0.5, 0.5, 0, -1, 2, 3, 0.25, 0, 4]  // 4 
         #expect(try dataset.readFloats(rows: 0..<rows, threads: 3) == values)
     }
 
+    /// Half-precision chunks are inflated in parallel and converted chunk by chunk: bit for bit what
+    /// HDF5's own conversion reads, subnormals, signed zeros and the largest halves included.
+    @Test(arguments: [Optional(4), nil])
+    func parallelInflateConvertsHalvesAsHDF5Does(gzipLevel: Int?) throws {
+        let rows = 5_003, columns = 19
+        // Halves, exactly: zeros, the largest, the smallest and largest subnormals, the smallest normal, ±∞.
+        let special: [Float] = [0, -0.0, 65504, -65504, 0x1p-24, -0x1p-24, 0x1.ff8p-15, 0x1p-14, 0.333251953125, .infinity, -.infinity]
+        let values = (0..<(rows * columns)).map { $0 < special.count ? special[$0] : Float(($0 * 7919) % 10_007) / 97 - 40 }
+        let path = folder.path("half.h5")
+        try writeFile(path) { file in
+            try file.write(floats: values, shape: [rows, columns], to: "features", storage: .float16, chunkRows: 256,
+                           gzipLevel: gzipLevel)
+        }
+        let dataset = try HDF5File.open(readingAt: path).dataset("features")
+        let serial = try dataset.readFloats(threads: 1)  // HDF5's own read and conversion
+        #expect(serial[0..<special.count].map(\.bitPattern) == special.map(\.bitPattern))
+        for threads in [2, 3] {
+            #expect(try dataset.readFloats(threads: threads).map(\.bitPattern) == serial.map(\.bitPattern))
+        }
+    }
+
     /// A damaged compressed chunk is an error naming the file, the dataset and the chunk's first row,
     /// in parallel as in HDF5's serial read — never wrong values.
     @Test func aDamagedChunkIsAnErrorNamingIt() throws {
