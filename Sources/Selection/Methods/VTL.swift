@@ -121,7 +121,7 @@ public enum VTL {
     /// multiplied by one dgemm), computed in parallel, each rounded once to a ``FixedPointSum`` and
     /// added as integers — over the blocks and, when `m` is one process's rows of a `totalRows`-row
     /// pool, over the group — so the result depends neither on `threads` nor on the processes.
-    /// O(rows·columns²) time, O(block·columns + blocks·columns²) extra memory.
+    /// O(rows·columns²) time, O(threads·(block·columns + columns²)) extra memory.
     static func gram(_ m: FeatureMatrix, threads: Int, totalRows: Int? = nil,
                      group: any ProcessGroup = SingleProcess()) -> [Double] {
         let rows = m.rows, columns = m.columns
@@ -137,21 +137,28 @@ public enum VTL {
         group.maximum(&largest)
         let allBlocks = ((totalRows ?? rows) + blockRows - 1) / blockRows
         let scale = FixedPointSum(bound: largest[0] * Double(blockRows) * 1.001, count: allBlocks)
-        var partial = [Double](repeating: 0, count: blocks * columns * columns)
-        withSharedPointers(&partial) { out in
-            m.values.withUnsafeBufferPointer { input in
-                let source = ReadOnlyPointer(base: input.baseAddress!)
-                ParallelChunks.run(chunks: blocks, threads: threads) { block in
+        // Each thread takes a contiguous run of blocks, rounding each block's product into integer
+        // totals of its own as soon as it is computed: memory O(threads·columns²), not O(blocks·columns²).
+        let parts = max(1, min(threads, blocks))
+        let partTotals = ChunkResults<[Int64]>(count: parts)
+        m.values.withUnsafeBufferPointer { input in
+            let source = ReadOnlyPointer(base: input.baseAddress!)
+            ParallelChunks.run(chunks: parts, threads: threads) { part in
+                var total = [Int64](repeating: 0, count: columns * columns)
+                var partial = [Double](repeating: 0, count: columns * columns)
+                for block in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
                     let first = block * blockRows, count = min(blockRows, rows - first)
-                    guard count > 0 else { return }
+                    guard count > 0 else { continue }
                     let converted = (0..<(count * columns)).map { Double(source.base[first * columns + $0]) }
-                    BLAS.gram(rows: count, columns: columns, a: converted, c: out.base + block * columns * columns)
+                    partial.withUnsafeMutableBufferPointer { BLAS.gram(rows: count, columns: columns, a: converted, c: $0.baseAddress!) }
+                    for i in total.indices { total[i] &+= scale.encode(partial[i]) }
                 }
+                partTotals.set(part, total)
             }
         }
         var total = [Int64](repeating: 0, count: columns * columns)
-        for block in 0..<blocks where block * blockRows < rows {
-            for i in total.indices { total[i] &+= scale.encode(partial[block * columns * columns + i]) }
+        for part in partTotals.values {
+            for i in total.indices { total[i] &+= part[i] }
         }
         return group.exactSum(total, scale: scale)
     }
