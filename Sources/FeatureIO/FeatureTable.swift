@@ -93,7 +93,7 @@ extension FeatureTable {
         guard FileManager.default.isReadableFile(atPath: path) else { throw .unreadable(file: path) }
         if source.format == .npy { return try loadNpy(source) }
 
-        do {
+        return try mappingErrors(file: path) {
             let file = try HDF5File.open(readingAt: path)
             let features = try file.dataset(source.dataset)
             guard features.shape.count == 2 else {
@@ -138,12 +138,6 @@ extension FeatureTable {
                                 labels: labels, storedType: "float\(bits)",
                                 fingerprint: fingerprint(rows: rowRange.count, columns: columns, values: values,
                                                          ids: ids, labels: labels))
-        } catch let error as FeatureInputError {
-            throw error
-        } catch let error as HDF5Error {
-            throw FeatureInputError(error)
-        } catch {
-            throw .unreadable(file: path)
         }
     }
 
@@ -162,7 +156,7 @@ extension FeatureTable {
 
     /// Runs `body`, passing ``FeatureInputError``s on and mapping HDF5's errors (any other error:
     /// the file is unreadable).
-    private static func mappingErrors<T>(file: String, _ body: () throws -> T) throws(FeatureInputError) -> T {
+    static func mappingErrors<T>(file: String, _ body: () throws -> T) throws(FeatureInputError) -> T {
         do {
             return try body()
         } catch let error as FeatureInputError {

@@ -55,7 +55,7 @@ extension FeatureTable {
     /// The model's predicted class for each of `count` samples, from a 1-D integer dataset of labels or
     /// a 2-D float dataset of class scores (the highest wins, the first on ties). O(count·C).
     public static func loadPredictedClasses(path: String, dataset name: String, count: Int) throws(FeatureInputError) -> [Int64] {
-        do {
+        try FeatureTable.mappingErrors(file: path) {
             let file = try HDF5File.open(readingAt: path)
             let dataset = try file.dataset(name)
             guard let rows = dataset.shape.first, dataset.shape.count <= 2 else {
@@ -79,12 +79,6 @@ extension FeatureTable {
                 throw FeatureInputError.wrongType(file: path, dataset: name, found: dataset.elementKind.description,
                                                   expected: "1-D integer labels or 2-D float class scores")
             }
-        } catch let error as FeatureInputError {
-            throw error
-        } catch let error as HDF5Error {
-            throw FeatureInputError(error)
-        } catch {
-            throw .unreadable(file: path)
         }
     }
 }

@@ -141,29 +141,20 @@ public struct ActiveFTObjective: Sendable {
         let pullScale = FixedPointSum(bound: 2, count: totalCount)
         // Totals: [loss, W_0..W_{K-1}, F_0 (d values) ... F_{K-1}]; parts of at least 4,096 samples.
         let width = 1 + k + k * d
-        let parts = max(1, min(threads, count / 4096))
-        let partTotals = ChunkResults<[Int64]>(count: parts)
-        features.values.withUnsafeBufferPointer { x in
+        var totals = features.values.withUnsafeBufferPointer { x in
             let rows = SharedRows(x: x.baseAddress!)
-            ParallelChunks.run(chunks: parts, threads: threads) { part in
-                var totals = [Int64](repeating: 0, count: width)
-                totals.withUnsafeMutableBufferPointer { out in
-                    let base = out.baseAddress!
-                    for position in (count * part / parts)..<(count * (part + 1) / parts) {
-                        let c = Int(nearest[position])
-                        let z = logBalance + logSums[c] - Double(similarity[position]) / tau
-                        let u = sigmoid(z)
-                        base[0] &+= lossScale.encode(softplus(z))
-                        base[1 + c] &+= pullScale.encode(u)
-                        pullScale.accumulate(u, times: rows.x + (batch?[position] ?? position) * d, count: d,
-                                             into: base + 1 + k + c * d)
-                    }
+            return ParallelChunks.integerTotals(count: count, parts: min(threads, count / 4096), width: width,
+                                                threads: threads) { positions, base in
+                for position in positions {
+                    let c = Int(nearest[position])
+                    let z = logBalance + logSums[c] - Double(similarity[position]) / tau
+                    let u = sigmoid(z)
+                    base[0] &+= lossScale.encode(softplus(z))
+                    base[1 + c] &+= pullScale.encode(u)
+                    pullScale.accumulate(u, times: rows.x + (batch?[position] ?? position) * d, count: d,
+                                         into: base + 1 + k + c * d)
                 }
-                partTotals.set(part, totals)
             }
-        }
-        var totals = partTotals.values.reduce(into: [Int64](repeating: 0, count: width)) { sum, part in
-            for i in 0..<width { sum[i] &+= part[i] }
         }
         group.sum(&totals)
         let weight = (0..<k).map { pullScale.decode(totals[1 + $0]) }

@@ -20,6 +20,28 @@ public enum ParallelChunks {
     }
 }
 
+extension ParallelChunks {
+    /// Splits 0..<`count` into `parts` contiguous ranges run in parallel, each adding (wrapping) into
+    /// `width` integer totals of its own, and returns the element-wise sum of the parts' totals.
+    /// Integer addition is exact, so the result is the same for every split and thread count: the
+    /// fixed-point sums (``FixedPointSum``) over samples or row blocks use it. Memory O(parts·width).
+    static func integerTotals(count: Int, parts: Int, width: Int, threads: Int,
+                              _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Int64>) -> Void) -> [Int64] {
+        let parts = max(1, parts)
+        let partTotals = ChunkResults<[Int64]>(count: parts)
+        run(chunks: parts, threads: threads) { part in
+            var totals = [Int64](repeating: 0, count: width)
+            totals.withUnsafeMutableBufferPointer { body((count * part / parts)..<(count * (part + 1) / parts), $0.baseAddress!) }
+            partTotals.set(part, totals)
+        }
+        var sum = partTotals.values[0]
+        for part in partTotals.values.dropFirst() {
+            for i in 0..<width { sum[i] &+= part[i] }
+        }
+        return sum
+    }
+}
+
 /// A buffer's base address that chunks of a parallel loop write through, each to its own part.
 struct SharedPointer<Element>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Element>

@@ -121,6 +121,20 @@ import Testing
         }
     }
 
+    @Test func integerTotalsAreTheSameForEverySplitAndThreadCount() {
+        var generator = SeededGenerator(seed: 7)
+        let terms = (0..<10_001).map { _ in Int64.random(in: -1_000_000...1_000_000, using: &generator) }
+        let expected = [terms.reduce(0, &+), Int64(terms.count)]
+        for parts in [1, 2, 3, 7] {
+            for threads in [1, 2, 4] {
+                let totals = ParallelChunks.integerTotals(count: terms.count, parts: parts, width: 2, threads: threads) { range, out in
+                    for i in range { out[0] &+= terms[i]; out[1] += 1 }
+                }
+                #expect(totals == expected, "\(parts) parts on \(threads) threads")
+            }
+        }
+    }
+
     @Test func partitionsAreWholeBlocksCoveringEveryRowOnce() {
         for rows in [1, 1024, 1025, 4500, 100_000] {
             for size in 1...4 where rows >= RowPartition.minimumRows(processes: size) {

@@ -139,26 +139,19 @@ public enum VTL {
         let scale = FixedPointSum(bound: largest[0] * Double(blockRows) * 1.001, count: allBlocks)
         // Each thread takes a contiguous run of blocks, rounding each block's product into integer
         // totals of its own as soon as it is computed: memory O(threads·columns²), not O(blocks·columns²).
-        let parts = max(1, min(threads, blocks))
-        let partTotals = ChunkResults<[Int64]>(count: parts)
-        m.values.withUnsafeBufferPointer { input in
+        let total = m.values.withUnsafeBufferPointer { input in
             let source = ReadOnlyPointer(base: input.baseAddress!)
-            ParallelChunks.run(chunks: parts, threads: threads) { part in
-                var total = [Int64](repeating: 0, count: columns * columns)
+            return ParallelChunks.integerTotals(count: blocks, parts: min(threads, blocks), width: columns * columns,
+                                                threads: threads) { blockRange, total in
                 var partial = [Double](repeating: 0, count: columns * columns)
-                for block in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
+                for block in blockRange {
                     let first = block * blockRows, count = min(blockRows, rows - first)
                     guard count > 0 else { continue }
                     let converted = (0..<(count * columns)).map { Double(source.base[first * columns + $0]) }
                     partial.withUnsafeMutableBufferPointer { BLAS.gram(rows: count, columns: columns, a: converted, c: $0.baseAddress!) }
-                    for i in total.indices { total[i] &+= scale.encode(partial[i]) }
+                    for i in 0..<(columns * columns) { total[i] &+= scale.encode(partial[i]) }
                 }
-                partTotals.set(part, total)
             }
-        }
-        var total = [Int64](repeating: 0, count: columns * columns)
-        for part in partTotals.values {
-            for i in total.indices { total[i] &+= part[i] }
         }
         return group.exactSum(total, scale: scale)
     }
