@@ -8,7 +8,7 @@ RELEASE      := .build/release
 DEMO_FEATURES := data/demo_features.h5
 DEMO_DB      := data/selections.sqlite
 
-.PHONY: all deps mpi-deps mpi browser build run screenshot test bench quality clean
+.PHONY: all deps mpi-deps python-venv mpi browser build run screenshot test bench quality clean
 
 all: build
 
@@ -29,6 +29,13 @@ mpi-deps: deps
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(MPI_PACKAGES); \
 	fi
+
+## python-venv: python3 with venv and ensurepip from Debian, for `make quality` and the reference rows of
+## `make bench` only (never `make build`, `make run` or `make test`).
+python-venv:
+	@command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3 python3-venv; }
 
 ## mpi: release build of selectjob-mpi (mpirun -np P .build/release/selectjob-mpi run JOB.json).
 mpi: mpi-deps
@@ -103,10 +110,7 @@ clean:
 ## quality: every method x 1/2/5 % on real data, probed with a linear classifier; rewrites QUALITY.md's
 ## table. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.
 QUALITY_VENV := .venv-quality
-quality: deps
-	@command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || { \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3 python3-venv; }
+quality: deps python-venv
 	@[ -x $(QUALITY_VENV)/bin/python ] || python3 -m venv $(QUALITY_VENV)
 	$(QUALITY_VENV)/bin/pip install -q numpy h5py scikit-learn
 	$(SWIFT) build -c release --product selectjob
@@ -117,7 +121,7 @@ quality: deps
 ## reach an index, the suite runs without them and says so. ACTIVEFT_REFERENCE_DIR=path/to/ActiveFT
 ## (a checkout of yichen928/ActiveFT) runs the reference's own code instead of its restatement.
 REFERENCE_VENV := .build/reference-venv
-bench: deps mpi-deps
+bench: deps mpi-deps python-venv
 	$(SWIFT) build -c release --product selectjob
 	$(SWIFT) build -c release --product selectjob-mpi
 	$(SWIFT) build -c release --product selectjob-bench
