@@ -4,73 +4,95 @@ import BLAS
 /// Finds each sample's most similar centroid, iteration after iteration, recomputing as little as
 /// it can while staying exact.
 ///
-/// A full pass is a blocked sgemm of the samples against all K centroids. With pruning on, it also
-/// keeps per sample its L most similar centroids (the candidates), an upper bound on the similarity
-/// of every other centroid (the (L+1)-th similarity), and an upper bound on every centroid but the
-/// nearest (the second similarity). Features are unit vectors, so a centroid that moves by δ changes
-/// every similarity by at most δ: each iteration both bounds grow by the largest centroid movement.
-/// Then, per sample (the bound tests of Hamerly's and Elkan's k-means, with Yinyang-like candidates):
-/// 1. one dot product with the previous nearest centroid settles it if it beats the second bound;
-/// 2. otherwise L dot products with the candidates settle it if the best beats the other bound and
-///    the runner-up (which then tightens the second bound);
-/// 3. otherwise the sample is recomputed in the next full pass.
+/// A full pass is a blocked sgemm of the samples against all K centroids. With pruning on, the
+/// search keeps the bounds of Yinyang k-means (Ding et al., "Yinyang K-Means: A Drop-In Replacement
+/// of the Classic K-Means with Consistent Speedup", ICML 2015), turned to similarities of unit
+/// vectors: the centroids are split once into G groups (spherical k-means on the first centroids,
+/// G = K/10, at most ``largestGroupCount``), and each sample keeps its last nearest centroid and, per
+/// group, an upper bound on the similarity of every other centroid of the group. Features are unit
+/// vectors, so a centroid that moves by δ changes every similarity by at most δ: each call, a group's
+/// bounds grow by the largest movement in the group. The bounds are stored relative to each group's
+/// total movement so far, so a call touches only the samples it asks about and never rewrites the
+/// bounds of the others — which is what keeps random batches cheap. Then, per sample:
+/// 1. one dot product with its last nearest centroid settles it when that beats every group bound
+///    by the margin;
+/// 2. otherwise the groups whose bound it does not beat are compared with it member by member —
+///    per block of rows, one sgemm per group against the rows that need it — which settles the
+///    sample when the best similarity beats every other similarity and bound by the margin, and
+///    tightens those groups' bounds;
+/// 3. otherwise (a near-tie, a sample seen for the first time, or uncertain groups holding more than
+///    ``groupCompareShare`` of the centroids) the sample is recomputed in the full pass, which also
+///    retakes its bounds.
 ///
 /// The result is exactly that of the full pass, which follows
 /// ``NearestTargetSearch/nearestByDot(scores:count:query:targets:columns:)``: among the centroids
 /// within `margin` of the largest sgemm similarity, the largest ``dot(_:_:count:)`` (ties to the
-/// lower centroid), and the similarity as `dot` computes it. `margin` absorbs the rounding
-/// difference between sgemm and the dot products, so rounding never decides a test.
-/// Cost per iteration: O(N·d) for the first test, O(N'·L·d) for the N' samples that need the second,
-/// O(F·K·d) for the F recomputed. Memory: O(N·L).
+/// lower centroid), and the similarity as `dot` computes it. A test settles a sample only when its
+/// best beats everything else by `margin`, which absorbs the rounding of sgemm, of the dot products
+/// and of the stored bounds, so rounding never decides a test. A sample's answer depends only on its
+/// own history, never on the thread count.
 ///
-/// With many centroids (K ≥ ``groupedFrom``) the candidates stop pruning — as the centroids move, the
-/// few candidates of most samples no longer hold their nearest — and each iteration would be a
-/// dense N·K·d pass. There the search is instead ``NearestTargetSearch`` over the centroids, redone
-/// each iteration (the centroids grouped in ≈ 2√K groups, whole groups ruled out by angular bounds):
-/// a sample whose best beats every other centroid it computed by the margin has exactly the full
-/// pass's answer; the near-ties left go through the full pass. Memory O(N + K·d), no candidates.
+/// Cost per call: O(K·d) to measure the movements, O(N·(d + G)) for the first test, O(N'·m·d) for
+/// the N' samples that compare m group members, O(F·K·d) for the F recomputed. Memory: O(N·G) bounds,
+/// G ≤ 64 whatever K (328 MB at 1.28 M samples), plus O(threads·1024·K) for a full pass's block.
 struct NearestCentroidSearch {
-    /// From this many centroids on, pruning uses ``NearestTargetSearch`` instead of candidates.
-    static let groupedFrom = 2048
-    /// Candidates kept per sample; 0 disables candidate pruning.
-    let candidateCount: Int
-    /// Whether each call uses ``NearestTargetSearch`` (pruning with K ≥ ``groupedFrom``).
-    let grouped: Bool
-    let threads: Int
+    /// The most groups, whatever K: the bounds take 4·G bytes per sample.
+    static let largestGroupCount = 64
+    /// Rows per block of a full pass (one sgemm each) and of the bound checks.
     static let blockRows = 1024
+    /// Rows per parallel chunk of the bound checks (its blocks share scratch buffers).
+    static let chunkRows = 4096
+    /// How far a sample's best must beat every other similarity or bound to be settled; rounding
+    /// is ~1e-6 on unit rows.
     static let margin: Float = 1e-4
+    /// A sample whose uncertain groups hold more than this share of the centroids goes to the full
+    /// pass (a blocked sgemm does those comparisons faster than dot products one by one).
+    static let groupCompareShare = 0.4
 
-    private var candidates: [Int32] = []
-    /// Upper bound on the similarity of every non-candidate centroid.
-    private var bound: [Float] = []
-    /// Upper bound on the similarity of every centroid but `lastNearest`.
-    private var runnerUpBound: [Float] = []
+    /// From this many centroids on, pruning uses ``NearestTargetSearch`` instead of group bounds.
+    static let groupedFrom = 2048
+
+    let pruning: Bool
+    /// Whether each call is a ``NearestTargetSearch`` over the centroids (pruning with K ≥ ``groupedFrom``).
+    let searchesTargets: Bool
+    let threads: Int
+    /// G (0 without group bounds).
+    let groupCount: Int
+    /// The target search's group count, tuned on its first call.
+    private var targetGroupCount: Int?
+    private let samples: Int
+
+    // Pruning state, made on the first call.
+    /// Group of each centroid; the members of group g are `members[groupStart[g]..<groupStart[g + 1]]`.
+    private var groupOf: [Int32] = []
+    private var members: [Int32] = []
+    private var groupStart: [Int] = []
+    /// Per sample and group (N×G): an upper bound on the similarity of every centroid of the group but
+    /// the sample's `lastNearest`, minus the group's `totalDrift` when it was stored.
+    private var bounds: [Float] = []
+    /// Each sample's nearest centroid at its last call; −1 before its first.
     private var lastNearest: [Int32] = []
-    /// The centroids of the previous call, to measure how far they moved.
+    /// Per group: the sum of its largest movement over all calls so far (rounded up).
+    private var totalDrift: [Float] = []
+    /// The centroids of the previous call.
     private var previousCentroids: [Float] = []
     /// Samples recomputed against all centroids so far, for benchmarks and tests.
     private(set) var fullComparisons = 0
-    /// Sample–centroid similarities the grouped search computed so far (N·K per call for a dense pass).
+    /// Similarities the group comparisons (test 2) or the target search computed so far, for
+    /// benchmarks and tests (a full pass computes K per sample).
     private(set) var prunedComparisons = 0
-    /// The grouped search's group count, tuned on its first call.
-    private var groupCount: Int?
 
     /// - Parameters:
     ///   - samples: N, the number of feature rows.
     ///   - centroids: K.
-    ///   - pruning: keep candidates and bounds (off gives the plain full pass every time, the
+    ///   - pruning: keep bounds between calls (off gives the plain full pass every time, the
     ///     reference the pruned search is tested against).
     init(samples: Int, centroids: Int, pruning: Bool, threads: Int) {
-        grouped = pruning && centroids >= Self.groupedFrom
-        let count = pruning && !grouped ? min(16, centroids - 1) : 0
-        candidateCount = count >= 2 ? count : 0
+        self.pruning = pruning
         self.threads = threads
-        if candidateCount > 0 {
-            candidates = [Int32](repeating: 0, count: samples * candidateCount)
-            bound = [Float](repeating: .infinity, count: samples)
-            runnerUpBound = [Float](repeating: .infinity, count: samples)
-            lastNearest = [Int32](repeating: 0, count: samples)
-        }
+        self.samples = samples
+        searchesTargets = pruning && centroids >= Self.groupedFrom
+        groupCount = pruning && !searchesTargets ? max(1, min(Self.largestGroupCount, centroids / 10)) : 0
     }
 
     /// The nearest centroid and its similarity for each of `rows` (indices into `features`; `nil`:
@@ -85,27 +107,25 @@ struct NearestCentroidSearch {
         let count = rows?.count ?? features.rows
         var nearest = [Int32](repeating: 0, count: count)
         var similarity = [Float](repeating: 0, count: count)
-        if grouped {
-            assignGrouped(rows: rows, features: features, centroids: centroids, k: k, nearest: &nearest,
+        if searchesTargets {
+            searchTargets(rows: rows, features: features, centroids: centroids, k: k, nearest: &nearest,
                           similarity: &similarity)
             return (nearest, similarity)
         }
-        guard candidateCount > 0 else {
+        guard pruning else {
             fullPass(positions: Array(0..<count), rows: rows, features: features, centroids: centroids, k: k,
                      nearest: &nearest, similarity: &similarity)
             return (nearest, similarity)
         }
-        if !previousCentroids.isEmpty {
-            let movement = largestMovement(from: previousCentroids, to: centroids, k: k, d: d)
-            for i in bound.indices {
-                bound[i] += movement
-                runnerUpBound[i] += movement
-            }
+        if previousCentroids.isEmpty {
+            makeGroups(centroids: centroids, k: k, d: d)
+        } else {
+            measureMovement(from: previousCentroids, to: centroids, k: k, d: d)
         }
         previousCentroids = centroids
         var failing = [Bool](repeating: false, count: count)
-        checkBounds(rows: rows, count: count, features: features, centroids: centroids, nearest: &nearest,
-                    similarity: &similarity, failing: &failing)
+        checkBounds(rows: rows, count: count, features: features, centroids: centroids, k: k,
+                    nearest: &nearest, similarity: &similarity, failing: &failing)
         let failed = failing.indices.filter { failing[$0] }
         if !failed.isEmpty {
             fullPass(positions: failed, rows: rows, features: features, centroids: centroids, k: k,
@@ -115,16 +135,20 @@ struct NearestCentroidSearch {
     }
 
     /// One ``NearestTargetSearch`` over the centroids: the same answers as the full pass (both follow
-    /// ``NearestTargetSearch/nearestByDot(scores:count:query:targets:columns:)``).
-    private mutating func assignGrouped(rows: [Int]?, features: FeatureMatrix, centroids: [Float], k: Int,
+    /// ``NearestTargetSearch/nearestByDot(scores:count:query:targets:columns:)``). With many
+    /// centroids, G ≤ 64 groups hold hundreds of centroids each, and in the early iterations, when
+    /// every centroid moves, most samples would compare whole groups or go to the full pass: a fresh
+    /// search each call measured faster (see BENCHMARKS.md).
+    private mutating func searchTargets(rows: [Int]?, features: FeatureMatrix, centroids: [Float], k: Int,
                                         nearest: inout [Int32], similarity: inout [Float]) {
         let targets = FeatureMatrix(rows: k, columns: features.columns, values: centroids)
         // The group count is measured once, on the first centroids, and kept (it changes only the time).
         let search: NearestTargetSearch
-        if let groupCount {
-            search = NearestTargetSearch(targets: targets, groups: groupCount, threads: threads)
+        if let targetGroupCount {
+            search = NearestTargetSearch(targets: targets, groups: targetGroupCount, threads: threads)
         } else {
-            (search, groupCount) = NearestTargetSearch.tuned(targets: targets, queries: features, rows: rows, threads: threads)
+            (search, targetGroupCount) = NearestTargetSearch.tuned(targets: targets, queries: features, rows: rows,
+                                                                   threads: threads)
         }
         let answer = search.nearest(features, rows: rows, threads: threads)
         nearest = answer.index
@@ -132,94 +156,101 @@ struct NearestCentroidSearch {
         prunedComparisons += answer.comparisons
     }
 
-    /// The largest distance any centroid moved. O(K·d).
-    private func largestMovement(from old: [Float], to new: [Float], k: Int, d: Int) -> Float {
-        var largest = 0.0
-        for c in 0..<k {
-            var sum = 0.0
-            for j in 0..<d {
-                let delta = Double(new[c * d + j]) - Double(old[c * d + j])
-                sum += delta * delta
-            }
-            largest = max(largest, sum)
+    /// Splits the centroids into ``groupCount`` groups and sets every sample's state to "not seen".
+    private mutating func makeGroups(centroids: [Float], k: Int, d: Int) {
+        let g = groupCount
+        let (assignment, _) = NearestTargetSearch.sphericalGroups(
+            of: FeatureMatrix(rows: k, columns: d, values: centroids), count: g, threads: threads)
+        groupOf = assignment.map { Int32($0) }
+        members = []
+        groupStart = [0]
+        for group in 0..<g {
+            members += (0..<k).filter { assignment[$0] == group }.map { Int32($0) }
+            groupStart.append(members.count)
         }
-        return Float(largest.squareRoot()) * (1 + 1e-6)
+        bounds = [Float](repeating: 0, count: samples * g)
+        lastNearest = [Int32](repeating: -1, count: samples)
+        totalDrift = [Float](repeating: 0, count: g)
     }
 
-    /// Settles each sample by the one-dot or the L-dot test when it can; marks the others failing.
-    private mutating func checkBounds(rows: [Int]?, count: Int, features: FeatureMatrix, centroids: [Float],
+    /// Adds to each group's total drift the largest distance one of its centroids moved since the
+    /// previous call, rounded up. O(K·d).
+    private mutating func measureMovement(from old: [Float], to new: [Float], k: Int, d: Int) {
+        for group in 0..<groupCount {
+            var largest = 0.0
+            for m in groupStart[group]..<groupStart[group + 1] {
+                let c = Int(members[m])
+                var sum = 0.0
+                for j in 0..<d {
+                    let delta = Double(new[c * d + j]) - Double(old[c * d + j])
+                    sum += delta * delta
+                }
+                largest = max(largest, sum)
+            }
+            // Enlarged a little: features are unit only up to float rounding.
+            totalDrift[group] = (totalDrift[group] + Float(largest.squareRoot() * (1 + 1e-6)).nextUp).nextUp
+        }
+    }
+
+    /// Settles each sample by the one-dot test or the group comparisons when it can; marks the others
+    /// failing. Blocks of rows in parallel; within a block, each uncertain group is one sgemm of the
+    /// block's rows that must compare it against its members.
+    private mutating func checkBounds(rows: [Int]?, count: Int, features: FeatureMatrix, centroids: [Float], k: Int,
                                       nearest: inout [Int32], similarity: inout [Float], failing: inout [Bool]) {
-        let d = features.columns, l = candidateCount, margin = Self.margin
-        let chunkSize = 2048
-        let chunks = (count + chunkSize - 1) / chunkSize
-        withSharedPointers(&nearest, &similarity, &failing) { out0, out1, out2 in
-            let out = (out0, out1, out2)
-            withSharedPointers(&runnerUpBound, &lastNearest) { state0, state1 in
-                let state = (state0, state1)
+        let d = features.columns, g = groupCount, blockRows = Self.blockRows, chunkRows = Self.chunkRows
+        let chunks = (count + chunkRows - 1) / chunkRows
+        let compared = ChunkResults<Int>(count: chunks)
+        let groups = GroupLayout(groupOf: groupOf, members: members, start: groupStart, totalDrift: totalDrift)
+        let largestCompared = Int(Self.groupCompareShare * Double(k))
+        let largestGroup = (0..<g).map { groupStart[$0 + 1] - groupStart[$0] }.max() ?? 1
+        // The centroids in group order: each group's members contiguous, one sgemm operand.
+        var ordered = [Float]()
+        ordered.reserveCapacity(k * d)
+        for c in members { ordered += centroids[(Int(c) * d)..<((Int(c) + 1) * d)] }
+        withSharedPointers(&nearest, &similarity, &failing) { nearest, similarity, failing in
+            withSharedPointers(&bounds, &lastNearest) { bounds, lastNearest in
                 features.values.withUnsafeBufferPointer { x in
                     centroids.withUnsafeBufferPointer { c in
-                        candidates.withUnsafeBufferPointer { cand in
-                            bound.withUnsafeBufferPointer { bounds in
-                                let input = CheckInputs(x: x.baseAddress!, c: c.baseAddress!, cand: cand.baseAddress!,
-                                                        bounds: bounds.baseAddress!)
-                                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                                    for position in (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize) {
-                                        let row = rows?[position] ?? position
-                                        let f = input.x + row * d
-                                        let previous = state.1.base[row]
-                                        let own = dot(f, input.c + Int(previous) * d, count: d)
-                                        if own > state.0.base[row] + margin {
-                                            out.0.base[position] = previous
-                                            out.1.base[position] = own
-                                            continue
-                                        }
-                                        var best: Int32 = -1
-                                        var bestSimilarity = -Float.infinity, runnerUp = -Float.infinity
-                                        for slot in 0..<l {
-                                            let centroid = input.cand[row * l + slot]
-                                            let s = centroid == previous ? own : dot(f, input.c + Int(centroid) * d, count: d)
-                                            if s > bestSimilarity {
-                                                runnerUp = bestSimilarity
-                                                bestSimilarity = s
-                                                best = centroid
-                                            } else if s > runnerUp {
-                                                runnerUp = s
-                                            }
-                                        }
-                                        let others = input.bounds[row]
-                                        if bestSimilarity > others + margin, bestSimilarity > runnerUp + margin {
-                                            out.0.base[position] = best
-                                            out.1.base[position] = bestSimilarity
-                                            state.0.base[row] = max(runnerUp, others)
-                                            state.1.base[row] = best
-                                        } else {
-                                            out.2.base[position] = true
-                                        }
-                                    }
+                        ordered.withUnsafeBufferPointer { o in
+                            let check = BoundCheck(features: x.baseAddress!, centroids: c.baseAddress!,
+                                                   ordered: o.baseAddress!, rows: rows, columns: d, groups: groups,
+                                                   largestCompared: largestCompared, bounds: bounds.base,
+                                                   lastNearest: lastNearest.base, nearest: nearest.base,
+                                                   similarity: similarity.base, failing: failing.base)
+                            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                                let scratch = CompareScratch(rows: blockRows, groups: g, columns: d,
+                                                             largestGroup: largestGroup)
+                                let end = min(count, (chunk + 1) * chunkRows)
+                                var computed = 0
+                                for start in stride(from: chunk * chunkRows, to: end, by: blockRows) {
+                                    computed += check.run(positions: start..<min(end, start + blockRows), scratch: scratch)
                                 }
+                                compared.set(chunk, computed)
                             }
                         }
                     }
                 }
             }
         }
+        prunedComparisons += compared.values.reduce(0, +)
     }
 
     /// Compares the samples at `positions` with every centroid (blocked sgemm, blocks in parallel);
-    /// with pruning, also retakes their candidates and bounds.
+    /// with pruning, also retakes their bounds.
     private mutating func fullPass(positions: [Int], rows: [Int]?, features: FeatureMatrix, centroids: [Float],
                                    k: Int, nearest: inout [Int32], similarity: inout [Float]) {
-        let d = features.columns, l = candidateCount
+        let d = features.columns, g = groupCount
         let blockRows = Self.blockRows
         fullComparisons += positions.count
         let blocks = (positions.count + blockRows - 1) / blockRows
+        let groups = GroupLayout(groupOf: groupOf, members: members, start: groupStart, totalDrift: totalDrift)
         withSharedPointers(&nearest, &similarity) { output0, output1 in
-            let output = (output0, output1)
-            withSharedPointers(&candidates, &bound, &runnerUpBound, &lastNearest) { state0, state1, state2, state3 in
-                let state = (state0, state1, state2, state3)
+            let output = (nearest: output0, similarity: output1)
+            withSharedPointers(&bounds, &lastNearest) { state0, state1 in
+                let state = (bounds: state0, lastNearest: state1)
                 features.values.withUnsafeBufferPointer { x in
                     centroids.withUnsafeBufferPointer { c in
-                        let input = FullPassInputs(x: x.baseAddress!, c: c.baseAddress!)
+                        let input = CheckInputs(x: x.baseAddress!, c: c.baseAddress!)
                         // Blocks of rows in parallel, each one single-threaded sgemm and its rows' argmax.
                         ParallelChunks.run(chunks: blocks, threads: threads) { blockIndex in
                             let start = blockIndex * blockRows
@@ -238,38 +269,23 @@ struct NearestCentroidSearch {
                                 BLAS.multiplyTransposed(m: n, n: k, k: d, a: block, lda: d, b: input.c, ldb: d,
                                                         c: &scores, ldc: k)
                             }
-                            var top = [(Float, Int32)](repeating: (0, 0), count: l + 1)
-                            for r in 0..<n {
-                                let position = positions[start + r]
-                                let row = rows?[position] ?? position
-                                let best = scores.withUnsafeBufferPointer { s in
-                                    NearestTargetSearch.nearestByDot(scores: s.baseAddress! + r * k, count: k,
-                                                                     query: input.x + row * d, targets: input.c, columns: d)
-                                }
-                                if l > 0 {
-                                    // The L+1 most similar, by insertion into a short sorted list; equal
-                                    // scores keep centroid order.
-                                    var filled = 0
-                                    for c in 0..<k {
-                                        let s = scores[r * k + c]
-                                        if filled == l + 1, s <= top[l].0 { continue }
-                                        var i = min(filled, l)
-                                        while i > 0, top[i - 1].0 < s {
-                                            top[i] = top[i - 1]
-                                            i -= 1
-                                        }
-                                        top[i] = (s, Int32(c))
-                                        filled = min(filled + 1, l + 1)
+                            scores.withUnsafeBufferPointer { s in
+                                for r in 0..<n {
+                                    let position = positions[start + r]
+                                    let row = rows?[position] ?? position
+                                    let rowScores = s.baseAddress! + r * k
+                                    let best = NearestTargetSearch.nearestByDot(scores: rowScores, count: k,
+                                                                                query: input.x + row * d,
+                                                                                targets: input.c, columns: d)
+                                    if g > 0 {
+                                        groups.storeBounds(scores: rowScores, excluding: best,
+                                                           into: state.bounds.base + row * g)
+                                        state.lastNearest.base[row] = Int32(best)
                                     }
-                                    state.3.base[row] = Int32(best)
-                                    for slot in 0..<l { state.0.base[row * l + slot] = top[slot].1 }
-                                    state.1.base[row] = top[l].0
-                                    // Every centroid but `best`: the largest of the others' scores.
-                                    state.2.base[row] = Int(top[0].1) == best ? top[1].0 : top[0].0
+                                    output.nearest.base[position] = Int32(best)
+                                    // The bound test's dot product, so both paths report identical values.
+                                    output.similarity.base[position] = dot(input.x + row * d, input.c + best * d, count: d)
                                 }
-                                output.0.base[position] = Int32(best)
-                                // The candidate check's dot product, so both paths report identical values.
-                                output.1.base[position] = dot(input.x + row * d, input.c + best * d, count: d)
                             }
                         }
                     }
@@ -279,18 +295,229 @@ struct NearestCentroidSearch {
     }
 }
 
-/// Read-only inputs of a full pass, shared by its parallel blocks.
-private struct FullPassInputs: @unchecked Sendable {
-    let x: UnsafePointer<Float>
-    let c: UnsafePointer<Float>
+/// What one call of the bound checks reads and writes, shared by its parallel chunks; each chunk
+/// writes only its own positions and their rows.
+private struct BoundCheck: @unchecked Sendable {
+    let features: UnsafePointer<Float>
+    let centroids: UnsafePointer<Float>
+    /// The centroids in group order.
+    let ordered: UnsafePointer<Float>
+    let rows: [Int]?
+    let columns: Int
+    let groups: GroupLayout
+    /// A row whose uncertain groups hold more centroids than this goes to the full pass.
+    let largestCompared: Int
+    let bounds: UnsafeMutablePointer<Float>
+    let lastNearest: UnsafeMutablePointer<Int32>
+    let nearest: UnsafeMutablePointer<Int32>
+    let similarity: UnsafeMutablePointer<Float>
+    let failing: UnsafeMutablePointer<Bool>
+
+    /// Tests 1 and 2 for the rows at `positions` (one block); returns the similarities test 2 computed.
+    func run(positions: Range<Int>, scratch: CompareScratch) -> Int {
+        let d = columns, g = groups.count, margin = NearestCentroidSearch.margin
+        scratch.pending.count = 0
+        // Test 1 for each row; the rows it leaves, with their uncertain groups.
+        for position in positions {
+            let row = rows?[position] ?? position
+            let previous = lastNearest[row]
+            guard previous >= 0 else {
+                failing[position] = true
+                continue
+            }
+            let own = dot(features + row * d, centroids + Int(previous) * d, count: d)
+            let stored = bounds + row * g
+            var largest = -Float.infinity, uncertain = 0
+            for group in 0..<g {
+                let bound = stored[group] + groups.totalDrift[group]
+                largest = max(largest, bound)
+                if bound + margin >= own { uncertain += groups.start[group + 1] - groups.start[group] }
+            }
+            if own > largest + margin {
+                nearest[position] = previous
+                similarity[position] = own
+            } else if uncertain > largestCompared {
+                failing[position] = true
+            } else {
+                scratch.open(position: position, row: row, previous: previous, own: own, stored: stored, groups: groups)
+            }
+        }
+        // Test 2: each uncertain group against the rows that must compare it, then each row's verdict.
+        var computed = 0
+        for group in 0..<g {
+            computed += scratch.compare(group: group, features: features, ordered: ordered, columns: d, groups: groups)
+        }
+        for slot in 0..<scratch.pending.count {
+            let position = Int(scratch.position[slot]), row = Int(scratch.row[slot])
+            guard let (best, fromDot) = scratch.settle(slot: slot, groups: groups, into: bounds + row * g) else {
+                failing[position] = true
+                continue
+            }
+            nearest[position] = best
+            similarity[position] = fromDot ?? dot(features + row * d, centroids + Int(best) * d, count: d)
+            lastNearest[row] = best
+        }
+        return computed
+    }
 }
 
-/// Read-only inputs of the bound checks, shared by their parallel chunks.
+/// The centroid groups and their movements, read by the parallel chunks of one call.
+private struct GroupLayout: @unchecked Sendable {
+    let groupOf: [Int32]
+    let members: [Int32]
+    let start: [Int]
+    let totalDrift: [Float]
+
+    var count: Int { totalDrift.count }
+
+    /// Stores, relative to each group's total drift, the largest of `scores` (one sample's sgemm
+    /// similarities to every centroid) over each group's members but `excluding`. O(K).
+    func storeBounds(scores: UnsafePointer<Float>, excluding: Int, into stored: UnsafeMutablePointer<Float>) {
+        for group in 0..<count {
+            var largest = -Float.infinity
+            for m in start[group]..<start[group + 1] {
+                let c = Int(members[m])
+                if c != excluding { largest = max(largest, scores[c]) }
+            }
+            stored[group] = (largest - totalDrift[group]).nextUp
+        }
+    }
+}
+
+/// What one parallel block of the bound checks keeps of the rows test 1 left (at most a block),
+/// reused group after group.
+private final class CompareScratch {
+    let groupCount: Int
+    /// The rows left, as positions in the call, feature rows, last nearest centroids and their similarities.
+    let pending: OwnedBuffer<Int32>
+    let position: OwnedBuffer<Int32>
+    let row: OwnedBuffer<Int32>
+    let previous: OwnedBuffer<Int32>
+    let own: OwnedBuffer<Float>
+    /// Per row left and group (row-major, rows × G): whether the row compares the group, and the
+    /// group's largest value without the previous nearest (a similarity, or the bound with index −1)
+    /// with its centroid and the runner-up.
+    let uncertain: OwnedBuffer<Bool>
+    let top: OwnedBuffer<Float>
+    let topIndex: OwnedBuffer<Int32>
+    let second: OwnedBuffer<Float>
+    /// The rows comparing the current group (slots), their features gathered, and the sgemm scores.
+    let members: OwnedBuffer<Int32>
+    let gathered: OwnedBuffer<Float>
+    let scores: OwnedBuffer<Float>
+
+    init(rows: Int, groups: Int, columns: Int, largestGroup: Int) {
+        groupCount = groups
+        pending = OwnedBuffer(capacity: rows)
+        position = OwnedBuffer(capacity: rows)
+        row = OwnedBuffer(capacity: rows)
+        previous = OwnedBuffer(capacity: rows)
+        own = OwnedBuffer(capacity: rows)
+        uncertain = OwnedBuffer(capacity: rows * groups)
+        top = OwnedBuffer(capacity: rows * groups)
+        topIndex = OwnedBuffer(capacity: rows * groups)
+        second = OwnedBuffer(capacity: rows * groups)
+        members = OwnedBuffer(capacity: rows)
+        gathered = OwnedBuffer(capacity: rows * columns)
+        scores = OwnedBuffer(capacity: rows * largestGroup)
+    }
+
+    /// Adds a row test 1 left: the groups whose bound does not fall `margin` below `own` will be
+    /// compared; the others keep their bound. O(G).
+    func open(position p: Int, row r: Int, previous c: Int32, own value: Float, stored: UnsafePointer<Float>,
+              groups: GroupLayout) {
+        let slot = pending.count
+        pending.append(Int32(slot))
+        position[slot] = Int32(p)
+        row[slot] = Int32(r)
+        previous[slot] = c
+        own[slot] = value
+        for group in 0..<groupCount {
+            let i = slot * groupCount + group
+            let bound = stored[group] + groups.totalDrift[group]
+            let compare = bound + NearestCentroidSearch.margin >= value
+            uncertain[i] = compare
+            top[i] = compare ? -.infinity : bound
+            second[i] = top[i]
+            topIndex[i] = -1
+        }
+    }
+
+    /// One sgemm of the rows that compare `group` against its members, keeping per row the group's
+    /// largest similarity (without the previous nearest) and the runner-up. Returns the similarities
+    /// computed. O(m·size·d).
+    func compare(group: Int, features x: UnsafePointer<Float>, ordered: UnsafePointer<Float>, columns d: Int,
+                 groups: GroupLayout) -> Int {
+        let first = groups.start[group], size = groups.start[group + 1] - first
+        guard size > 0 else { return 0 }
+        members.count = 0
+        for slot in 0..<pending.count where uncertain[slot * groupCount + group] { members.append(Int32(slot)) }
+        let m = members.count
+        guard m > 0 else { return 0 }
+        for i in 0..<m {
+            (gathered.base + i * d).update(from: x + Int(row[Int(members[i])]) * d, count: d)
+        }
+        BLAS.multiplyTransposed(m: m, n: size, k: d, a: gathered.base, lda: d, b: ordered + first * d, ldb: d,
+                                c: scores.base, ldc: size)
+        for i in 0..<m {
+            let slot = Int(members[i]), at = slot * groupCount + group
+            let skipped = previous[slot]
+            var best = top[at], bestIndex = topIndex[at], runnerUp = second[at]
+            for t in 0..<size {
+                let c = groups.members[first + t]
+                guard c != skipped else { continue }
+                let value = scores[i * size + t]
+                if value > best {
+                    runnerUp = best
+                    best = value
+                    bestIndex = c
+                } else if value > runnerUp {
+                    runnerUp = value
+                }
+            }
+            top[at] = best
+            topIndex[at] = bestIndex
+            second[at] = runnerUp
+        }
+        return m * size
+    }
+
+    /// After the comparisons: the row's best centroid when it beats every other similarity and bound
+    /// by the margin, with its similarity when that is the previous nearest's dot (else nil: the
+    /// caller computes it), and the row's new bounds stored relative to the total drift; nil when it
+    /// does not (the bounds are left for the full pass). O(G).
+    func settle(slot: Int, groups: GroupLayout, into stored: UnsafeMutablePointer<Float>) -> (Int32, Float?)? {
+        let g = groupCount, base = slot * g
+        let previousNearest = previous[slot], value = own[slot]
+        // The previous nearest joins its group's values.
+        let home = base + Int(groups.groupOf[Int(previousNearest)])
+        if value > top[home] {
+            second[home] = top[home]
+            top[home] = value
+            topIndex[home] = previousNearest
+        } else if value > second[home] {
+            second[home] = value
+        }
+        var best = previousNearest, bestValue = value
+        for i in base..<(base + g) where topIndex[i] >= 0 && top[i] > bestValue {
+            best = topIndex[i]
+            bestValue = top[i]
+        }
+        var rival = -Float.infinity
+        for i in base..<(base + g) { rival = max(rival, topIndex[i] == best ? second[i] : top[i]) }
+        guard bestValue > rival + NearestCentroidSearch.margin else { return nil }
+        for group in 0..<g {
+            let i = base + group
+            stored[group] = ((topIndex[i] == best ? second[i] : top[i]) - groups.totalDrift[group]).nextUp
+        }
+        return (best, best == previousNearest ? value : nil)
+    }
+}
+
+/// Read-only inputs of the searches, shared by their parallel chunks.
 private struct CheckInputs: @unchecked Sendable {
     let x: UnsafePointer<Float>
     let c: UnsafePointer<Float>
-    let cand: UnsafePointer<Int32>
-    let bounds: UnsafePointer<Float>
 }
 
 /// a·b over `count` floats, 16 lanes at a time. O(count).

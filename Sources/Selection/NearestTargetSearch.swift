@@ -62,28 +62,7 @@ public struct NearestTargetSearch: Sendable {
         precondition(targets.rows > 0, "no targets")
         let k = targets.rows, d = targets.columns
         let g = max(1, min(k, requested ?? Int((2 * Double(k).squareRoot()).rounded(.up))))
-        // Spherical k-means from evenly spaced targets; assignment ties to the lower centre.
-        var centre = (0..<g).flatMap { targets.row($0 * k / g) }
-        var assignment = [Int](repeating: 0, count: k)
-        for round in 0..<8 {
-            let nearest = BlockedSimilarity.rowwise(targets, FeatureMatrix(rows: g, columns: d, values: centre),
-                                                    threads: threads) { _, s in
-                var best = 0
-                for c in 1..<s.count where s[c] > s[best] { best = c }
-                return best
-            }
-            if round > 0, nearest == assignment { break }
-            assignment = nearest
-            var sums = [Double](repeating: 0, count: g * d)
-            for t in 0..<k {
-                for j in 0..<d { sums[assignment[t] * d + j] += Double(targets.values[t * d + j]) }
-            }
-            for c in 0..<g {
-                let norm = (0..<d).reduce(0.0) { $0 + sums[c * d + $1] * sums[c * d + $1] }.squareRoot()
-                guard norm > 0 else { continue }  // an empty group keeps its centre
-                for j in 0..<d { centre[c * d + j] = Float(sums[c * d + j] / norm) }
-            }
-        }
+        let (assignment, centre) = Self.sphericalGroups(of: targets, count: g, threads: threads)
         // Members per group (empty groups dropped), the radius measured against the final centres.
         var order: [Int32] = [], starts = [0], kept: [Float] = [], cosines: [Float] = [], sines: [Float] = []
         for c in 0..<g {
@@ -110,6 +89,36 @@ public struct NearestTargetSearch: Sendable {
         centres = FeatureMatrix(rows: cosines.count, columns: d, values: kept)
         radiusCosine = cosines
         radiusSine = sines
+    }
+
+    /// Groups the unit rows of `targets` into `count` groups (at most K) by a few rounds of spherical
+    /// k-means started from evenly spaced targets (no randomness; ties to the lower centre). Returns
+    /// each target's group and the G×d unit centres; a group may end up empty. O(rounds·K·G·d).
+    static func sphericalGroups(of targets: FeatureMatrix, count: Int, rounds: Int = 8,
+                                threads: Int) -> (assignment: [Int], centres: [Float]) {
+        let k = targets.rows, d = targets.columns, g = max(1, min(k, count))
+        var centre = (0..<g).flatMap { targets.row($0 * k / g) }
+        var assignment = [Int](repeating: 0, count: k)
+        for round in 0..<rounds {
+            let nearest = BlockedSimilarity.rowwise(targets, FeatureMatrix(rows: g, columns: d, values: centre),
+                                                    threads: threads) { _, s in
+                var best = 0
+                for c in 1..<s.count where s[c] > s[best] { best = c }
+                return best
+            }
+            if round > 0, nearest == assignment { break }
+            assignment = nearest
+            var sums = [Double](repeating: 0, count: g * d)
+            for t in 0..<k {
+                for j in 0..<d { sums[assignment[t] * d + j] += Double(targets.values[t * d + j]) }
+            }
+            for c in 0..<g {
+                let norm = (0..<d).reduce(0.0) { $0 + sums[c * d + $1] * sums[c * d + $1] }.squareRoot()
+                guard norm > 0 else { continue }  // an empty group keeps its centre
+                for j in 0..<d { centre[c * d + j] = Float(sums[c * d + j] / norm) }
+            }
+        }
+        return (assignment, centre)
     }
 
     /// What ``nearest(_:rows:threads:)`` finds for each query.

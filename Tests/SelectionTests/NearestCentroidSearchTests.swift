@@ -92,16 +92,57 @@ import Testing
         #expect(one.picks == two.picks && one.picks == three.picks)
     }
 
-    /// From ``NearestCentroidSearch/groupedFrom`` centroids on, the grouped search: the same answers as
-    /// the full pass, bit for bit, over all rows and over batches, as the centroids drift.
-    @Test func groupedSearchEqualsFullWithManyCentroids() {
+    /// With many centroids (G capped at ``NearestCentroidSearch/largestGroupCount``, over 30 centroids
+    /// a group): the same answers as the full pass, bit for bit, over all rows and over batches, as the
+    /// centroids drift; after the first pass, few samples are recomputed against every centroid.
+    @Test func groupedBoundsEqualFullWithManyCentroids() {
+        let k = NearestCentroidSearch.groupedFrom - 48
+        let features = clustered(seed: 8, rows: 5000, columns: 16, clusters: 30)
+        var generator = SeededGenerator(seed: 9)
+        var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: 5000))
+        var pruned = NearestCentroidSearch(samples: 5000, centroids: k, pruning: true, threads: 2)
+        var full = NearestCentroidSearch(samples: 5000, centroids: k, pruning: false, threads: 1)
+        #expect(pruned.groupCount == NearestCentroidSearch.largestGroupCount && !pruned.searchesTargets)
+        for step in 0..<6 {
+            let batch: [Int]? = step.isMultiple(of: 2) ? nil : generator.distinctIndices(count: 1700, from: 5000)
+            let a = pruned.assign(rows: batch, features: features, centroids: centroids.values)
+            let b = full.assign(rows: batch, features: features, centroids: centroids.values)
+            #expect(a.nearest == b.nearest)
+            #expect(a.similarity == b.similarity)
+            drift(&centroids, size: 0.0005, generator: &generator)
+        }
+        // The first call compares every sample; the five after it recompute a fraction.
+        #expect(pruned.fullComparisons - 5000 < (3 * 5000 + 2 * 1700) / 4, "\(pruned.fullComparisons)")
+    }
+
+    /// The group comparisons (test 2) are exercised: samples settle there without a full pass.
+    @Test func prunedComparisonsSettleSamples() {
+        let features = clustered(seed: 11, rows: 3000, columns: 24, clusters: 6)
+        var generator = SeededGenerator(seed: 12)
+        var centroids = features.selecting(rows: generator.distinctIndices(count: 200, from: 3000))
+        var pruned = NearestCentroidSearch(samples: 3000, centroids: 200, pruning: true, threads: 2)
+        var full = NearestCentroidSearch(samples: 3000, centroids: 200, pruning: false, threads: 1)
+        for _ in 0..<10 {
+            let a = pruned.assign(rows: nil, features: features, centroids: centroids.values)
+            let b = full.assign(rows: nil, features: features, centroids: centroids.values)
+            #expect(a.nearest == b.nearest)
+            #expect(a.similarity == b.similarity)
+            drift(&centroids, size: 0.002, generator: &generator)
+        }
+        #expect(pruned.prunedComparisons > 0)
+        #expect(pruned.fullComparisons < 3000 + 9 * 3000 / 4, "\(pruned.fullComparisons)")
+    }
+
+    /// From ``NearestCentroidSearch/groupedFrom`` centroids on, a target search each call: the same
+    /// answers as the full pass, bit for bit, over all rows and over batches, as the centroids drift.
+    @Test func targetSearchEqualsFullWithManyCentroids() {
         let k = NearestCentroidSearch.groupedFrom + 52
         let features = clustered(seed: 8, rows: 5000, columns: 16, clusters: 30)
         var generator = SeededGenerator(seed: 9)
         var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: 5000))
         var pruned = NearestCentroidSearch(samples: 5000, centroids: k, pruning: true, threads: 2)
         var full = NearestCentroidSearch(samples: 5000, centroids: k, pruning: false, threads: 1)
-        #expect(pruned.grouped && pruned.candidateCount == 0)
+        #expect(pruned.searchesTargets && pruned.groupCount == 0)
         for step in 0..<4 {
             let batch: [Int]? = step.isMultiple(of: 2) ? nil : generator.distinctIndices(count: 1700, from: 5000)
             let a = pruned.assign(rows: batch, features: features, centroids: centroids.values)
@@ -110,7 +151,7 @@ import Testing
             #expect(a.similarity == b.similarity)
             drift(&centroids, size: 0.002, generator: &generator)
         }
-        // The grouped search computed a fraction of the N·K similarities of each pass.
+        // The target search computed a fraction of the N·K similarities of each pass.
         #expect(pruned.fullComparisons == 0)
         #expect(pruned.prunedComparisons < full.fullComparisons * k / 2, "\(pruned.prunedComparisons) of \(full.fullComparisons * k)")
     }
