@@ -40,8 +40,6 @@ struct NearestCentroidSearch {
     static let largestGroupCount = 64
     /// Rows per block of a full pass (one sgemm each) and of the bound checks.
     static let blockRows = 1024
-    /// Rows per parallel chunk of the bound checks (its blocks share scratch buffers).
-    static let chunkRows = 4096
     /// How far a sample's best must beat every other similarity or bound to be settled; rounding
     /// is ~1e-6 on unit rows.
     static let margin: Float = 1e-4
@@ -197,9 +195,9 @@ struct NearestCentroidSearch {
     /// block's rows that must compare it against its members.
     private mutating func checkBounds(rows: [Int]?, count: Int, features: FeatureMatrix, centroids: [Float], k: Int,
                                       nearest: inout [Int32], similarity: inout [Float], failing: inout [Bool]) {
-        let d = features.columns, g = groupCount, blockRows = Self.blockRows, chunkRows = Self.chunkRows
-        let chunks = (count + chunkRows - 1) / chunkRows
-        let compared = ChunkResults<Int>(count: chunks)
+        let d = features.columns, g = groupCount, blockRows = Self.blockRows
+        let blocks = (count + blockRows - 1) / blockRows
+        let compared = ChunkResults<Int>(count: blocks)
         let groups = GroupLayout(groupOf: groupOf, members: members, start: groupStart, totalDrift: totalDrift)
         let largestCompared = Int(Self.groupCompareShare * Double(k))
         let largestGroup = (0..<g).map { groupStart[$0 + 1] - groupStart[$0] }.max() ?? 1
@@ -217,15 +215,12 @@ struct NearestCentroidSearch {
                                                    largestCompared: largestCompared, bounds: bounds.base,
                                                    lastNearest: lastNearest.base, nearest: nearest.base,
                                                    similarity: similarity.base, failing: failing.base)
-                            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                                let scratch = CompareScratch(rows: blockRows, groups: g, columns: d,
-                                                             largestGroup: largestGroup)
-                                let end = min(count, (chunk + 1) * chunkRows)
-                                var computed = 0
-                                for start in stride(from: chunk * chunkRows, to: end, by: blockRows) {
-                                    computed += check.run(positions: start..<min(end, start + blockRows), scratch: scratch)
-                                }
-                                compared.set(chunk, computed)
+                            ParallelChunks.run(chunks: blocks, threads: threads, makeScratch: {
+                                CompareScratch(rows: blockRows, groups: g, columns: d, largestGroup: largestGroup)
+                            }) { block, scratch in
+                                let positions = (block * blockRows)..<min(count, (block + 1) * blockRows)
+                                let computed = check.run(positions: positions, scratch: scratch)
+                                compared.set(block, computed)
                             }
                         }
                     }
@@ -384,8 +379,8 @@ private struct GroupLayout: @unchecked Sendable {
     }
 }
 
-/// What one parallel block of the bound checks keeps of the rows test 1 left (at most a block),
-/// reused group after group.
+/// What one block of the bound checks keeps of the rows test 1 left, reused group after group
+/// (each thread makes one and uses it for every block it runs).
 private final class CompareScratch {
     let groupCount: Int
     /// The rows left, as positions in the call, feature rows, last nearest centroids and their similarities.

@@ -21,6 +21,17 @@ public enum ParallelChunks {
 }
 
 extension ParallelChunks {
+    /// ``run(chunks:threads:_:)`` where each thread first makes one scratch value with `makeScratch`
+    /// and hands it to every chunk it runs (scratch must not carry results from chunk to chunk).
+    static func run<Scratch>(chunks: Int, threads: Int, makeScratch: @Sendable () -> Scratch,
+                             _ body: @Sendable (Int, Scratch) -> Void) {
+        let workers = max(1, min(threads, chunks))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let scratch = makeScratch()
+            for chunk in stride(from: worker, to: chunks, by: workers) { body(chunk, scratch) }
+        }
+    }
+
     /// Splits 0..<`count` into `parts` contiguous ranges run in parallel, each adding (wrapping) into
     /// `width` integer totals of its own, and returns the element-wise sum of the parts' totals.
     /// Integer addition is exact, so the result is the same for every split and thread count: the
