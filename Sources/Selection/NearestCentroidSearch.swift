@@ -322,16 +322,22 @@ private struct BoundCheck: @unchecked Sendable {
             }
             let own = dot(features + row * d, centroids + Int(previous) * d, count: d)
             let stored = bounds + row * g
-            var largest = -Float.infinity, uncertain = 0
-            for group in 0..<g {
-                let bound = stored[group] + groups.totalDrift[group]
-                largest = max(largest, bound)
-                if bound + margin >= own { uncertain += groups.start[group + 1] - groups.start[group] }
+            // Test 1 holds when no bound reaches own − margin (a plain comparison: bounds are never NaN).
+            let threshold = own - margin
+            var reached = false
+            groups.totalDrift.withUnsafeBufferPointer { drift in
+                for group in 0..<g where stored[group] + drift[group] >= threshold { reached = true }
             }
-            if own > largest + margin {
+            if !reached {
                 nearest[position] = previous
                 similarity[position] = own
-            } else if uncertain > largestCompared {
+                continue
+            }
+            var uncertain = 0
+            for group in 0..<g where stored[group] + groups.totalDrift[group] + margin >= own {
+                uncertain += groups.start[group + 1] - groups.start[group]
+            }
+            if uncertain > largestCompared {
                 failing[position] = true
             } else {
                 scratch.open(position: position, row: row, previous: previous, own: own, stored: stored, groups: groups)
