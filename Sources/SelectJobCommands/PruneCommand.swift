@@ -46,7 +46,7 @@ struct Prune: ParsableCommand {
             candidates = candidates.filter { $0.startedAt < cutoff }
         }
         var kept: [String] = []
-        let latest = Set(try candidates.map(\.job).uniqued().compactMap { name in
+        let latest = Set(candidates.map(\.job).uniqued().compactMap { name in
             try? store.latestSucceededRun(job: name).id
         })
         let doomed = candidates.filter { run in

@@ -33,8 +33,13 @@ import BLAS
 /// own history, never on the thread count.
 ///
 /// Cost per call: O(K·d) to measure the movements, O(N·(d + G)) for the first test, O(N'·m·d) for
-/// the N' samples that compare m group members, O(F·K·d) for the F recomputed. Memory: O(N·G) bounds,
-/// G ≤ 64 whatever K (328 MB at 1.28 M samples), plus O(threads·1024·K) for a full pass's block.
+/// the N' samples that compare m group members, O(F·K·d) for the F recomputed. Memory: O(N·G) bounds
+/// (G ≤ 64), plus O(threads·1024·K) for a full pass's block.
+///
+/// With many centroids (K ≥ ``groupedFrom``) groups of hundreds of centroids stop pruning while the
+/// centroids move fast, and the first call would be a dense N·K·d pass; there each call is instead a
+/// fresh ``NearestTargetSearch`` over the centroids (whole groups ruled out by angular bounds), with
+/// the same answers. Memory O(N + K·d).
 struct NearestCentroidSearch {
     /// The most groups, whatever K: the bounds take 4·G bytes per sample.
     static let largestGroupCount = 64
@@ -311,7 +316,7 @@ private struct BoundCheck: @unchecked Sendable {
     /// Tests 1 and 2 for the rows at `positions` (one block); returns the similarities test 2 computed.
     func run(positions: Range<Int>, scratch: CompareScratch) -> Int {
         let d = columns, g = groups.count, margin = NearestCentroidSearch.margin
-        scratch.pending.count = 0
+        scratch.position.count = 0
         // Test 1 for each row; the rows it leaves, with their uncertain groups.
         for position in positions {
             let row = rows?[position] ?? position
@@ -348,7 +353,7 @@ private struct BoundCheck: @unchecked Sendable {
         for group in 0..<g {
             computed += scratch.compare(group: group, features: features, ordered: ordered, columns: d, groups: groups)
         }
-        for slot in 0..<scratch.pending.count {
+        for slot in 0..<scratch.position.count {
             let position = Int(scratch.position[slot]), row = Int(scratch.row[slot])
             guard let (best, fromDot) = scratch.settle(slot: slot, groups: groups, into: bounds + row * g) else {
                 failing[position] = true
@@ -389,8 +394,8 @@ private struct GroupLayout: @unchecked Sendable {
 /// (each thread makes one and uses it for every block it runs).
 private final class CompareScratch {
     let groupCount: Int
-    /// The rows left, as positions in the call, feature rows, last nearest centroids and their similarities.
-    let pending: OwnedBuffer<Int32>
+    /// The rows left (a list: `position.count` of them), as positions in the call, feature rows, last
+    /// nearest centroids and their similarities.
     let position: OwnedBuffer<Int32>
     let row: OwnedBuffer<Int32>
     let previous: OwnedBuffer<Int32>
@@ -409,7 +414,6 @@ private final class CompareScratch {
 
     init(rows: Int, groups: Int, columns: Int, largestGroup: Int) {
         groupCount = groups
-        pending = OwnedBuffer(capacity: rows)
         position = OwnedBuffer(capacity: rows)
         row = OwnedBuffer(capacity: rows)
         previous = OwnedBuffer(capacity: rows)
@@ -427,9 +431,8 @@ private final class CompareScratch {
     /// compared; the others keep their bound. O(G).
     func open(position p: Int, row r: Int, previous c: Int32, own value: Float, stored: UnsafePointer<Float>,
               groups: GroupLayout) {
-        let slot = pending.count
-        pending.append(Int32(slot))
-        position[slot] = Int32(p)
+        let slot = position.count
+        position.append(Int32(p))
         row[slot] = Int32(r)
         previous[slot] = c
         own[slot] = value
@@ -452,7 +455,7 @@ private final class CompareScratch {
         let first = groups.start[group], size = groups.start[group + 1] - first
         guard size > 0 else { return 0 }
         members.count = 0
-        for slot in 0..<pending.count where uncertain[slot * groupCount + group] { members.append(Int32(slot)) }
+        for slot in 0..<position.count where uncertain[slot * groupCount + group] { members.append(Int32(slot)) }
         let m = members.count
         guard m > 0 else { return 0 }
         for i in 0..<m {
