@@ -315,7 +315,8 @@ private struct BoundCheck: @unchecked Sendable {
 
     /// Tests 1 and 2 for the rows at `positions` (one block); returns the similarities test 2 computed.
     func run(positions: Range<Int>, scratch: CompareScratch) -> Int {
-        let d = columns, g = groups.count, margin = NearestCentroidSearch.margin
+        let d = columns, g = groups.count
+        let margin = NearestCentroidSearch.margin
         scratch.position.count = 0
         // Test 1 for each row; the rows it leaves, with their uncertain groups.
         for position in positions {
@@ -327,7 +328,8 @@ private struct BoundCheck: @unchecked Sendable {
             }
             let own = dot(features + row * d, centroids + Int(previous) * d, count: d)
             let stored = bounds + row * g
-            // Test 1 holds when no bound reaches own − margin (a plain comparison: bounds are never NaN).
+            // Test 1 holds when no group's bound reaches own − margin (a plain comparison: bounds are
+            // never NaN); a group whose bound does is uncertain.
             let threshold = own - margin
             var reached = false
             groups.totalDrift.withUnsafeBufferPointer { drift in
@@ -339,13 +341,14 @@ private struct BoundCheck: @unchecked Sendable {
                 continue
             }
             var uncertain = 0
-            for group in 0..<g where stored[group] + groups.totalDrift[group] + margin >= own {
+            for group in 0..<g where groups.isUncertain(group, stored: stored, threshold: threshold) {
                 uncertain += groups.start[group + 1] - groups.start[group]
             }
             if uncertain > largestCompared {
                 failing[position] = true
             } else {
-                scratch.open(position: position, row: row, previous: previous, own: own, stored: stored, groups: groups)
+                scratch.open(position: position, row: row, previous: previous, own: own, threshold: threshold,
+                             stored: stored, groups: groups)
             }
         }
         // Test 2: each uncertain group against the rows that must compare it, then each row's verdict.
@@ -375,6 +378,13 @@ private struct GroupLayout: @unchecked Sendable {
     let totalDrift: [Float]
 
     var count: Int { totalDrift.count }
+
+    /// Whether `group`'s bound (stored relative to its total drift) reaches `threshold`, a row's
+    /// similarity to its previous nearest centroid minus the margin: then the group must be compared.
+    @inline(__always)
+    func isUncertain(_ group: Int, stored: UnsafePointer<Float>, threshold: Float) -> Bool {
+        stored[group] + totalDrift[group] >= threshold
+    }
 
     /// Stores, relative to each group's total drift, the largest of `scores` (one sample's sgemm
     /// similarities to every centroid) over each group's members but `excluding`. O(K).
@@ -427,10 +437,10 @@ private final class CompareScratch {
         scores = OwnedBuffer(capacity: rows * largestGroup)
     }
 
-    /// Adds a row test 1 left: the groups whose bound does not fall `margin` below `own` will be
-    /// compared; the others keep their bound. O(G).
-    func open(position p: Int, row r: Int, previous c: Int32, own value: Float, stored: UnsafePointer<Float>,
-              groups: GroupLayout) {
+    /// Adds a row test 1 left: its uncertain groups (bound reaching `threshold`) will be compared;
+    /// the others keep their bound. O(G).
+    func open(position p: Int, row r: Int, previous c: Int32, own value: Float, threshold: Float,
+              stored: UnsafePointer<Float>, groups: GroupLayout) {
         let slot = position.count
         position.append(Int32(p))
         row[slot] = Int32(r)
@@ -438,10 +448,9 @@ private final class CompareScratch {
         own[slot] = value
         for group in 0..<groupCount {
             let i = slot * groupCount + group
-            let bound = stored[group] + groups.totalDrift[group]
-            let compare = bound + NearestCentroidSearch.margin >= value
+            let compare = groups.isUncertain(group, stored: stored, threshold: threshold)
             uncertain[i] = compare
-            top[i] = compare ? -.infinity : bound
+            top[i] = compare ? -.infinity : stored[group] + groups.totalDrift[group]
             second[i] = top[i]
             topIndex[i] = -1
         }

@@ -22,20 +22,35 @@ import Testing
         centroids = FeatureMatrix(rows: centroids.rows, columns: centroids.columns, values: moved).normalizedRows()
     }
 
+    /// Calls `pruned` and a plain full search (no pruning) side by side `steps` times on the rows
+    /// `batch` draws for each step (nil: every row), drifting the centroids by `stepSize` after each
+    /// call, and expects identical nearest centroids and similarities every time. Returns the full
+    /// search, whose comparison count is N·K per call.
+    @discardableResult
+    func expectPrunedEqualsFull(_ pruned: inout NearestCentroidSearch, features: FeatureMatrix,
+                                centroids: inout FeatureMatrix, steps: Int, stepSize: Double,
+                                generator: inout SeededGenerator,
+                                batch: (Int, inout SeededGenerator) -> [Int]? = { _, _ in nil }) -> NearestCentroidSearch {
+        var full = NearestCentroidSearch(samples: features.rows, centroids: centroids.rows, pruning: false, threads: 1)
+        for step in 0..<steps {
+            let rows = batch(step, &generator)
+            let a = pruned.assign(rows: rows, features: features, centroids: centroids.values)
+            let b = full.assign(rows: rows, features: features, centroids: centroids.values)
+            #expect(a.nearest == b.nearest, "step \(step)")
+            #expect(a.similarity == b.similarity, "step \(step)")
+            drift(&centroids, size: stepSize, generator: &generator)
+        }
+        return full
+    }
+
     @Test(arguments: [(UInt64(1), 0.002), (2, 0.01), (3, 0.05)])
     func prunedEqualsFullAtEveryStep(seed: UInt64, stepSize: Double) {
         let features = clustered(seed: seed, rows: 3000, columns: 24, clusters: 6)
         var generator = SeededGenerator(seed: seed + 10)
         var centroids = features.selecting(rows: generator.distinctIndices(count: 80, from: 3000))
         var pruned = NearestCentroidSearch(samples: 3000, centroids: 80, pruning: true, threads: 2)
-        var full = NearestCentroidSearch(samples: 3000, centroids: 80, pruning: false, threads: 1)
-        for _ in 0..<40 {
-            let a = pruned.assign(rows: nil, features: features, centroids: centroids.values)
-            let b = full.assign(rows: nil, features: features, centroids: centroids.values)
-            #expect(zip(a.nearest, b.nearest).filter { $0 != $1 }.isEmpty)
-            #expect(a.similarity == b.similarity)
-            drift(&centroids, size: stepSize / 5, generator: &generator)
-        }
+        let full = expectPrunedEqualsFull(&pruned, features: features, centroids: &centroids, steps: 40,
+                                          stepSize: stepSize / 5, generator: &generator)
         #expect(full.fullComparisons == 40 * 3000)
         if stepSize < 0.05 {
             #expect(pruned.fullComparisons < 40 * 3000 / 3, "pruning saved too little: \(pruned.fullComparisons)")
@@ -47,15 +62,8 @@ import Testing
         var generator = SeededGenerator(seed: 5)
         var centroids = features.selecting(rows: generator.distinctIndices(count: 40, from: 2000))
         var pruned = NearestCentroidSearch(samples: 2000, centroids: 40, pruning: true, threads: 2)
-        var full = NearestCentroidSearch(samples: 2000, centroids: 40, pruning: false, threads: 1)
-        for _ in 0..<30 {
-            let batch = generator.distinctIndices(count: 700, from: 2000)
-            let a = pruned.assign(rows: batch, features: features, centroids: centroids.values)
-            let b = full.assign(rows: batch, features: features, centroids: centroids.values)
-            #expect(zip(a.nearest, b.nearest).filter { $0 != $1 }.isEmpty)
-            #expect(a.similarity == b.similarity)
-            drift(&centroids, size: 0.002, generator: &generator)
-        }
+        expectPrunedEqualsFull(&pruned, features: features, centroids: &centroids, steps: 30, stepSize: 0.002,
+                               generator: &generator) { _, generator in generator.distinctIndices(count: 700, from: 2000) }
     }
 
     @Test func activeFTWithPruningEqualsTheUnprunedObjective() throws {
@@ -101,34 +109,23 @@ import Testing
         var generator = SeededGenerator(seed: 9)
         var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: 5000))
         var pruned = NearestCentroidSearch(samples: 5000, centroids: k, pruning: true, threads: 2)
-        var full = NearestCentroidSearch(samples: 5000, centroids: k, pruning: false, threads: 1)
         #expect(pruned.groupCount == NearestCentroidSearch.largestGroupCount && !pruned.searchesTargets)
-        for step in 0..<6 {
-            let batch: [Int]? = step.isMultiple(of: 2) ? nil : generator.distinctIndices(count: 1700, from: 5000)
-            let a = pruned.assign(rows: batch, features: features, centroids: centroids.values)
-            let b = full.assign(rows: batch, features: features, centroids: centroids.values)
-            #expect(a.nearest == b.nearest)
-            #expect(a.similarity == b.similarity)
-            drift(&centroids, size: 0.0005, generator: &generator)
+        expectPrunedEqualsFull(&pruned, features: features, centroids: &centroids, steps: 6, stepSize: 0.0005,
+                               generator: &generator) { step, generator in
+            step.isMultiple(of: 2) ? nil : generator.distinctIndices(count: 1700, from: 5000)
         }
         // The first call compares every sample; the five after it recompute a fraction.
         #expect(pruned.fullComparisons - 5000 < (3 * 5000 + 2 * 1700) / 4, "\(pruned.fullComparisons)")
     }
 
     /// The group comparisons (test 2) are exercised: samples settle there without a full pass.
-    @Test func prunedComparisonsSettleSamples() {
+    @Test func groupComparisonsSettleSamples() {
         let features = clustered(seed: 11, rows: 3000, columns: 24, clusters: 6)
         var generator = SeededGenerator(seed: 12)
         var centroids = features.selecting(rows: generator.distinctIndices(count: 200, from: 3000))
         var pruned = NearestCentroidSearch(samples: 3000, centroids: 200, pruning: true, threads: 2)
-        var full = NearestCentroidSearch(samples: 3000, centroids: 200, pruning: false, threads: 1)
-        for _ in 0..<10 {
-            let a = pruned.assign(rows: nil, features: features, centroids: centroids.values)
-            let b = full.assign(rows: nil, features: features, centroids: centroids.values)
-            #expect(a.nearest == b.nearest)
-            #expect(a.similarity == b.similarity)
-            drift(&centroids, size: 0.002, generator: &generator)
-        }
+        expectPrunedEqualsFull(&pruned, features: features, centroids: &centroids, steps: 10, stepSize: 0.002,
+                               generator: &generator)
         #expect(pruned.prunedComparisons > 0)
         #expect(pruned.fullComparisons < 3000 + 9 * 3000 / 4, "\(pruned.fullComparisons)")
     }
@@ -141,15 +138,10 @@ import Testing
         var generator = SeededGenerator(seed: 9)
         var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: 5000))
         var pruned = NearestCentroidSearch(samples: 5000, centroids: k, pruning: true, threads: 2)
-        var full = NearestCentroidSearch(samples: 5000, centroids: k, pruning: false, threads: 1)
         #expect(pruned.searchesTargets && pruned.groupCount == 0)
-        for step in 0..<4 {
-            let batch: [Int]? = step.isMultiple(of: 2) ? nil : generator.distinctIndices(count: 1700, from: 5000)
-            let a = pruned.assign(rows: batch, features: features, centroids: centroids.values)
-            let b = full.assign(rows: batch, features: features, centroids: centroids.values)
-            #expect(a.nearest == b.nearest)
-            #expect(a.similarity == b.similarity)
-            drift(&centroids, size: 0.002, generator: &generator)
+        let full = expectPrunedEqualsFull(&pruned, features: features, centroids: &centroids, steps: 4,
+                                          stepSize: 0.002, generator: &generator) { step, generator in
+            step.isMultiple(of: 2) ? nil : generator.distinctIndices(count: 1700, from: 5000)
         }
         // The target search computed a fraction of the N·K similarities of each pass.
         #expect(pruned.fullComparisons == 0)
