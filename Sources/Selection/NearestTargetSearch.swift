@@ -175,52 +175,92 @@ public struct NearestTargetSearch: Sendable {
 
     /// Searches `rows` consecutive query rows at `block`, leaving each row's best in `scratch`;
     /// returns the similarities computed.
+    ///
+    /// Every scan of the block × groups bounds runs along a row (contiguous), and the rows a group
+    /// is compared with are bucketed in row order, so each bound is read a fixed number of times
+    /// instead of once per group per round. O(rows·G) besides the sgemms.
     private func search(block: UnsafePointer<Float>, rows m: Int, scratch: SearchScratch) -> Int {
         let d = grouped.columns, g = groupCount
-        let centreSimilarity = scratch.centreSimilarity, best = scratch.best
+        let bounds = scratch.centreSimilarity, best = scratch.best
         centres.values.withUnsafeBufferPointer { c in
             BLAS.multiplyTransposed(m: m, n: g, k: d, a: block, lda: d, b: c.baseAddress!, ldb: d,
-                                    c: centreSimilarity.base, ldc: g)
+                                    c: bounds.base, ldc: g)
         }
         // Each group's bound for each row, overwriting the centre similarities.
-        for r in 0..<m {
-            for group in 0..<g {
-                let cosine = min(1, max(-1, centreSimilarity[r * g + group]))
-                let cosRadius = radiusCosine[group]
-                centreSimilarity[r * g + group] = cosine >= cosRadius ? 1
-                    : cosine * cosRadius + (1 - cosine * cosine).squareRoot() * radiusSine[group]
+        radiusCosine.withUnsafeBufferPointer { cosines in
+            radiusSine.withUnsafeBufferPointer { sines in
+                for r in 0..<m {
+                    Self.angularBounds(bounds.base + r * g, count: g, radiusCosine: cosines.baseAddress!,
+                                       radiusSine: sines.baseAddress!)
+                    best[r] = -.infinity
+                    scratch.nearCount[r] = 0
+                }
             }
-            best[r] = -.infinity
-            scratch.nearCount[r] = 0
         }
         var computed = 0
         // Two rounds of each row's highest-bound group it has not searched yet (ties to the lower
         // group; in the second round only if the bound cannot rule it out), which usually hold its
-        // nearest target; then every group its bound cannot rule out.
+        // nearest target. A group searched or ruled out is marked −3 (below every threshold).
         for round in 0..<2 {
+            scratch.clearBuckets(groups: g)
             for r in 0..<m {
-                var top = -1
-                for group in 0..<g where centreSimilarity[r * g + group] > -2
-                    && (top < 0 || centreSimilarity[r * g + group] > centreSimilarity[r * g + top]) { top = group }
-                if round > 0, top >= 0, centreSimilarity[r * g + top] < best[r] - Self.margin { top = -1 }
-                scratch.choice[r] = Int32(top)
-                if top >= 0 { centreSimilarity[r * g + top] = -3 }  // searched
+                let row = bounds.base + r * g
+                let top = Self.firstLargest(row, count: g)
+                let ruledOut = round > 0 && row[top] < best[r] - Self.margin
+                row[top] = -3
+                if !ruledOut { scratch.bucket(row: r, group: top) }
             }
-            for group in 0..<g {
-                scratch.members.count = 0
-                for r in 0..<m where scratch.choice[r] == group { scratch.members.append(Int32(r)) }
-                computed += compare(block: block, group: group, scratch: scratch)
+            for group in 0..<g { computed += compare(block: block, group: group, scratch: scratch) }
+        }
+        // Then every other group the bound cannot rule out.
+        scratch.clearBuckets(groups: g)
+        for r in 0..<m {
+            Self.forEachAtLeast(best[r] - Self.margin, bounds.base + r * g, count: g) { group in
+                scratch.bucket(row: r, group: group)
             }
         }
-        for group in 0..<g {
-            scratch.members.count = 0
-            for r in 0..<m {
-                let bound = centreSimilarity[r * g + group]
-                if bound > -2, bound >= best[r] - Self.margin { scratch.members.append(Int32(r)) }
-            }
-            computed += compare(block: block, group: group, scratch: scratch)
-        }
+        for group in 0..<g { computed += compare(block: block, group: group, scratch: scratch) }
         return computed
+    }
+
+    /// Replaces each of `count` centre similarities x·u at `row` by the bound cos(max(0, θ − ρ)) on
+    /// the similarity of x to any member of that group (1 when x is within the group's radius).
+    /// O(count); a branch-free loop over raw pointers, which the compiler vectorises (the
+    /// `magnitude`, a no-op since |cos| ≤ 1, tells it the square root's argument is not negative, so
+    /// no per-element `sqrtf` call for `errno` is needed).
+    static func angularBounds(_ row: UnsafeMutablePointer<Float>, count: Int,
+                              radiusCosine: UnsafePointer<Float>, radiusSine: UnsafePointer<Float>) {
+        for g in 0..<count {
+            let x = row[g]
+            let cosine: Float = x > 1 ? 1 : (x < -1 ? -1 : x)
+            let outside = cosine * radiusCosine[g] + (1 - cosine * cosine).magnitude.squareRoot() * radiusSine[g]
+            row[g] = cosine >= radiusCosine[g] ? 1 : outside
+        }
+    }
+
+    /// The index of the largest of `count` (≥ 1) values at `row`, the lowest index among equals.
+    /// O(count): the largest 16 lanes at a time, then the first index holding it.
+    static func firstLargest(_ row: UnsafePointer<Float>, count: Int) -> Int {
+        let raw = UnsafeRawPointer(row)
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= count {
+            let values = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            lanes = lanes.replacing(with: values, where: values .> lanes)
+            i += 16
+        }
+        var largest = lanes.max()
+        for j in i..<count where row[j] > largest { largest = row[j] }
+        var index = 0
+        while index < count - 1, !(row[index] >= largest) { index += 1 }
+        return index
+    }
+
+    /// Calls `body` with each index, ascending, of the `count` values at `row` that are at least
+    /// `threshold`. O(count).
+    @inline(__always)
+    static func forEachAtLeast(_ threshold: Float, _ row: UnsafePointer<Float>, count: Int, _ body: (Int) -> Void) {
+        for j in 0..<count where row[j] >= threshold { body(j) }
     }
 
     /// The answer for row `r` of the block: among the targets whose sgemm similarity is within the
@@ -247,16 +287,17 @@ public struct NearestTargetSearch: Sendable {
         }
     }
 
-    /// Compares the block's rows listed in `scratch.members` with every target of `group` (one
-    /// sgemm), keeping each row's best similarity and the targets within the margin of it. Returns the
-    /// pairs computed.
+    /// Compares the block's rows in `group`'s bucket of `scratch` with every target of the group
+    /// (one sgemm), keeping each row's best similarity and the targets within the margin of it.
+    /// Returns the pairs computed.
     private func compare(block: UnsafePointer<Float>, group: Int, scratch: SearchScratch) -> Int {
-        let rows = scratch.members.count
+        let rows = Int(scratch.bucketCount[group])
         guard rows > 0 else { return 0 }
+        let members = scratch.buckets.base + group * scratch.blockRows
         let d = grouped.columns, first = groupStart[group], size = groupStart[group + 1] - first
         let gathered = scratch.gathered.base, scores = scratch.scores.base
         for slot in 0..<rows {
-            (gathered + slot * d).update(from: block + Int(scratch.members[slot]) * d, count: d)
+            (gathered + slot * d).update(from: block + Int(members[slot]) * d, count: d)
         }
         grouped.values.withUnsafeBufferPointer { t in
             BLAS.multiplyTransposed(m: rows, n: size, k: d, a: gathered, lda: d,
@@ -264,7 +305,7 @@ public struct NearestTargetSearch: Sendable {
         }
         let slots = Self.nearSlots, margin = Self.margin
         for slot in 0..<rows {
-            let r = Int(scratch.members[slot])
+            let r = Int(members[slot])
             var best = scratch.best[r], count = Int(scratch.nearCount[r])
             let near = scratch.near.base + r * slots, nearValue = scratch.nearValue.base + r * slots
             for t in 0..<size {
@@ -302,7 +343,8 @@ public struct NearestTargetSearch: Sendable {
 
 /// Buffers one parallel chunk of ``NearestTargetSearch`` reuses block after block.
 private final class SearchScratch {
-    /// Block rows × groups: centre similarities, then bounds (−3 once a group is searched).
+    /// Block rows × groups: centre similarities, then bounds (−3 once a group is searched or ruled
+    /// out).
     let centreSimilarity: OwnedBuffer<Float>
     let best: OwnedBuffer<Float>
     /// Per row: the targets (positions in `grouped`) whose similarity is within the margin of its
@@ -312,22 +354,37 @@ private final class SearchScratch {
     let nearCount: OwnedBuffer<Int32>
     /// The block's query rows, gathered when the queries are a subset of rows.
     let block: OwnedBuffer<Float>
-    /// The group each row searches in the current round (−1: none).
-    let choice: OwnedBuffer<Int32>
-    /// Rows of the block compared with the current group, and their features gathered contiguously.
-    let members: OwnedBuffer<Int32>
+    /// Per group, the rows of the block to compare with it (ascending; `blockRows` slots per
+    /// group), and how many.
+    let buckets: OwnedBuffer<Int32>
+    let bucketCount: OwnedBuffer<Int32>
+    let blockRows: Int
+    /// The rows of one bucket gathered contiguously, and their similarities to the group's targets.
     let gathered: OwnedBuffer<Float>
     let scores: OwnedBuffer<Float>
 
+    /// Empties every group's bucket.
+    func clearBuckets(groups: Int) {
+        bucketCount.base.update(repeating: 0, count: groups)
+    }
+
+    /// Adds row `r` to `group`'s bucket (rows must come in ascending order).
+    @inline(__always) func bucket(row r: Int, group: Int) {
+        let count = Int(bucketCount[group])
+        buckets[group * blockRows + count] = Int32(r)
+        bucketCount[group] = Int32(count + 1)
+    }
+
     init(blockRows: Int, groups: Int, columns: Int, largestGroup: Int) {
+        self.blockRows = blockRows
         centreSimilarity = OwnedBuffer(capacity: blockRows * groups)
         best = OwnedBuffer(capacity: blockRows)
         near = OwnedBuffer(capacity: blockRows * NearestTargetSearch.nearSlots)
         nearValue = OwnedBuffer(capacity: blockRows * NearestTargetSearch.nearSlots)
         nearCount = OwnedBuffer(capacity: blockRows)
         block = OwnedBuffer(capacity: blockRows * columns)
-        choice = OwnedBuffer(capacity: blockRows)
-        members = OwnedBuffer(capacity: blockRows)
+        buckets = OwnedBuffer(capacity: groups * blockRows)
+        bucketCount = OwnedBuffer(capacity: groups)
         gathered = OwnedBuffer(capacity: blockRows * columns)
         scores = OwnedBuffer(capacity: blockRows * largestGroup)
     }

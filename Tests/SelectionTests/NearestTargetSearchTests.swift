@@ -178,4 +178,38 @@ import Testing
         let subset = search.nearest(pool, rows: rows, threads: 3)
         #expect(subset.index == rows.map { expected[$0] })
     }
+
+    /// The vectorised row scans against direct loops: every length from 1 to 40 (whole 16-lane steps
+    /// and tails), values with repeats (ties), and bounds that must be the closed form.
+    @Test func rowScansMatchDirectLoops() {
+        var generator = SeededGenerator(seed: 11)
+        for count in 1...40 {
+            // Values on a coarse grid so that ties are common.
+            let values = (0..<count).map { _ in Float(Int.random(in: -4...4, using: &generator)) / 4 }
+            let largest = values.max()!
+            let threshold = Float(Int.random(in: -4...4, using: &generator)) / 4
+            values.withUnsafeBufferPointer { row in
+                #expect(NearestTargetSearch.firstLargest(row.baseAddress!, count: count)
+                        == values.firstIndex(of: largest)!, "count \(count)")
+                var passing: [Int] = []
+                NearestTargetSearch.forEachAtLeast(threshold, row.baseAddress!, count: count) { passing.append($0) }
+                #expect(passing == values.indices.filter { values[$0] >= threshold }, "count \(count)")
+            }
+            let radius = (0..<count).map { _ in Double.random(in: 0...Double.pi, using: &generator) }
+            let cosines = radius.map { Float(cos($0)) }, sines = radius.map { Float(sin($0)) }
+            let similarities = (0..<count).map { _ in Float.random(in: -1.01...1.01, using: &generator) }
+            var bounds = similarities
+            bounds.withUnsafeMutableBufferPointer { row in
+                NearestTargetSearch.angularBounds(row.baseAddress!, count: count, radiusCosine: cosines,
+                                                  radiusSine: sines)
+            }
+            for g in 0..<count {
+                // cos(max(0, θ − ρ)) for θ = acos of the clamped similarity.
+                let theta = acos(Double(min(1, max(-1, similarities[g]))))
+                let expected = cos(max(0, theta - radius[g]))
+                #expect(Double(bounds[g]).isApproximatelyEqual(to: expected, absoluteTolerance: 1e-5),
+                        "group \(g) of \(count): \(bounds[g]) vs \(expected)")
+            }
+        }
+    }
 }
