@@ -294,15 +294,8 @@ public struct NearestTargetSearch: Sendable {
         let rows = Int(scratch.bucketCount[group])
         guard rows > 0 else { return 0 }
         let members = scratch.buckets.base + group * scratch.blockRows
-        let d = grouped.columns, first = groupStart[group], size = groupStart[group + 1] - first
-        let gathered = scratch.gathered.base, scores = scratch.scores.base
-        for slot in 0..<rows {
-            (gathered + slot * d).update(from: block + Int(members[slot]) * d, count: d)
-        }
-        grouped.values.withUnsafeBufferPointer { t in
-            BLAS.multiplyTransposed(m: rows, n: size, k: d, a: gathered, lda: d,
-                                    b: t.baseAddress! + first * d, ldb: d, c: scores, ldc: size)
-        }
+        let first = groupStart[group], size = groupStart[group + 1] - first
+        let scores = scoreBucket(block: block, group: group, scratch: scratch)
         let slots = Self.nearSlots, margin = Self.margin
         for slot in 0..<rows {
             let r = Int(members[slot])
@@ -338,6 +331,87 @@ public struct NearestTargetSearch: Sendable {
             scratch.nearCount[r] = Int32(count)
         }
         return rows * size
+    }
+
+    /// The similarities of the block's rows in `group`'s bucket (gathered contiguously) to every
+    /// target of the group, one sgemm into `scratch.scores` (bucket slot × member, row-major).
+    private func scoreBucket(block: UnsafePointer<Float>, group: Int, scratch: SearchScratch) -> UnsafeMutablePointer<Float> {
+        let rows = Int(scratch.bucketCount[group]), members = scratch.buckets.base + group * scratch.blockRows
+        let d = grouped.columns, first = groupStart[group], size = groupStart[group + 1] - first
+        let gathered = scratch.gathered.base, scores = scratch.scores.base
+        for slot in 0..<rows {
+            (gathered + slot * d).update(from: block + Int(members[slot]) * d, count: d)
+        }
+        grouped.values.withUnsafeBufferPointer { t in
+            BLAS.multiplyTransposed(m: rows, n: size, k: d, a: gathered, lda: d,
+                                    b: t.baseAddress! + first * d, ldb: d, c: scores, ldc: size)
+        }
+        return scores
+    }
+
+    /// For every target t, the query rows whose similarity to t may reach `thresholds[t]`: each row
+    /// whose ``dot(_:_:count:)`` with t is at least the threshold is listed, with some that fall short
+    /// by less than about ``margin`` (sgemm similarity ≥ threshold − margin). Rows ascending per
+    /// target; a target with threshold +∞ gets none.
+    ///
+    /// The reverse of ``nearest(_:rows:threads:)``, with the same bounds: a row is compared with a
+    /// group only when the group's bound reaches its members' smallest threshold. Blocks are fixed by
+    /// rows, so the lists are the same for every thread count. Cost: O(N·G·d) for the bounds plus the
+    /// comparisons the bounds cannot rule out; memory: the lists plus O(threads·block·(d + K/G + G)).
+    public func rowsReaching(_ thresholds: [Float], queries: FeatureMatrix, threads: Int) -> [[Int32]] {
+        precondition(thresholds.count == grouped.rows && queries.columns == grouped.columns, "shapes differ")
+        let n = queries.rows, d = queries.columns, g = groupCount
+        // Each target's threshold less the margin (in grouped order), and each group's smallest.
+        let memberLimit = originalIndex.map { thresholds[Int($0)] - Self.margin }
+        let groupLimit = (0..<g).map { memberLimit[groupStart[$0]..<groupStart[$0 + 1]].min()! }
+        let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
+        let found = ChunkResults<[(target: Int32, row: Int32)]>(count: chunks)
+        let largestGroup = (0..<g).map { groupStart[$0 + 1] - groupStart[$0] }.max()!
+        queries.values.withUnsafeBufferPointer { q in
+            let input = ReadOnlyPointer(base: q.baseAddress!)
+            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                let start = chunk * Self.chunkRows, count = min(Self.chunkRows, n - start)
+                let scratch = SearchScratch(blockRows: Self.blockRows, groups: g, columns: d, largestGroup: largestGroup)
+                let bounds = scratch.centreSimilarity
+                var pairs: [(target: Int32, row: Int32)] = []
+                for blockStart in stride(from: start, to: start + count, by: Self.blockRows) {
+                    let m = min(Self.blockRows, start + count - blockStart), block = input.base + blockStart * d
+                    centres.values.withUnsafeBufferPointer { c in
+                        BLAS.multiplyTransposed(m: m, n: g, k: d, a: block, lda: d, b: c.baseAddress!, ldb: d,
+                                                c: bounds.base, ldc: g)
+                    }
+                    scratch.clearBuckets(groups: g)
+                    radiusCosine.withUnsafeBufferPointer { cosines in
+                        radiusSine.withUnsafeBufferPointer { sines in
+                            for r in 0..<m {
+                                let row = bounds.base + r * g
+                                Self.angularBounds(row, count: g, radiusCosine: cosines.baseAddress!,
+                                                   radiusSine: sines.baseAddress!)
+                                for group in 0..<g where row[group] >= groupLimit[group] {
+                                    scratch.bucket(row: r, group: group)
+                                }
+                            }
+                        }
+                    }
+                    for group in 0..<g where scratch.bucketCount[group] > 0 {
+                        let rows = Int(scratch.bucketCount[group]), members = scratch.buckets.base + group * scratch.blockRows
+                        let first = groupStart[group], size = groupStart[group + 1] - first
+                        let scores = scoreBucket(block: block, group: group, scratch: scratch)
+                        for slot in 0..<rows {
+                            for t in 0..<size where scores[slot * size + t] >= memberLimit[first + t] {
+                                pairs.append((originalIndex[first + t], Int32(blockStart) + members[slot]))
+                            }
+                        }
+                    }
+                }
+                found.set(chunk, pairs)
+            }
+        }
+        var lists = [[Int32]](repeating: [], count: grouped.rows)
+        for chunk in found.values {
+            for pair in chunk { lists[Int(pair.target)].append(pair.row) }
+        }
+        return lists
     }
 }
 

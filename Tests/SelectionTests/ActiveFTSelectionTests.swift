@@ -10,15 +10,20 @@ import Testing
     }
 
     /// `kept` 2 and 3 cut most centroids' lists, so the recomputation of exhausted centroids runs.
-    @Test(arguments: [(UInt64(1), 32, [Int]()), (2, 32, []), (3, 32, [5, 17]), (4, 2, []), (5, 3, [0, 1, 2])])
-    func assignDistinctEqualsGreedyOverFullSort(seed: UInt64, kept: Int, excluding: [Int]) {
+    /// Both ways of finding the candidates: the dense pass and the pruned search.
+    @Test(arguments: [(seed: UInt64(1), kept: 32, excluding: [Int]()), (seed: UInt64(2), kept: 32, excluding: []),
+                      (seed: UInt64(3), kept: 32, excluding: [5, 17]), (seed: UInt64(4), kept: 2, excluding: []),
+                      (seed: UInt64(5), kept: 3, excluding: [0, 1, 2])],
+          [false, true])
+    func assignDistinctEqualsGreedyOverFullSort(_ problem: (seed: UInt64, kept: Int, excluding: [Int]), pruning: Bool) {
+        let (seed, kept, excluding) = problem
         let unit = unitProblem(seed: seed, rows: 300, columns: 8)
         // Many centroids close together, so that they compete for the same rows.
         let centroids = FeatureMatrix(rows: 120, columns: 8, values: (0..<120).flatMap { i in
             unitProblem(seed: seed + 100 + UInt64(i % 6), rows: 1, columns: 8).values.map { $0 + Float(i) * 1e-3 }
         }).normalizedRows()
         let picks = ActiveFT.assignDistinct(features: unit, centroids: centroids.values, excluding: excluding,
-                                            kept: kept, threads: 2)
+                                            kept: kept, pruning: pruning, threads: 2)
         #expect(Set(picks.map(\.row)).count == 120)
 
         // Direct: every centroid sorts all rows and takes the first one not taken.
@@ -32,6 +37,32 @@ import Testing
             #expect(pick.row == expected.0, "centroid \(k)")
             #expect(abs(pick.score - expected.1) < 1e-5)
         }
+    }
+
+    /// The pruned final step against the dense one on clustered rows, where most centroids have
+    /// enough rows of their own for a floor and the bounds rule out most groups: the same picks and
+    /// scores bit for bit, for every thread count.
+    @Test(arguments: [(seed: UInt64(7), excluding: [Int]()), (seed: UInt64(8), excluding: [3, 40, 41])])
+    func prunedAssignmentEqualsDense(_ problem: (seed: UInt64, excluding: [Int])) {
+        let (seed, excluding) = problem
+        var generator = SeededGenerator(seed: seed)
+        let centres = RandomProblem.features(rows: 30, columns: 16, generator: &generator)
+        let values = (0..<6000).flatMap { i in
+            centres.row(i % 30).map { $0 + Float(RandomProblem.gaussian(&generator) * 0.15) }
+        }
+        let unit = FeatureMatrix(rows: 6000, columns: 16, values: values).normalizedRows()
+        // Centroids near rows, so each has rows of its own.
+        let centroids = FeatureMatrix(rows: 150, columns: 16, values: (0..<150).flatMap { c in
+            unit.row(c * 40).map { $0 + Float(RandomProblem.gaussian(&generator) * 0.02) }
+        }).normalizedRows()
+        let dense = ActiveFT.assignDistinct(features: unit, centroids: centroids.values, excluding: excluding,
+                                            pruning: false, threads: 2)
+        for threads in [1, 3] {
+            let pruned = ActiveFT.assignDistinct(features: unit, centroids: centroids.values, excluding: excluding,
+                                                 pruning: true, threads: threads)
+            #expect(pruned == dense, "threads \(threads)")
+        }
+        #expect(Set(dense.map(\.row)).count == 150 && Set(dense.map(\.row)).isDisjoint(with: excluding))
     }
 
     @Test func assignDistinctBreaksTiesTowardTheLowerRowAndNeverRepeats() {

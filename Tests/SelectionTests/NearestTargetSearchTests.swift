@@ -212,4 +212,37 @@ import Testing
             }
         }
     }
+
+    /// The reverse search against a direct recomputation: every row at or above a target's threshold
+    /// (in double, with room for float rounding) is listed, none far below it, rows ascending, and
+    /// the lists are the same for every thread count.
+    @Test(arguments: [(UInt64(21), 0.1), (22, 0.4)])
+    func rowsReachingListsEveryRowAtTheThreshold(seed: UInt64, spread: Double) {
+        let queries = clustered(seed: seed, rows: 2500, columns: 12, clusters: 12, spread: spread)
+        let targets = clustered(seed: seed + 1, rows: 90, columns: 12, clusters: 12, spread: spread)
+        var generator = SeededGenerator(seed: seed + 2)
+        // Thresholds between a target's 5th and 200th best similarity; one target never listed.
+        let d = queries.columns
+        func similarity(_ q: Int, _ t: Int) -> Double {
+            (0..<d).reduce(0.0) { $0 + Double(queries.values[q * d + $1]) * Double(targets.values[t * d + $1]) }
+        }
+        var thresholds = (0..<targets.rows).map { t -> Float in
+            let sorted = (0..<queries.rows).map { similarity($0, t) }.sorted(by: >)
+            return Float(sorted[Int.random(in: 4...199, using: &generator)])
+        }
+        thresholds[7] = .infinity
+        let search = NearestTargetSearch(targets: targets, threads: 2)
+        let lists = search.rowsReaching(thresholds, queries: queries, threads: 2)
+        #expect(search.rowsReaching(thresholds, queries: queries, threads: 1) == lists)
+        #expect(lists[7].isEmpty)
+        for t in 0..<targets.rows {
+            let listed = Set(lists[t].map(Int.init))
+            #expect(lists[t] == lists[t].sorted(), "target \(t)")
+            for q in 0..<queries.rows {
+                let s = similarity(q, t)
+                if s >= Double(thresholds[t]) + 1e-5 { #expect(listed.contains(q), "target \(t), row \(q)") }
+                if listed.contains(q) { #expect(s >= Double(thresholds[t]) - 2e-4, "target \(t), row \(q)") }
+            }
+        }
+    }
 }

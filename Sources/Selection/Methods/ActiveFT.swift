@@ -96,7 +96,7 @@ public enum ActiveFT {
             progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: loss))
         }
         let picks = assignDistinct(features: unit, centroids: normalizedRows(Array(theta[fixed...]), columns: unit.columns),
-                                   excluding: labelled, threads: max(1, threads), partition: partition, group: group)
+                                   excluding: labelled, unitRows: true, threads: max(1, threads), partition: partition, group: group)
         return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
     }
 
@@ -175,103 +175,6 @@ public enum ActiveFT {
         return given.isEmpty ? chosen : Array(chosen.dropFirst(given.count))
     }
 
-    /// Each centroid, in order, takes the most similar row not taken by an earlier centroid.
-    ///
-    /// Centroid k can lose at most k rows (plus the excluded ones) to earlier centroids, so its best
-    /// min(k + 1 + excluded, `kept`) rows are kept (bounded heaps filled from blocked sgemm; centroids
-    /// split across threads, each heap filled by one thread in row order). A centroid whose kept rows
-    /// are all taken — only possible when the cap cut its list — is recomputed against every row
-    /// (one gemv). Ties go to the lower row. The reference sorts all N rows per centroid,
-    /// O(N·K·log N); this is O(N·K·d) flops for the sgemm, O(N·K) heap offers of which few get in,
-    /// O(R·N·d) for R recomputed centroids, and O(K·kept) memory.
-    ///
-    /// Distributed (`partition` not whole): each process keeps the best rows among its own, the
-    /// kept lists are gathered and merged — the union of every process's best holds the best
-    /// overall — and a recomputed centroid's best row is a group ``ProcessGroup/argmax(value:row:)``.
-    /// Rows are global; the picks are the same on every process and for every split.
-    static func assignDistinct(features unit: FeatureMatrix, centroids: [Float], excluding: [Int] = [],
-                               kept: Int = 32, threads: Int = ParallelChunks.processorCount,
-                               partition: RowPartition? = nil, group: any ProcessGroup = SingleProcess()) -> [Pick] {
-        let partition = partition ?? RowPartition(totalRows: unit.rows)
-        let n = unit.rows, d = unit.columns, k = centroids.count / d, firstRow = partition.rows.lowerBound
-        let capacity = (0..<k).map { min($0 + 1 + excluding.count, kept, partition.totalRows) }
-        let centroidsPerChunk = 256, blockRows = 1024
-        let chunks = (k + centroidsPerChunk - 1) / centroidsPerChunk
-        let lists = ChunkResults<[[BoundedBest.Entry]]>(count: chunks)
-        unit.values.withUnsafeBufferPointer { x in
-            centroids.withUnsafeBufferPointer { c in
-                let input = (ReadOnlyPointer(base: x.baseAddress!), ReadOnlyPointer(base: c.baseAddress!))
-                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                    let first = chunk * centroidsPerChunk, count = min(centroidsPerChunk, k - first)
-                    var heaps = (first..<(first + count)).map { BoundedBest(capacity: capacity[$0]) }
-                    var block = [Float](repeating: 0, count: blockRows * count)
-                    for start in stride(from: 0, to: n, by: blockRows) {
-                        let rows = min(blockRows, n - start)
-                        BLAS.multiplyTransposed(m: rows, n: count, k: d, a: input.0.base + start * d, lda: d,
-                                                b: input.1.base + first * d, ldb: d, c: &block, ldc: count)
-                        for r in 0..<rows {
-                            for j in 0..<count { heaps[j].offer(row: firstRow + start + r, similarity: block[r * count + j]) }
-                        }
-                    }
-                    lists.set(chunk, heaps.map { $0.sortedBestFirst() })
-                }
-            }
-        }
-        var candidates = lists.values.flatMap { $0 }
-        if !partition.isWhole { candidates = mergedAcross(group, candidates, capacity: capacity) }
-        var taken = Set(excluding)
-        var picks: [Pick] = []
-        picks.reserveCapacity(k)
-        for j in 0..<k {
-            if let best = candidates[j].first(where: { !taken.contains($0.row) }) {
-                taken.insert(best.row)
-                picks.append(Pick(row: best.row, score: Double(best.similarity)))
-                continue
-            }
-            // Every kept row is taken: the best of all rows not taken (ties to the lower row).
-            let similarity = BlockedSimilarity.similarities(unit, to: Array(centroids[(j * d)..<((j + 1) * d)]), threads: threads)
-            var bestRow = -1
-            for row in 0..<n where !taken.contains(firstRow + row) && (bestRow < 0 || similarity[row] > similarity[bestRow]) {
-                bestRow = row
-            }
-            let best = group.argmax(value: bestRow < 0 ? -.infinity : Double(similarity[bestRow]),
-                                    row: bestRow < 0 ? -1 : firstRow + bestRow)
-            taken.insert(best.row)
-            picks.append(Pick(row: best.row, score: best.value))
-        }
-        return picks
-    }
-
-    /// Every process's kept lists merged: per centroid, the best `capacity[c]` entries of all of
-    /// them, best first (ties to the lower row). One gather of the lists. O(P·K·kept·log(P·kept)).
-    private static func mergedAcross(_ group: any ProcessGroup, _ lists: [[BoundedBest.Entry]],
-                                     capacity: [Int]) -> [[BoundedBest.Entry]] {
-        // Per centroid: its entry count, then (row, similarity bits) pairs.
-        var flat: [Int64] = []
-        for list in lists {
-            flat.append(Int64(list.count))
-            for entry in list { flat.append(Int64(entry.row)); flat.append(Int64(entry.similarity.bitPattern)) }
-        }
-        let parts = group.gather(values: flat)
-        var merged = [[BoundedBest.Entry]](repeating: [], count: lists.count)
-        for part in parts {
-            var position = 0
-            for c in 0..<lists.count {
-                let count = Int(part[position])
-                position += 1
-                for _ in 0..<count {
-                    merged[c].append(BoundedBest.Entry(row: Int(part[position]),
-                                                       similarity: Float(bitPattern: UInt32(part[position + 1]))))
-                    position += 2
-                }
-            }
-        }
-        return merged.enumerated().map { c, entries in
-            Array(entries.sorted { $0.similarity > $1.similarity || ($0.similarity == $1.similarity && $0.row < $1.row) }
-                .prefix(capacity[c]))
-        }
-    }
-
     /// Rows of `theta` (a `columns`-wide row-major matrix) scaled to unit norm, as `Float`.
     static func normalizedRows(_ theta: [Double], columns: Int) -> [Float] {
         var out = [Float](repeating: 0, count: theta.count)
@@ -283,53 +186,6 @@ public enum ActiveFT {
         }
         return out
     }
-}
-
-/// The `capacity` best (row, similarity) pairs seen so far: a min-heap on (similarity, −row).
-struct BoundedBest {
-    struct Entry { let row: Int; let similarity: Float }
-    let capacity: Int
-    private var heap: [Entry] = []
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        heap.reserveCapacity(capacity)
-    }
-
-    /// Whether `a` ranks below `b`: lower similarity, or equal similarity and a higher row.
-    private static func worse(_ a: Entry, _ b: Entry) -> Bool {
-        a.similarity < b.similarity || (a.similarity == b.similarity && a.row > b.row)
-    }
-
-    /// Keeps the pair if it is among the best `capacity`. O(log capacity), O(1) when rejected.
-    mutating func offer(row: Int, similarity: Float) {
-        let entry = Entry(row: row, similarity: similarity)
-        if heap.count < capacity {
-            heap.append(entry)
-            var i = heap.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                guard Self.worse(heap[i], heap[parent]) else { break }
-                heap.swapAt(i, parent)
-                i = parent
-            }
-        } else if Self.worse(heap[0], entry) {
-            heap[0] = entry
-            var i = 0
-            while true {
-                let left = 2 * i + 1, right = left + 1
-                var smallest = i
-                if left < heap.count, Self.worse(heap[left], heap[smallest]) { smallest = left }
-                if right < heap.count, Self.worse(heap[right], heap[smallest]) { smallest = right }
-                if smallest == i { break }
-                heap.swapAt(i, smallest)
-                i = smallest
-            }
-        }
-    }
-
-    /// The kept pairs, best first.
-    func sortedBestFirst() -> [Entry] { heap.sorted { Self.worse($1, $0) } }
 }
 
 extension ActiveFTParameters: MethodParameters {
