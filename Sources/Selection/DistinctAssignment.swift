@@ -185,29 +185,16 @@ extension ActiveFT {
     /// lower row), best first, rows shifted by `firstRow`. O(Σ candidates · d), centroids across threads.
     static func rankedByDot(_ unit: FeatureMatrix, centroids: [Float], candidates: [[Int]], capacity: [Int],
                             firstRow: Int, threads: Int) -> [[BoundedBest.Entry]] {
-        let d = unit.columns, k = candidates.count, perChunk = 256
-        let chunks = (k + perChunk - 1) / perChunk
-        let lists = ChunkResults<[[BoundedBest.Entry]]>(count: chunks)
-        unit.values.withUnsafeBufferPointer { x in
-            centroids.withUnsafeBufferPointer { c in
-                let input = (ReadOnlyPointer(base: x.baseAddress!), ReadOnlyPointer(base: c.baseAddress!))
-                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                    let range = (chunk * perChunk)..<min(k, (chunk + 1) * perChunk)
-                    var ranked: [[BoundedBest.Entry]] = []
-                    for centroid in range {
-                        let target = input.1.base + centroid * d
-                        var entries = candidates[centroid].map { row -> BoundedBest.Entry in
-                            let value = dot(input.0.base + row * d, target, count: d)
-                            return BoundedBest.Entry(row: firstRow + row, similarity: value)
-                        }
-                        entries.sort(by: BoundedBest.better)
-                        ranked.append(Array(entries.prefix(capacity[centroid])))
-                    }
-                    lists.set(chunk, ranked)
+        let d = unit.columns
+        return perCentroidChunk(unit, centroids: centroids, threads: threads) { x, c, range in
+            range.map { centroid in
+                var entries = candidates[centroid].map { row -> BoundedBest.Entry in
+                    BoundedBest.Entry(row: firstRow + row, similarity: dot(x + row * d, c + centroid * d, count: d))
                 }
+                entries.sort(by: BoundedBest.better)
+                return Array(entries.prefix(capacity[centroid]))
             }
         }
-        return lists.values.flatMap { $0 }
     }
 
     /// Each centroid's best `capacity[c]` rows by sgemm similarity (ties to the lower row), best
@@ -215,26 +202,36 @@ extension ActiveFT {
     /// filled by one thread in row order. O(N·K·d) flops, O(N·K) heap offers of which few get in.
     static func bestBySgemm(_ unit: FeatureMatrix, centroids: [Float], capacity: [Int],
                             threads: Int) -> [[BoundedBest.Entry]] {
-        let n = unit.rows, d = unit.columns, k = centroids.count / d
-        let centroidsPerChunk = 256, blockRows = 1024
-        let chunks = (k + centroidsPerChunk - 1) / centroidsPerChunk
+        let n = unit.rows, d = unit.columns, blockRows = 1024
+        return perCentroidChunk(unit, centroids: centroids, threads: threads) { x, c, range in
+            var heaps = range.map { BoundedBest(capacity: capacity[$0]) }
+            var block = [Float](repeating: 0, count: blockRows * range.count)
+            for start in stride(from: 0, to: n, by: blockRows) {
+                let rows = min(blockRows, n - start)
+                BLAS.multiplyTransposed(m: rows, n: range.count, k: d, a: x + start * d, lda: d,
+                                        b: c + range.lowerBound * d, ldb: d, c: &block, ldc: range.count)
+                for r in 0..<rows {
+                    for j in 0..<range.count { heaps[j].offer(row: start + r, similarity: block[r * range.count + j]) }
+                }
+            }
+            return heaps.map { $0.sortedBestFirst() }
+        }
+    }
+
+    /// The lists `body` makes for each chunk of 256 centroids (given the features, the centroids and
+    /// the chunk's centroid range), chunks run in parallel and concatenated in centroid order.
+    private static func perCentroidChunk(
+        _ unit: FeatureMatrix, centroids: [Float], threads: Int,
+        _ body: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, Range<Int>) -> [[BoundedBest.Entry]]
+    ) -> [[BoundedBest.Entry]] {
+        let k = centroids.count / unit.columns, perChunk = 256
+        let chunks = (k + perChunk - 1) / perChunk
         let lists = ChunkResults<[[BoundedBest.Entry]]>(count: chunks)
         unit.values.withUnsafeBufferPointer { x in
             centroids.withUnsafeBufferPointer { c in
                 let input = (ReadOnlyPointer(base: x.baseAddress!), ReadOnlyPointer(base: c.baseAddress!))
                 ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                    let first = chunk * centroidsPerChunk, count = min(centroidsPerChunk, k - first)
-                    var heaps = (first..<(first + count)).map { BoundedBest(capacity: capacity[$0]) }
-                    var block = [Float](repeating: 0, count: blockRows * count)
-                    for start in stride(from: 0, to: n, by: blockRows) {
-                        let rows = min(blockRows, n - start)
-                        BLAS.multiplyTransposed(m: rows, n: count, k: d, a: input.0.base + start * d, lda: d,
-                                                b: input.1.base + first * d, ldb: d, c: &block, ldc: count)
-                        for r in 0..<rows {
-                            for j in 0..<count { heaps[j].offer(row: start + r, similarity: block[r * count + j]) }
-                        }
-                    }
-                    lists.set(chunk, heaps.map { $0.sortedBestFirst() })
+                    lists.set(chunk, body(input.0.base, input.1.base, (chunk * perChunk)..<min(k, (chunk + 1) * perChunk)))
                 }
             }
         }
