@@ -28,7 +28,8 @@ extension ActiveFT {
     ///   rows of its own has its kept-th best among them as a floor, and
     ///   ``NearestTargetSearch/rowsReaching(_:queries:threads:)`` lists the rows that can reach
     ///   their centroid's floor, ruling out whole groups of centroids per row by angular bounds; a
-    ///   centroid with too few rows of its own is compared with every row. About two passes of the
+    ///   centroid with too few rows of its own takes its floor from its 8 nearest centroids' rows,
+    ///   failing that it is compared with every row. About two passes of the
     ///   search, instead of the dense O(N·K·d) (at 1.28 M × 384, K = 12,811: 80 s dense).
     /// A centroid whose kept rows are all taken — only possible when the cap cut its list — is
     /// recomputed against every row (one gemv). The reference sorts all N rows per centroid,
@@ -263,60 +264,42 @@ extension ActiveFT {
             }
         }
         return merged.enumerated().map { c, entries in
-            Array(entries.sorted { $0.similarity > $1.similarity || ($0.similarity == $1.similarity && $0.row < $1.row) }
-                .prefix(capacity[c]))
+            Array(entries.sorted(by: BoundedBest.better).prefix(capacity[c]))
         }
     }
 
 }
 
-/// The `capacity` best (row, similarity) pairs seen so far: a min-heap on (similarity, −row).
+/// The `capacity` best (row, similarity) pairs seen so far, on swift-collections' `Heap` (its
+/// minimum is the worst kept pair). Rows are distinct, so "best" — higher similarity, then the lower
+/// row — is a total order and the kept pairs never depend on the order of the offers.
 struct BoundedBest {
-    struct Entry { let row: Int; let similarity: Float }
-    let capacity: Int
-    private var heap: [Entry] = []
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        heap.reserveCapacity(capacity)
+    struct Entry: Comparable {
+        let row: Int
+        let similarity: Float
+        /// Ranks below: lower similarity, or equal similarity and a higher row.
+        static func < (a: Entry, b: Entry) -> Bool {
+            a.similarity < b.similarity || (a.similarity == b.similarity && a.row > b.row)
+        }
     }
+    let capacity: Int
+    private var heap = Heap<Entry>()
+
+    init(capacity: Int) { self.capacity = capacity }
 
     /// Whether `a` ranks above `b`: higher similarity, or equal similarity and a lower row.
-    static func better(_ a: Entry, _ b: Entry) -> Bool { worse(b, a) }
-
-    /// Whether `a` ranks below `b`: lower similarity, or equal similarity and a higher row.
-    private static func worse(_ a: Entry, _ b: Entry) -> Bool {
-        a.similarity < b.similarity || (a.similarity == b.similarity && a.row > b.row)
-    }
+    static func better(_ a: Entry, _ b: Entry) -> Bool { b < a }
 
     /// Keeps the pair if it is among the best `capacity`. O(log capacity), O(1) when rejected.
     mutating func offer(row: Int, similarity: Float) {
         let entry = Entry(row: row, similarity: similarity)
         if heap.count < capacity {
-            heap.append(entry)
-            var i = heap.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                guard Self.worse(heap[i], heap[parent]) else { break }
-                heap.swapAt(i, parent)
-                i = parent
-            }
-        } else if Self.worse(heap[0], entry) {
-            heap[0] = entry
-            var i = 0
-            while true {
-                let left = 2 * i + 1, right = left + 1
-                var smallest = i
-                if left < heap.count, Self.worse(heap[left], heap[smallest]) { smallest = left }
-                if right < heap.count, Self.worse(heap[right], heap[smallest]) { smallest = right }
-                if smallest == i { break }
-                heap.swapAt(i, smallest)
-                i = smallest
-            }
+            heap.insert(entry)
+        } else if let worst = heap.min, worst < entry {
+            heap.replaceMin(with: entry)
         }
     }
 
     /// The kept pairs, best first.
-    func sortedBestFirst() -> [Entry] { heap.sorted { Self.worse($1, $0) } }
+    func sortedBestFirst() -> [Entry] { heap.unordered.sorted(by: Self.better) }
 }
-

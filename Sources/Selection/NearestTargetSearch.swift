@@ -182,20 +182,10 @@ public struct NearestTargetSearch: Sendable {
     private func search(block: UnsafePointer<Float>, rows m: Int, scratch: SearchScratch) -> Int {
         let d = grouped.columns, g = groupCount
         let bounds = scratch.centreSimilarity, best = scratch.best
-        centres.values.withUnsafeBufferPointer { c in
-            BLAS.multiplyTransposed(m: m, n: g, k: d, a: block, lda: d, b: c.baseAddress!, ldb: d,
-                                    c: bounds.base, ldc: g)
-        }
-        // Each group's bound for each row, overwriting the centre similarities.
-        radiusCosine.withUnsafeBufferPointer { cosines in
-            radiusSine.withUnsafeBufferPointer { sines in
-                for r in 0..<m {
-                    Self.angularBounds(bounds.base + r * g, count: g, radiusCosine: cosines.baseAddress!,
-                                       radiusSine: sines.baseAddress!)
-                    best[r] = -.infinity
-                    scratch.nearCount[r] = 0
-                }
-            }
+        groupBounds(block: block, rows: m, into: bounds.base)
+        for r in 0..<m {
+            best[r] = -.infinity
+            scratch.nearCount[r] = 0
         }
         var computed = 0
         // Two rounds of each row's highest-bound group it has not searched yet (ties to the lower
@@ -221,6 +211,23 @@ public struct NearestTargetSearch: Sendable {
         }
         for group in 0..<g { computed += compare(block: block, group: group, scratch: scratch) }
         return computed
+    }
+
+    /// Every group's bound for each of the `rows` query rows at `block`: one sgemm against the centres,
+    /// then ``angularBounds(_:count:radiusCosine:radiusSine:)`` row by row, into `bounds` (rows × G).
+    private func groupBounds(block: UnsafePointer<Float>, rows m: Int, into bounds: UnsafeMutablePointer<Float>) {
+        let d = grouped.columns, g = groupCount
+        centres.values.withUnsafeBufferPointer { c in
+            BLAS.multiplyTransposed(m: m, n: g, k: d, a: block, lda: d, b: c.baseAddress!, ldb: d, c: bounds, ldc: g)
+        }
+        radiusCosine.withUnsafeBufferPointer { cosines in
+            radiusSine.withUnsafeBufferPointer { sines in
+                for r in 0..<m {
+                    Self.angularBounds(bounds + r * g, count: g, radiusCosine: cosines.baseAddress!,
+                                       radiusSine: sines.baseAddress!)
+                }
+            }
+        }
     }
 
     /// Replaces each of `count` centre similarities x·u at `row` by the bound cos(max(0, θ − ρ)) on
@@ -376,22 +383,11 @@ public struct NearestTargetSearch: Sendable {
                 var pairs: [(target: Int32, row: Int32)] = []
                 for blockStart in stride(from: start, to: start + count, by: Self.blockRows) {
                     let m = min(Self.blockRows, start + count - blockStart), block = input.base + blockStart * d
-                    centres.values.withUnsafeBufferPointer { c in
-                        BLAS.multiplyTransposed(m: m, n: g, k: d, a: block, lda: d, b: c.baseAddress!, ldb: d,
-                                                c: bounds.base, ldc: g)
-                    }
+                    groupBounds(block: block, rows: m, into: bounds.base)
                     scratch.clearBuckets(groups: g)
-                    radiusCosine.withUnsafeBufferPointer { cosines in
-                        radiusSine.withUnsafeBufferPointer { sines in
-                            for r in 0..<m {
-                                let row = bounds.base + r * g
-                                Self.angularBounds(row, count: g, radiusCosine: cosines.baseAddress!,
-                                                   radiusSine: sines.baseAddress!)
-                                for group in 0..<g where row[group] >= groupLimit[group] {
-                                    scratch.bucket(row: r, group: group)
-                                }
-                            }
-                        }
+                    for r in 0..<m {
+                        let row = bounds.base + r * g
+                        for group in 0..<g where row[group] >= groupLimit[group] { scratch.bucket(row: r, group: group) }
                     }
                     for group in 0..<g where scratch.bucketCount[group] > 0 {
                         let rows = Int(scratch.bucketCount[group]), members = scratch.buckets.base + group * scratch.blockRows
