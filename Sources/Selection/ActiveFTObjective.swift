@@ -82,43 +82,53 @@ public struct ActiveFTObjective: Sendable {
     }
 
     /// L_k = logsumexp_j(c_j·c_k/τ) and m_k = Σ_j softmax_j(c_j·c_k/τ) c_j for unit centroids `c`.
-    /// O(K²·d), by blocks of rows across threads (each block two single-threaded dgemms: its rows of
-    /// G = C·Cᵀ — G is symmetric, so row k holds what column k holds — then softmax · C). Memory:
-    /// O(threads·64·K), never the K×K matrix.
+    /// O(K²·d), by blocks of ``centroidChunkRows(centroids:)`` rows across threads (each block two
+    /// single-threaded dgemms: its rows of G = C·Cᵀ — G is symmetric, so row k holds what column k
+    /// holds — then softmax · C). Memory: O(threads·512·K), never the K×K matrix.
     private func centroidTerm(_ c: [Double], k: Int, threads: Int) -> (logSums: [Double], repelled: [Double]) {
         let d = features.columns, tau = temperature
-        let rowsPerChunk = 64
+        let rowsPerChunk = Self.centroidChunkRows(centroids: k)
         let chunks = (k + rowsPerChunk - 1) / rowsPerChunk
         var logSums = [Double](repeating: 0, count: k)
         var repelled = [Double](repeating: 0, count: k * d)
         withSharedPointers(&logSums, &repelled) { outLogSums, outRepelled in
             c.withUnsafeBufferPointer { centroids in
                 let input = SharedRows(x: centroids.baseAddress!)
-                ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
+                ParallelChunks.run(chunks: chunks, threads: threads, makeScratch: {
+                    OwnedBuffer<Double>(capacity: min(rowsPerChunk, k) * k)
+                }) { chunk, gram in
                     let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
-                    var gram = [Double](repeating: 0, count: rows * k)
                     BLAS.multiplyTransposed(m: rows, n: k, k: d, a: input.x + first * d, lda: d, b: input.x, ldb: d,
-                                            c: &gram, ldc: k)
-                    // Softmax over j of G_kj/τ for each row k of the block, in place.
+                                            c: gram.base, ldc: k)
+                    // Softmax over j of G_kj/τ for each row k of the block, in place. The largest
+                    // G_kj/τ is (largest G_kj)/τ: rounding a quotient by τ > 0 keeps the order.
                     for r in 0..<rows {
-                        var largest = -Double.infinity
-                        for j in 0..<k { largest = max(largest, gram[r * k + j] / tau) }
+                        let row = gram.base + r * k
+                        var largestSimilarity = -Double.infinity
+                        for j in 0..<k { largestSimilarity = max(largestSimilarity, row[j]) }
+                        let largest = largestSimilarity / tau
                         var sum = 0.0
                         for j in 0..<k {
-                            let e = exp(gram[r * k + j] / tau - largest)
-                            gram[r * k + j] = e
+                            let e = exp(row[j] / tau - largest)
+                            row[j] = e
                             sum += e
                         }
                         outLogSums.base[first + r] = largest + log(sum)
-                        for j in 0..<k { gram[r * k + j] /= sum }
+                        for j in 0..<k { row[j] /= sum }
                     }
-                    BLAS.multiply(m: rows, n: d, k: k, a: gram, lda: k, b: input.x, ldb: d,
+                    BLAS.multiply(m: rows, n: d, k: k, a: gram.base, lda: k, b: input.x, ldb: d,
                                   c: outRepelled.base + first * d, ldc: d)
                 }
             }
         }
         return (logSums, repelled)
     }
+
+    /// Rows per block of the centroid term, a function of K alone (so the blocks, and the bits, are
+    /// the same for every thread count): K/16 between 64 and 512. OpenBLAS packs the whole K×d right
+    /// operand on every call, which at 64 rows and K = 12,811 was a quarter of the dgemm time;
+    /// at 512 it is a few per cent, and K/16 still leaves every thread several blocks.
+    static func centroidChunkRows(centroids k: Int) -> Int { min(512, max(64, k / 16)) }
 
     /// Σ softplus(z_i), and per centroid W_k = Σ u_i and F_k = Σ u_i f_i over its samples, where
     /// z_i = log β + L_{k(i)} − s_i/τ and u_i = sigmoid(z_i), summed over the whole group.

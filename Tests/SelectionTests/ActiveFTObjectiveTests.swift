@@ -1,4 +1,4 @@
-import Selection
+@testable import Selection
 import Testing
 
 /// The closed-form loss and gradient against a direct recomputation and finite differences.
@@ -56,6 +56,41 @@ import Testing
         }
         #expect(largest > 1e-4, "the test problem must have a non-trivial gradient")
         #expect(worst / largest < 1e-4, "worst gradient error \(worst) against largest entry \(largest)")
+    }
+
+    @Test func centroidTermInManyBlocksIsTheSameForEveryThreadCount() {
+        // 1,100 centroids: the centroid term runs in 17 blocks of 68 rows (``centroidChunkRows``).
+        let p = problem(seed: 41, rows: 120, columns: 4, centroids: 1_100)
+        #expect(ActiveFTObjective.centroidChunkRows(centroids: 1_100) == 68)
+        let objective = ActiveFTObjective(features: p.unit, temperature: 0.07, balance: 1)
+        let one = objective.lossAndGradient(centroids: p.theta, threads: 1)
+        let direct = directActiveFTLoss(unit: p.unit, theta: p.theta, frozen: p.theta, temperature: 0.07, balance: 1)
+        #expect(abs(one.loss - direct) / direct < 1e-5, "blocked \(one.loss) direct \(direct)")
+        // The gradient of centroids in the first, a middle and the last block, by finite differences.
+        let d = p.unit.columns
+        let owning = (0..<1_100).filter { c in (0..<d).contains { one.gradient[c * d + $0] != 0 } }
+        let largest = one.gradient.map(abs).max()!
+        var worst = 0.0
+        for c in [owning.first!, owning[owning.count / 2], owning.last!] {
+            for index in (c * d)..<((c + 1) * d) {
+                var plus = p.theta, minus = p.theta
+                plus[index] += 1e-6
+                minus[index] -= 1e-6
+                let numeric = (directActiveFTLoss(unit: p.unit, theta: plus, frozen: p.theta, temperature: 0.07,
+                                                  balance: 1)
+                    - directActiveFTLoss(unit: p.unit, theta: minus, frozen: p.theta, temperature: 0.07,
+                                         balance: 1)) / 2e-6
+                worst = max(worst, abs(numeric - one.gradient[index]))
+            }
+        }
+        #expect(owning.last! >= 1_100 - 68, "a centroid of the last block must own samples")
+        #expect(worst / largest < 1e-4, "worst gradient error \(worst) against largest entry \(largest)")
+        for threads in [2, 3] {
+            let other = objective.lossAndGradient(centroids: p.theta, threads: threads)
+            #expect(other.loss == one.loss)
+            let differing = zip(other.gradient, one.gradient).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(differing) gradient entries differ with \(threads) threads")
+        }
     }
 
     @Test func smallTemperatureCannotOverflow() {
