@@ -155,30 +155,18 @@ extension ActiveFT {
     /// Centroids whose own rows give a floor to one with too few (itself included).
     static let neighbourCount = 8
 
-    /// A centroid and its similarity, ordered by similarity, then the lower index as the larger.
-    struct Neighbour: Comparable {
-        let similarity: Float
-        let index: Int
-        static func < (a: Neighbour, b: Neighbour) -> Bool {
-            a.similarity < b.similarity || (a.similarity == b.similarity && a.index > b.index)
-        }
-    }
-
-    /// For each centroid in `subset`, the `count` most similar centroids, itself among them
-    /// (bounded heaps, swift-collections' `Heap`). Which rows a floor comes from changes only the
-    /// time, never the picks. O(|subset|·K·d).
+    /// For each centroid in `subset`, the `count` most similar centroids, itself among them (a
+    /// ``BoundedBest`` per centroid). Which rows a floor comes from changes only the time, never the
+    /// picks. O(|subset|·K·d).
     static func nearestCentroids(of subset: [Int], centroids: [Float], columns d: Int, count: Int,
                                  threads: Int) -> [[Int]] {
         let k = centroids.count / d
         guard !subset.isEmpty else { return [] }
         let chosen = FeatureMatrix(rows: subset.count, columns: d, values: subset.flatMap { centroids[($0 * d)..<(($0 + 1) * d)] })
         return BlockedSimilarity.rowwise(chosen, FeatureMatrix(rows: k, columns: d, values: centroids), threads: threads) { _, s in
-            var best = Heap<Neighbour>()
-            for c in 0..<s.count {
-                let pair = Neighbour(similarity: s[c], index: c)
-                if best.count < count { best.insert(pair) } else if best.min! < pair { best.replaceMin(with: pair) }
-            }
-            return best.unordered.map(\.index)
+            var best = BoundedBest(capacity: count)
+            for c in 0..<s.count { best.offer(row: c, similarity: s[c]) }
+            return best.sortedBestFirst().map(\.row)
         }
     }
 
