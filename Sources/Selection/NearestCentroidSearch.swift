@@ -37,9 +37,17 @@ import BLAS
 /// (G ≤ 64), plus O(threads·1024·K) for a full pass's block.
 ///
 /// With many centroids (K ≥ ``groupedFrom``) groups of hundreds of centroids stop pruning while the
-/// centroids move fast, and the first call would be a dense N·K·d pass; there each call is instead a
-/// fresh ``NearestTargetSearch`` over the centroids (whole groups ruled out by angular bounds), with
-/// the same answers. Memory O(N + K·d).
+/// centroids move fast, and the first call would be a dense N·K·d pass; there the samples are
+/// instead searched with a fresh ``NearestTargetSearch`` over the centroids (whole groups ruled out
+/// by angular bounds), which also hands back each sample's ``candidateCount`` most similar
+/// centroids and a bound on all the others. In later calls that bound grows by the largest distance
+/// any centroid moved since (the Hamerly bound, G. Hamerly, "Making k-means even faster", SDM 2010,
+/// kept for the centroids outside a short candidate list), and a sample whose best candidate, by
+/// ``dot(_:_:count:)``, beats the other candidates and the bound by the margin is settled with M dot
+/// products; only the others are searched again. While the centroids move slowly (after the first
+/// few dozen ActiveFT iterations), the search widens its comparisons by a slack of a few times the
+/// last movement so that the bounds last several calls. The same answers as the full pass; memory
+/// O(N·M + K·d).
 struct NearestCentroidSearch {
     /// The most groups, whatever K: the bounds take 4·G bytes per sample.
     static let largestGroupCount = 64
@@ -54,6 +62,12 @@ struct NearestCentroidSearch {
 
     /// From this many centroids on, pruning uses ``NearestTargetSearch`` instead of group bounds.
     static let groupedFrom = 2048
+    /// Candidates each sample keeps between calls of the target search.
+    static let candidateCount = 4
+    /// The target search's slack is this many times the centroids' last largest movement…
+    static let slackPerMovement: Float = 4
+    /// …unless that exceeds this: while the centroids move this fast no bound lasts, so none is sought.
+    static let largestSlack: Float = 0.03
 
     let pruning: Bool
     /// Whether each call is a ``NearestTargetSearch`` over the centroids (pruning with K ≥ ``groupedFrom``).
@@ -63,6 +77,14 @@ struct NearestCentroidSearch {
     let groupCount: Int
     /// The target search's group count, tuned on its first call.
     private var targetGroupCount: Int?
+    /// With the target search, per sample (N×``candidateCount``, −1 padded): its most similar
+    /// centroids when it was last searched, and an upper bound on the similarity of every other
+    /// centroid then, minus `totalMovement` at that call (+∞: never searched).
+    private var candidates: [Int32] = []
+    private var othersBound: [Float] = []
+    /// The sum over calls of the largest distance a centroid moved (rounded up), and the last.
+    private var totalMovement: Float = 0
+    private var lastMovement: Float = .infinity
     private let samples: Int
 
     // Pruning state, made on the first call.
@@ -84,6 +106,8 @@ struct NearestCentroidSearch {
     /// Similarities the group comparisons (test 2) or the target search computed so far, for
     /// benchmarks and tests (a full pass computes K per sample).
     private(set) var prunedComparisons = 0
+    /// Samples the target search's candidate check settled so far, for benchmarks and tests.
+    private(set) var settledByCandidates = 0
 
     /// - Parameters:
     ///   - samples: N, the number of feature rows.
@@ -111,8 +135,23 @@ struct NearestCentroidSearch {
         var nearest = [Int32](repeating: 0, count: count)
         var similarity = [Float](repeating: 0, count: count)
         if searchesTargets {
-            searchTargets(rows: rows, features: features, centroids: centroids, k: k, nearest: &nearest,
-                          similarity: &similarity)
+            if previousCentroids.isEmpty {
+                candidates = [Int32](repeating: -1, count: samples * Self.candidateCount)
+                othersBound = [Float](repeating: .infinity, count: samples)
+            } else {
+                lastMovement = largestMovement(from: previousCentroids, to: centroids, d: d)
+                totalMovement = (totalMovement + lastMovement).nextUp
+            }
+            previousCentroids = centroids
+            var failing = [Bool](repeating: false, count: count)
+            checkCandidates(rows: rows, count: count, features: features, centroids: centroids,
+                            nearest: &nearest, similarity: &similarity, failing: &failing)
+            let failed = failing.indices.filter { failing[$0] }
+            settledByCandidates += count - failed.count
+            if !failed.isEmpty {
+                searchTargets(positions: failed, rows: rows, features: features, centroids: centroids, k: k,
+                              nearest: &nearest, similarity: &similarity)
+            }
             return (nearest, similarity)
         }
         guard pruning else {
@@ -142,21 +181,99 @@ struct NearestCentroidSearch {
     /// centroids, G ≤ 64 groups hold hundreds of centroids each, and in the early iterations, when
     /// every centroid moves, most samples would compare whole groups or go to the full pass: a fresh
     /// search each call measured faster (see BENCHMARKS.md).
-    private mutating func searchTargets(rows: [Int]?, features: FeatureMatrix, centroids: [Float], k: Int,
-                                        nearest: inout [Int32], similarity: inout [Float]) {
+    private mutating func searchTargets(positions: [Int], rows: [Int]?, features: FeatureMatrix, centroids: [Float],
+                                        k: Int, nearest: inout [Int32], similarity: inout [Float]) {
         let targets = FeatureMatrix(rows: k, columns: features.columns, values: centroids)
+        let searched = positions.map { rows?[$0] ?? $0 }
         // The group count is measured once, on the first centroids, and kept (it changes only the time).
         let search: NearestTargetSearch
         if let targetGroupCount {
             search = NearestTargetSearch(targets: targets, groups: targetGroupCount, threads: threads)
         } else {
-            (search, targetGroupCount) = NearestTargetSearch.tuned(targets: targets, queries: features, rows: rows,
+            (search, targetGroupCount) = NearestTargetSearch.tuned(targets: targets, queries: features, rows: searched,
                                                                    threads: threads)
         }
-        let answer = search.nearest(features, rows: rows, threads: threads)
-        nearest = answer.index
-        similarity = answer.similarity
+        // A bound that the next movements would break at once is not worth the wider search.
+        let wanted = Self.slackPerMovement * lastMovement
+        let slack = wanted <= Self.largestSlack ? wanted : 0
+        let m = Self.candidateCount
+        // Every row in order needs no gathering.
+        let everyRow = rows == nil && positions.count == features.rows
+        let answer = search.nearest(features, rows: everyRow ? nil : searched, keeping: m, slack: slack, threads: threads)
+        for (i, position) in positions.enumerated() {
+            nearest[position] = answer.index[i]
+            similarity[position] = answer.similarity[i]
+            let row = searched[i]
+            candidates.replaceSubrange((row * m)..<((row + 1) * m), with: answer.candidates[(i * m)..<((i + 1) * m)])
+            othersBound[row] = (answer.othersBound[i] - totalMovement).nextUp
+        }
         prunedComparisons += answer.comparisons
+    }
+
+    /// The largest distance between a centroid's rows in `old` and `new` (K×d), rounded up. O(K·d).
+    private func largestMovement(from old: [Float], to new: [Float], d: Int) -> Float {
+        var largest = 0.0
+        for c in 0..<(new.count / d) {
+            var sum = 0.0
+            for j in 0..<d {
+                let delta = Double(new[c * d + j]) - Double(old[c * d + j])
+                sum += delta * delta
+            }
+            largest = max(largest, sum)
+        }
+        // Enlarged a little: features are unit only up to float rounding.
+        return Float(largest.squareRoot() * (1 + 1e-6)).nextUp
+    }
+
+    /// Settles each sample whose candidates, compared again, hold a centroid that beats every other
+    /// candidate and the bound on the rest by the margin; marks the others failing. A centroid that
+    /// moves by δ changes a unit sample's similarity by at most δ, so the rest's bound grows by the
+    /// largest movement each call. O(N·M·d), blocks of rows in parallel.
+    private func checkCandidates(rows: [Int]?, count: Int, features: FeatureMatrix, centroids: [Float],
+                                 nearest: inout [Int32], similarity: inout [Float], failing: inout [Bool]) {
+        let d = features.columns, m = Self.candidateCount, margin = Self.margin, grown = totalMovement
+        let blocks = (count + Self.blockRows - 1) / Self.blockRows
+        withSharedPointers(&nearest, &similarity, &failing) { nearest, similarity, failing in
+            features.values.withUnsafeBufferPointer { x in
+                centroids.withUnsafeBufferPointer { c in
+                    candidates.withUnsafeBufferPointer { kept in
+                        othersBound.withUnsafeBufferPointer { bound in
+                            let input = CandidateInputs(x: x.baseAddress!, c: c.baseAddress!, kept: kept.baseAddress!,
+                                                        bound: bound.baseAddress!)
+                            ParallelChunks.run(chunks: blocks, threads: threads) { block in
+                                for position in (block * Self.blockRows)..<min(count, (block + 1) * Self.blockRows) {
+                                    let row = rows?[position] ?? position
+                                    let rest = input.bound[row] + grown
+                                    guard rest < .infinity else {
+                                        failing.base[position] = true
+                                        continue
+                                    }
+                                    var best: Int32 = -1, bestValue = -Float.infinity, rival = rest
+                                    for i in 0..<m {
+                                        let candidate = input.kept[row * m + i]
+                                        guard candidate >= 0 else { break }
+                                        let value = dot(input.x + row * d, input.c + Int(candidate) * d, count: d)
+                                        if value > bestValue {
+                                            rival = max(rival, bestValue)
+                                            best = candidate
+                                            bestValue = value
+                                        } else {
+                                            rival = max(rival, value)
+                                        }
+                                    }
+                                    if best >= 0 && bestValue > rival + margin {
+                                        nearest.base[position] = best
+                                        similarity.base[position] = bestValue
+                                    } else {
+                                        failing.base[position] = true
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Splits the centroids into ``groupCount`` groups and sets every sample's state to "not seen".
@@ -525,6 +642,14 @@ private final class CompareScratch {
         }
         return (best, best == previousNearest ? value : nil)
     }
+}
+
+/// Read-only inputs of the candidate checks, shared by their parallel chunks.
+private struct CandidateInputs: @unchecked Sendable {
+    let x: UnsafePointer<Float>
+    let c: UnsafePointer<Float>
+    let kept: UnsafePointer<Int32>
+    let bound: UnsafePointer<Float>
 }
 
 /// Read-only inputs of the searches, shared by their parallel chunks.

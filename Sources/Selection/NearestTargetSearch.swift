@@ -121,32 +121,52 @@ public struct NearestTargetSearch: Sendable {
         return (assignment, centre)
     }
 
-    /// What ``nearest(_:rows:threads:)`` finds for each query.
+    /// What ``nearest(_:rows:keeping:slack:threads:)`` finds for each query.
     public struct Answer: Sendable {
         /// The most similar target and its similarity as ``dot(_:_:count:)`` computes it.
         public var index: [Int32]
         public var similarity: [Float]
         /// Query–target similarities computed by sgemm (N·K for the dense product).
         public var comparisons: Int
+        /// With `keeping` M > 0: per query (row-major, M each), the M targets of largest sgemm
+        /// similarity among those it was compared with, largest first, −1 where it was compared with
+        /// fewer; empty otherwise.
+        public var candidates: [Int32] = []
+        /// With `keeping` M > 0: per query, a bound on the similarity of every target not among its
+        /// candidates — its (M+1)-th largest sgemm similarity, or the largest bound of a group it was
+        /// not compared with — up to sgemm rounding (far below ``NearestTargetSearch/margin``).
+        public var othersBound: [Float] = []
     }
 
     /// For each of `rows` of `queries` (nil: every row; unit rows, the targets' width), its most
     /// similar target, as ``Answer`` describes.
-    public func nearest(_ queries: FeatureMatrix, rows: [Int]? = nil, threads: Int) -> Answer {
+    ///
+    /// `keeping` M > 0 also returns each query's M best candidates and a bound on every other
+    /// target; `slack` (≥ 0) then compares each query with every group whose bound is within `slack`
+    /// of its best, not only within ``margin``, so that the bound ends up at least about `slack`
+    /// below the best — what lets ``NearestCentroidSearch`` settle the query in later calls with M
+    /// dot products. Neither changes the answer, only the work: a larger slack compares more groups.
+    public func nearest(_ queries: FeatureMatrix, rows: [Int]? = nil, keeping: Int = 0, slack: Float = 0,
+                        threads: Int) -> Answer {
         precondition(queries.columns == grouped.columns, "widths differ")
+        precondition(keeping >= 0 && slack >= 0, "negative keeping or slack")
         let n = rows?.count ?? queries.rows, d = queries.columns
         var index = [Int32](repeating: 0, count: n)
         var similarity = [Float](repeating: 0, count: n)
+        var candidates = [Int32](repeating: -1, count: n * keeping)
+        var othersBound = [Float](repeating: -.infinity, count: keeping > 0 ? n : 0)
         let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
         let counts = ChunkResults<Int>(count: chunks)
         let largestGroup = (0..<groupCount).map { groupStart[$0 + 1] - groupStart[$0] }.max()!
+        let spread = max(Self.margin, slack)
         withSharedPointers(&index, &similarity) { outIndex, outSimilarity in
+          withSharedPointers(&candidates, &othersBound) { outCandidates, outBound in
             queries.values.withUnsafeBufferPointer { q in
                 let input = ReadOnlyPointer(base: q.baseAddress!)
                 ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
                     let start = chunk * Self.chunkRows, count = min(Self.chunkRows, n - start)
                     let scratch = SearchScratch(blockRows: Self.blockRows, groups: groupCount, columns: d,
-                                                largestGroup: largestGroup)
+                                                largestGroup: largestGroup, keeping: keeping)
                     var computed = 0
                     for blockStart in stride(from: start, to: start + count, by: Self.blockRows) {
                         let m = min(Self.blockRows, start + count - blockStart)
@@ -159,18 +179,39 @@ public struct NearestTargetSearch: Sendable {
                         } else {
                             block = input.base + blockStart * d
                         }
-                        computed += search(block: block, rows: m, scratch: scratch)
+                        computed += search(block: block, rows: m, spread: spread, scratch: scratch)
                         for r in 0..<m {
                             let (target, value) = resolve(query: block + r * d, row: r, scratch: scratch)
                             outIndex.base[blockStart + r] = target
                             outSimilarity.base[blockStart + r] = value
                         }
+                        if keeping > 0 {
+                            writeKept(rows: m, scratch: scratch, candidates: outCandidates.base + blockStart * keeping,
+                                      bounds: outBound.base + blockStart)
+                        }
                     }
                     counts.set(chunk, computed)
                 }
             }
+          }
         }
-        return Answer(index: index, similarity: similarity, comparisons: counts.values.reduce(0, +))
+        return Answer(index: index, similarity: similarity, comparisons: counts.values.reduce(0, +),
+                      candidates: candidates, othersBound: othersBound)
+    }
+
+    /// Each row's M best candidates (original indices) and the bound on every other target, from
+    /// the M + 1 best similarities the comparisons kept and the largest bound of a group left out.
+    private func writeKept(rows m: Int, scratch: SearchScratch, candidates: UnsafeMutablePointer<Int32>,
+                           bounds: UnsafeMutablePointer<Float>) {
+        let slots = scratch.keptSlots, keeping = slots - 1
+        for r in 0..<m {
+            let count = Int(scratch.keptCount[r])
+            for i in 0..<min(count, keeping) {
+                candidates[r * keeping + i] = originalIndex[Int(scratch.kept[r * slots + i])]
+            }
+            let runnerUp = count == slots ? scratch.keptValue[r * slots + keeping] : -Float.infinity
+            bounds[r] = max(runnerUp, scratch.groupLeftOut[r])
+        }
     }
 
     /// Searches `rows` consecutive query rows at `block`, leaving each row's best in `scratch`;
@@ -179,13 +220,18 @@ public struct NearestTargetSearch: Sendable {
     /// Every scan of the block × groups bounds runs along a row (contiguous), and the rows a group
     /// is compared with are bucketed in row order, so each bound is read a fixed number of times
     /// instead of once per group per round. O(rows·G) besides the sgemms.
-    private func search(block: UnsafePointer<Float>, rows m: Int, scratch: SearchScratch) -> Int {
-        let d = grouped.columns, g = groupCount
+    private func search(block: UnsafePointer<Float>, rows m: Int, spread: Float, scratch: SearchScratch) -> Int {
+        let g = groupCount
         let bounds = scratch.centreSimilarity, best = scratch.best
+        let keeping = scratch.keptSlots > 0
         groupBounds(block: block, rows: m, into: bounds.base)
         for r in 0..<m {
             best[r] = -.infinity
             scratch.nearCount[r] = 0
+            if keeping {
+                scratch.keptCount[r] = 0
+                scratch.groupLeftOut[r] = -.infinity
+            }
         }
         var computed = 0
         // Two rounds of each row's highest-bound group it has not searched yet (ties to the lower
@@ -196,7 +242,8 @@ public struct NearestTargetSearch: Sendable {
             for r in 0..<m {
                 let row = bounds.base + r * g
                 let top = Self.firstLargest(row, count: g)
-                let ruledOut = round > 0 && row[top] < best[r] - Self.margin
+                let ruledOut = round > 0 && row[top] < best[r] - spread
+                if ruledOut && keeping { scratch.groupLeftOut[r] = max(scratch.groupLeftOut[r], row[top]) }
                 row[top] = -3
                 if !ruledOut { scratch.bucket(row: r, group: top) }
             }
@@ -205,8 +252,15 @@ public struct NearestTargetSearch: Sendable {
         // Then every other group the bound cannot rule out.
         scratch.clearBuckets(groups: g)
         for r in 0..<m {
-            Self.forEachAtLeast(best[r] - Self.margin, bounds.base + r * g, count: g) { group in
+            let threshold = best[r] - spread, row = bounds.base + r * g
+            Self.forEachAtLeast(threshold, row, count: g) { group in
                 scratch.bucket(row: r, group: group)
+            }
+            if keeping {
+                // The largest bound of the groups left out (those searched are −3, below it).
+                var leftOut = scratch.groupLeftOut[r]
+                for j in 0..<g where row[j] < threshold { leftOut = max(leftOut, row[j]) }
+                scratch.groupLeftOut[r] = leftOut
             }
         }
         for group in 0..<g { computed += compare(block: block, group: group, scratch: scratch) }
@@ -336,8 +390,33 @@ public struct NearestTargetSearch: Sendable {
             }
             scratch.best[r] = best
             scratch.nearCount[r] = Int32(count)
+            if scratch.keptSlots > 0 { keep(scores: scores + slot * size, count: size, first: first, row: r, scratch: scratch) }
         }
         return rows * size
+    }
+
+    /// Merges one row's similarities to a group's `count` targets (from position `first`) into the
+    /// row's largest ``SearchScratch/keptSlots`` so far (descending; the earlier kept among equals).
+    /// O(count) plus O(slots) per insertion.
+    private func keep(scores: UnsafePointer<Float>, count: Int, first: Int, row r: Int, scratch: SearchScratch) {
+        let slots = scratch.keptSlots
+        let index = scratch.kept.base + r * slots, value = scratch.keptValue.base + r * slots
+        var filled = Int(scratch.keptCount[r])
+        var floor = filled == slots ? value[slots - 1] : -Float.infinity
+        for t in 0..<count where scores[t] > floor {
+            let s = scores[t]
+            var p = filled == slots ? slots - 1 : filled
+            if filled < slots { filled += 1 }
+            while p > 0, value[p - 1] < s {
+                value[p] = value[p - 1]
+                index[p] = index[p - 1]
+                p -= 1
+            }
+            value[p] = s
+            index[p] = Int32(first + t)
+            if filled == slots { floor = value[slots - 1] }
+        }
+        scratch.keptCount[r] = Int32(filled)
     }
 
     /// The similarities of the block's rows in `group`'s bucket (gathered contiguously) to every
@@ -378,7 +457,8 @@ public struct NearestTargetSearch: Sendable {
             let input = ReadOnlyPointer(base: q.baseAddress!)
             ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
                 let start = chunk * Self.chunkRows, count = min(Self.chunkRows, n - start)
-                let scratch = SearchScratch(blockRows: Self.blockRows, groups: g, columns: d, largestGroup: largestGroup)
+                let scratch = SearchScratch(blockRows: Self.blockRows, groups: g, columns: d, largestGroup: largestGroup,
+                                            keeping: 0)
                 let bounds = scratch.centreSimilarity
                 var pairs: [(target: Int32, row: Int32)] = []
                 for blockStart in stride(from: start, to: start + count, by: Self.blockRows) {
@@ -432,6 +512,13 @@ private final class SearchScratch {
     /// The rows of one bucket gathered contiguously, and their similarities to the group's targets.
     let gathered: OwnedBuffer<Float>
     let scores: OwnedBuffer<Float>
+    /// When the search keeps candidates (M + 1 slots, else 0): per row, its largest similarities so
+    /// far (positions in `grouped`, values, how many), and the largest bound of a group left out.
+    let keptSlots: Int
+    let kept: OwnedBuffer<Int32>
+    let keptValue: OwnedBuffer<Float>
+    let keptCount: OwnedBuffer<Int32>
+    let groupLeftOut: OwnedBuffer<Float>
 
     /// Empties every group's bucket.
     func clearBuckets(groups: Int) {
@@ -445,8 +532,13 @@ private final class SearchScratch {
         bucketCount[group] = Int32(count + 1)
     }
 
-    init(blockRows: Int, groups: Int, columns: Int, largestGroup: Int) {
+    init(blockRows: Int, groups: Int, columns: Int, largestGroup: Int, keeping: Int) {
         self.blockRows = blockRows
+        keptSlots = keeping > 0 ? keeping + 1 : 0
+        kept = OwnedBuffer(capacity: blockRows * keptSlots)
+        keptValue = OwnedBuffer(capacity: blockRows * keptSlots)
+        keptCount = OwnedBuffer(capacity: blockRows)
+        groupLeftOut = OwnedBuffer(capacity: blockRows)
         centreSimilarity = OwnedBuffer(capacity: blockRows * groups)
         best = OwnedBuffer(capacity: blockRows)
         near = OwnedBuffer(capacity: blockRows * NearestTargetSearch.nearSlots)

@@ -147,4 +147,31 @@ import Testing
         #expect(pruned.fullComparisons == 0)
         #expect(pruned.prunedComparisons < full.fullComparisons * k / 2, "\(pruned.prunedComparisons) of \(full.fullComparisons * k)")
     }
+
+    /// With many centroids moving slowly, most samples are settled by their kept candidates in later
+    /// calls — and a centroid that jumps onto samples others had settled takes them, as the full pass
+    /// says, because every other centroid's bound grows by the largest movement.
+    @Test func candidatesSettleSlowlyMovingCentroidsAndAJumpIsSeen() {
+        let k = NearestCentroidSearch.groupedFrom + 52, n = 4000
+        let features = clustered(seed: 21, rows: n, columns: 16, clusters: 30)
+        var generator = SeededGenerator(seed: 22)
+        var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: n))
+        var pruned = NearestCentroidSearch(samples: n, centroids: k, pruning: true, threads: 2)
+        expectPrunedEqualsFull(&pruned, features: features, centroids: &centroids, steps: 6, stepSize: 0.0002,
+                               generator: &generator)
+        #expect(pruned.settledByCandidates > 4 * n / 2, "settled \(pruned.settledByCandidates) of \(5 * n)")
+        // Centroid 0 jumps onto sample rows it was not nearest to, in one call.
+        let before = pruned.assign(rows: nil, features: features, centroids: centroids.values)
+        let stolen = (0..<n).filter { before.nearest[$0] != 0 }.prefix(3)
+        var values = centroids.values
+        let d = centroids.columns
+        values.replaceSubrange(0..<d, with: features.row(stolen.first!))
+        centroids = FeatureMatrix(rows: k, columns: d, values: values)
+        var full = NearestCentroidSearch(samples: n, centroids: k, pruning: false, threads: 1)
+        let after = pruned.assign(rows: nil, features: features, centroids: centroids.values)
+        let expected = full.assign(rows: nil, features: features, centroids: centroids.values)
+        let differing = (0..<n).filter { after.nearest[$0] != expected.nearest[$0] || after.similarity[$0] != expected.similarity[$0] }
+        #expect(differing.isEmpty, "\(differing.count) samples differ from the full pass, first \(differing.prefix(5))")
+        #expect(after.nearest[stolen.first!] == 0)
+    }
 }

@@ -245,4 +245,38 @@ import Testing
             }
         }
     }
+
+    /// Keeping candidates (with or without slack) never changes the answers; the candidates are
+    /// distinct targets, and no other target's similarity exceeds the bound (direct recomputation
+    /// in double, up to rounding); a slack leaves the bound further below the best.
+    @Test(arguments: [(Float(0), 1), (0.05, 4)])
+    func keptCandidatesBoundEveryOtherTarget(slack: Float, keeping: Int) {
+        let targets = clustered(seed: 31, rows: 400, columns: 12, clusters: 8, spread: 0.2)
+        let queries = clustered(seed: 32, rows: 1500, columns: 12, clusters: 8, spread: 0.25)
+        let search = NearestTargetSearch(targets: targets, groups: 30, threads: 2)
+        let plain = search.nearest(queries, threads: 2)
+        let kept = search.nearest(queries, keeping: keeping, slack: slack, threads: 2)
+        #expect(kept.index == plain.index && kept.similarity == plain.similarity)
+        #expect(kept.candidates.count == 1500 * keeping && kept.othersBound.count == 1500)
+        let d = targets.columns
+        var gapSum = 0.0
+        for q in 0..<queries.rows {
+            let list = kept.candidates[(q * keeping)..<((q + 1) * keeping)].filter { $0 >= 0 }
+            #expect(Set(list).count == list.count && list.allSatisfy { $0 < 400 })
+            #expect(list.first == kept.index[q] || keeping == 1 || list.contains(kept.index[q]),
+                    "query \(q): answer \(kept.index[q]) not among \(list)")
+            var largestOther = -Double.infinity
+            for t in 0..<targets.rows where !list.contains(Int32(t)) {
+                var s = 0.0
+                for j in 0..<d { s += Double(queries.values[q * d + j]) * Double(targets.values[t * d + j]) }
+                largestOther = max(largestOther, s)
+            }
+            #expect(largestOther <= Double(kept.othersBound[q]) + 1e-5,
+                    "query \(q): a target at \(largestOther) above the bound \(kept.othersBound[q])")
+            gapSum += Double(kept.similarity[q]) - Double(kept.othersBound[q])
+        }
+        if slack > 0 {
+            #expect(gapSum / Double(queries.rows) > Double(slack) / 2, "mean gap \(gapSum / Double(queries.rows))")
+        }
+    }
 }
