@@ -139,7 +139,7 @@ struct NearestCentroidSearch {
                 candidates = [Int32](repeating: -1, count: samples * Self.candidateCount)
                 othersBound = [Float](repeating: .infinity, count: samples)
             } else {
-                lastMovement = largestMovement(from: previousCentroids, to: centroids, d: d)
+                lastMovement = Self.largestMovement(of: 0..<k, from: previousCentroids, to: centroids, d: d)
                 totalMovement = (totalMovement + lastMovement).nextUp
             }
             previousCentroids = centroids
@@ -210,10 +210,12 @@ struct NearestCentroidSearch {
         prunedComparisons += answer.comparisons
     }
 
-    /// The largest distance between a centroid's rows in `old` and `new` (K×d), rounded up. O(K·d).
-    private func largestMovement(from old: [Float], to new: [Float], d: Int) -> Float {
+    /// The largest distance any of `centroids` moved from `old` to `new` (K×d), rounded up: a bound
+    /// on how much its similarity to any unit sample changed. O(|centroids|·d).
+    private static func largestMovement(of centroids: some Sequence<Int>, from old: [Float], to new: [Float],
+                                        d: Int) -> Float {
         var largest = 0.0
-        for c in 0..<(new.count / d) {
+        for c in centroids {
             var sum = 0.0
             for j in 0..<d {
                 let delta = Double(new[c * d + j]) - Double(old[c * d + j])
@@ -297,18 +299,8 @@ struct NearestCentroidSearch {
     /// previous call, rounded up. O(K·d).
     private mutating func measureMovement(from old: [Float], to new: [Float], k: Int, d: Int) {
         for group in 0..<groupCount {
-            var largest = 0.0
-            for m in groupStart[group]..<groupStart[group + 1] {
-                let c = Int(members[m])
-                var sum = 0.0
-                for j in 0..<d {
-                    let delta = Double(new[c * d + j]) - Double(old[c * d + j])
-                    sum += delta * delta
-                }
-                largest = max(largest, sum)
-            }
-            // Enlarged a little: features are unit only up to float rounding.
-            totalDrift[group] = (totalDrift[group] + Float(largest.squareRoot() * (1 + 1e-6)).nextUp).nextUp
+            let moved = members[groupStart[group]..<groupStart[group + 1]].lazy.map { Int($0) }
+            totalDrift[group] = (totalDrift[group] + Self.largestMovement(of: moved, from: old, to: new, d: d)).nextUp
         }
     }
 
