@@ -159,8 +159,7 @@ public struct NearestTargetSearch: Sendable {
         let counts = ChunkResults<Int>(count: chunks)
         let largestGroup = (0..<groupCount).map { groupStart[$0 + 1] - groupStart[$0] }.max()!
         let spread = max(Self.margin, slack)
-        withSharedPointers(&index, &similarity) { outIndex, outSimilarity in
-          withSharedPointers(&candidates, &othersBound) { outCandidates, outBound in
+        withSharedPointers(&index, &similarity, &candidates, &othersBound) { outIndex, outSimilarity, outCandidates, outBound in
             queries.values.withUnsafeBufferPointer { q in
                 let input = ReadOnlyPointer(base: q.baseAddress!)
                 ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
@@ -193,7 +192,6 @@ public struct NearestTargetSearch: Sendable {
                     counts.set(chunk, computed)
                 }
             }
-          }
         }
         return Answer(index: index, similarity: similarity, comparisons: counts.values.reduce(0, +),
                       candidates: candidates, othersBound: othersBound)
@@ -203,13 +201,13 @@ public struct NearestTargetSearch: Sendable {
     /// the M + 1 best similarities the comparisons kept and the largest bound of a group left out.
     private func writeKept(rows m: Int, scratch: SearchScratch, candidates: UnsafeMutablePointer<Int32>,
                            bounds: UnsafeMutablePointer<Float>) {
-        let slots = scratch.keptSlots, keeping = slots - 1
+        let keeping = scratch.keeping
         for r in 0..<m {
-            let count = Int(scratch.keptCount[r])
-            for i in 0..<min(count, keeping) {
-                candidates[r * keeping + i] = originalIndex[Int(scratch.kept[r * slots + i])]
+            let best = scratch.kept[r].sortedBestFirst()
+            for (i, entry) in best.prefix(keeping).enumerated() {
+                candidates[r * keeping + i] = originalIndex[entry.row]
             }
-            let runnerUp = count == slots ? scratch.keptValue[r * slots + keeping] : -Float.infinity
+            let runnerUp = best.count > keeping ? best[keeping].similarity : -Float.infinity
             bounds[r] = max(runnerUp, scratch.groupLeftOut[r])
         }
     }
@@ -223,13 +221,13 @@ public struct NearestTargetSearch: Sendable {
     private func search(block: UnsafePointer<Float>, rows m: Int, spread: Float, scratch: SearchScratch) -> Int {
         let g = groupCount
         let bounds = scratch.centreSimilarity, best = scratch.best
-        let keeping = scratch.keptSlots > 0
+        let keeping = scratch.keeping > 0
         groupBounds(block: block, rows: m, into: bounds.base)
         for r in 0..<m {
             best[r] = -.infinity
             scratch.nearCount[r] = 0
             if keeping {
-                scratch.keptCount[r] = 0
+                scratch.kept[r] = BoundedBest(capacity: scratch.keeping + 1)
                 scratch.groupLeftOut[r] = -.infinity
             }
         }
@@ -390,33 +388,11 @@ public struct NearestTargetSearch: Sendable {
             }
             scratch.best[r] = best
             scratch.nearCount[r] = Int32(count)
-            if scratch.keptSlots > 0 { keep(scores: scores + slot * size, count: size, first: first, row: r, scratch: scratch) }
+            if scratch.keeping > 0 {
+                for t in 0..<size { scratch.kept[r].offer(row: first + t, similarity: scores[slot * size + t]) }
+            }
         }
         return rows * size
-    }
-
-    /// Merges one row's similarities to a group's `count` targets (from position `first`) into the
-    /// row's largest ``SearchScratch/keptSlots`` so far (descending; the earlier kept among equals).
-    /// O(count) plus O(slots) per insertion.
-    private func keep(scores: UnsafePointer<Float>, count: Int, first: Int, row r: Int, scratch: SearchScratch) {
-        let slots = scratch.keptSlots
-        let index = scratch.kept.base + r * slots, value = scratch.keptValue.base + r * slots
-        var filled = Int(scratch.keptCount[r])
-        var floor = filled == slots ? value[slots - 1] : -Float.infinity
-        for t in 0..<count where scores[t] > floor {
-            let s = scores[t]
-            var p = filled == slots ? slots - 1 : filled
-            if filled < slots { filled += 1 }
-            while p > 0, value[p - 1] < s {
-                value[p] = value[p - 1]
-                index[p] = index[p - 1]
-                p -= 1
-            }
-            value[p] = s
-            index[p] = Int32(first + t)
-            if filled == slots { floor = value[slots - 1] }
-        }
-        scratch.keptCount[r] = Int32(filled)
     }
 
     /// The similarities of the block's rows in `group`'s bucket (gathered contiguously) to every
@@ -512,12 +488,10 @@ private final class SearchScratch {
     /// The rows of one bucket gathered contiguously, and their similarities to the group's targets.
     let gathered: OwnedBuffer<Float>
     let scores: OwnedBuffer<Float>
-    /// When the search keeps candidates (M + 1 slots, else 0): per row, its largest similarities so
-    /// far (positions in `grouped`, values, how many), and the largest bound of a group left out.
-    let keptSlots: Int
-    let kept: OwnedBuffer<Int32>
-    let keptValue: OwnedBuffer<Float>
-    let keptCount: OwnedBuffer<Int32>
+    /// When the search keeps M candidates (else 0): per row, its M + 1 largest similarities so far
+    /// (rows are positions in `grouped`), and the largest bound of a group left out.
+    let keeping: Int
+    var kept: [BoundedBest]
     let groupLeftOut: OwnedBuffer<Float>
 
     /// Empties every group's bucket.
@@ -534,10 +508,8 @@ private final class SearchScratch {
 
     init(blockRows: Int, groups: Int, columns: Int, largestGroup: Int, keeping: Int) {
         self.blockRows = blockRows
-        keptSlots = keeping > 0 ? keeping + 1 : 0
-        kept = OwnedBuffer(capacity: blockRows * keptSlots)
-        keptValue = OwnedBuffer(capacity: blockRows * keptSlots)
-        keptCount = OwnedBuffer(capacity: blockRows)
+        self.keeping = keeping
+        kept = [BoundedBest](repeating: BoundedBest(capacity: keeping + 1), count: keeping > 0 ? blockRows : 0)
         groupLeftOut = OwnedBuffer(capacity: blockRows)
         centreSimilarity = OwnedBuffer(capacity: blockRows * groups)
         best = OwnedBuffer(capacity: blockRows)
