@@ -44,7 +44,10 @@ import BLAS
 /// any centroid moved since (the Hamerly bound, G. Hamerly, "Making k-means even faster", SDM 2010,
 /// kept for the centroids outside a short candidate list), and a sample whose best candidate, by
 /// ``dot(_:_:count:)``, beats the other candidates and the bound by the margin is settled with M dot
-/// products; only the others are searched again. While the centroids move slowly (after the first
+/// products; only the others are searched again. In a call over every row the ``fastestCount``
+/// centroids that moved furthest are left out of that growth and compared with every sample instead
+/// (one small sgemm per block of rows); when one of them slows down, its similarity goes into the
+/// bound the call it leaves them. While the centroids move slowly (after the first
 /// few dozen ActiveFT iterations), the search widens its comparisons by a slack of a few times the
 /// last movement so that the bounds last several calls. The same answers as the full pass; memory
 /// O(N·M + K·d).
@@ -68,6 +71,10 @@ struct NearestCentroidSearch {
     static let slackPerMovement: Float = 4
     /// …unless that exceeds this: while the centroids move this fast no bound lasts, so none is sought.
     static let largestSlack: Float = 0.03
+    /// In a call over every row, the centroids that moved furthest since the previous call are compared
+    /// with every sample (one sgemm per block of rows) and the bound grows by the largest movement of
+    /// the others: a few centroids move several times as far as most.
+    static let fastestCount = 32
 
     let pruning: Bool
     /// Whether each call is a ``NearestTargetSearch`` over the centroids (pruning with K ≥ ``groupedFrom``).
@@ -85,6 +92,13 @@ struct NearestCentroidSearch {
     /// The sum over calls of the largest distance a centroid moved (rounded up), and the last.
     private var totalMovement: Float = 0
     private var lastMovement: Float = .infinity
+    /// The centroids this call compares with every sample rather than count in the bound's growth:
+    /// the ``fastestCount`` that moved furthest since the previous call (calls over every row only).
+    /// The stored bounds cover every centroid but these.
+    private var fastest: [Int32] = []
+    /// The previous call's fastest centroids that are not among this call's: compared with every
+    /// sample too, and taken into its bound, which then covers them again.
+    private var leaving: [Int32] = []
     private let samples: Int
 
     // Pruning state, made on the first call.
@@ -138,8 +152,20 @@ struct NearestCentroidSearch {
             if previousCentroids.isEmpty {
                 candidates = [Int32](repeating: -1, count: samples * Self.candidateCount)
                 othersBound = [Float](repeating: .infinity, count: samples)
+                fastest = []
+                leaving = []
             } else {
-                lastMovement = Self.largestMovement(of: 0..<k, from: previousCentroids, to: centroids, d: d)
+                // Over every row, the fastest centroids are compared with every sample and the bounds
+                // grow by the largest movement of the rest. A batch would leave the other rows' bounds
+                // without the last fastest centroids: there every centroid counts, and after calls
+                // over every row all bounds are dropped once.
+                let previous = fastest
+                (fastest, lastMovement) = Self.fastestCentroids(
+                    rows == nil ? Self.fastestCount : 0, of: k, from: previousCentroids, to: centroids, d: d)
+                leaving = rows == nil ? previous.filter { !fastest.contains($0) } : []
+                if rows != nil && !previous.isEmpty {
+                    othersBound = [Float](repeating: .infinity, count: samples)
+                }
                 totalMovement = (totalMovement + lastMovement).nextUp
             }
             previousCentroids = centroids
@@ -214,60 +240,105 @@ struct NearestCentroidSearch {
     /// on how much its similarity to any unit sample changed. O(|centroids|·d).
     private static func largestMovement(of centroids: some Sequence<Int>, from old: [Float], to new: [Float],
                                         d: Int) -> Float {
-        var largest = 0.0
-        for c in centroids {
-            var sum = 0.0
-            for j in 0..<d {
-                let delta = Double(new[c * d + j]) - Double(old[c * d + j])
-                sum += delta * delta
-            }
-            largest = max(largest, sum)
+        centroids.reduce(0) { max($0, movement(of: $1, from: old, to: new, d: d)) }
+    }
+
+    /// The distance centroid `c` moved from `old` to `new` (K×d), rounded up. O(d).
+    private static func movement(of c: Int, from old: [Float], to new: [Float], d: Int) -> Float {
+        var sum = 0.0
+        for j in 0..<d {
+            let delta = Double(new[c * d + j]) - Double(old[c * d + j])
+            sum += delta * delta
         }
         // Enlarged a little: features are unit only up to float rounding.
-        return Float(largest.squareRoot() * (1 + 1e-6)).nextUp
+        return Float(sum.squareRoot() * (1 + 1e-6)).nextUp
+    }
+
+    /// The `count` centroids (of `k`) that moved furthest from `old` to `new`, fastest first (ties to
+    /// the lower index), and the largest movement of all the others. O(K·d + K·log count), with a
+    /// bounded heap (``BoundedBest``).
+    static func fastestCentroids(_ count: Int, of k: Int, from old: [Float], to new: [Float], d: Int)
+        -> (fastest: [Int32], restMovement: Float) {
+        let count = min(count, k - 1)
+        var best = BoundedBest(capacity: count + 1)
+        for c in 0..<k { best.offer(row: c, similarity: movement(of: c, from: old, to: new, d: d)) }
+        let ranked = best.sortedBestFirst()
+        return (ranked.prefix(count).map { Int32($0.row) }, ranked.last?.similarity ?? 0)
     }
 
     /// Settles each sample whose candidates, compared again, hold a centroid that beats every other
-    /// candidate and the bound on the rest by the margin; marks the others failing. A centroid that
-    /// moves by δ changes a unit sample's similarity by at most δ, so the rest's bound grows by the
-    /// largest movement each call. O(N·M·d), blocks of rows in parallel.
-    private func checkCandidates(rows: [Int]?, count: Int, features: FeatureMatrix, centroids: [Float],
-                                 nearest: inout [Int32], similarity: inout [Float], failing: inout [Bool]) {
+    /// candidate, the ``fastest`` and ``leaving`` centroids and the bound on the rest by the margin;
+    /// marks the others failing. A centroid that moves by δ changes a unit sample's similarity by at
+    /// most δ, so the rest's bound has grown by the largest movement outside ``fastest`` this call
+    /// (it never covered the fastest; those leaving them are compared now and taken into a settled
+    /// sample's bound, which covers them from now on). O(N·(M + F)·d) for F compared centroids (one
+    /// sgemm per block of rows), blocks of rows in parallel.
+    private mutating func checkCandidates(rows: [Int]?, count: Int, features: FeatureMatrix, centroids: [Float],
+                                          nearest: inout [Int32], similarity: inout [Float], failing: inout [Bool]) {
         let d = features.columns, m = Self.candidateCount, margin = Self.margin, grown = totalMovement
-        let blocks = (count + Self.blockRows - 1) / Self.blockRows
+        // The compared centroids: the fastest, then those leaving them (taken into the bounds).
+        let compared = fastest + leaving, f = compared.count, folded = fastest.count..<f
+        let blockRows = Self.blockRows
+        precondition(f == 0 || rows == nil, "the fastest centroids are compared over every row only")
+        let blocks = (count + blockRows - 1) / blockRows
+        var fastRows = [Float]()
+        fastRows.reserveCapacity(f * d)
+        for c in compared { fastRows += centroids[(Int(c) * d)..<((Int(c) + 1) * d)] }
         withSharedPointers(&nearest, &similarity, &failing) { nearest, similarity, failing in
-            features.values.withUnsafeBufferPointer { x in
-                centroids.withUnsafeBufferPointer { c in
-                    candidates.withUnsafeBufferPointer { kept in
-                        othersBound.withUnsafeBufferPointer { bound in
-                            let input = CandidateInputs(x: x.baseAddress!, c: c.baseAddress!, kept: kept.baseAddress!,
-                                                        bound: bound.baseAddress!)
-                            ParallelChunks.run(chunks: blocks, threads: threads) { block in
-                                for position in (block * Self.blockRows)..<min(count, (block + 1) * Self.blockRows) {
-                                    let row = rows?[position] ?? position
-                                    let rest = input.bound[row] + grown
-                                    guard rest < .infinity else {
-                                        failing.base[position] = true
-                                        continue
+            withSharedPointers(&othersBound) { bound in
+                features.values.withUnsafeBufferPointer { x in
+                    centroids.withUnsafeBufferPointer { c in
+                        candidates.withUnsafeBufferPointer { kept in
+                            fastRows.withUnsafeBufferPointer { fast in
+                                let input = CandidateInputs(x: x.baseAddress!, c: c.baseAddress!, kept: kept.baseAddress!,
+                                                            fast: fast.baseAddress)
+                                ParallelChunks.run(chunks: blocks, threads: threads, makeScratch: {
+                                    OwnedBuffer<Float>(capacity: blockRows * f)
+                                }) { block, fastScores in
+                                    let first = block * blockRows, n = min(count, first + blockRows) - first
+                                    if f > 0 {
+                                        BLAS.multiplyTransposed(m: n, n: f, k: d, a: input.x + first * d, lda: d,
+                                                                b: input.fast!, ldb: d, c: fastScores.base, ldc: f)
                                     }
-                                    var best: Int32 = -1, bestValue = -Float.infinity, rival = rest
-                                    for i in 0..<m {
-                                        let candidate = input.kept[row * m + i]
-                                        guard candidate >= 0 else { break }
-                                        let value = dot(input.x + row * d, input.c + Int(candidate) * d, count: d)
-                                        if value > bestValue {
-                                            rival = max(rival, bestValue)
-                                            best = candidate
-                                            bestValue = value
-                                        } else {
-                                            rival = max(rival, value)
+                                    for position in first..<(first + n) {
+                                        let row = rows?[position] ?? position
+                                        let rest = bound.base[row] + grown
+                                        guard rest < .infinity else {
+                                            failing.base[position] = true
+                                            continue
                                         }
-                                    }
-                                    if best >= 0 && bestValue > rival + margin {
-                                        nearest.base[position] = best
-                                        similarity.base[position] = bestValue
-                                    } else {
-                                        failing.base[position] = true
+                                        var best: Int32 = -1, bestValue = -Float.infinity, rival = rest
+                                        for i in 0..<m {
+                                            let candidate = input.kept[row * m + i]
+                                            guard candidate >= 0 else { break }
+                                            let value = dot(input.x + row * d, input.c + Int(candidate) * d, count: d)
+                                            if value > bestValue {
+                                                rival = max(rival, bestValue)
+                                                best = candidate
+                                                bestValue = value
+                                            } else {
+                                                rival = max(rival, value)
+                                            }
+                                        }
+                                        // The compared centroids that are not candidates.
+                                        var leavingValue = -Float.infinity
+                                        for i in 0..<f {
+                                            var isCandidate = false
+                                            for j in 0..<m where input.kept[row * m + j] == compared[i] { isCandidate = true }
+                                            guard !isCandidate else { continue }
+                                            let value = fastScores[(position - first) * f + i]
+                                            rival = max(rival, value)
+                                            if folded.contains(i) { leavingValue = max(leavingValue, value) }
+                                        }
+                                        if best >= 0 && bestValue > rival + margin {
+                                            nearest.base[position] = best
+                                            similarity.base[position] = bestValue
+                                            if leavingValue > -.infinity {
+                                                bound.base[row] = max(bound.base[row], (leavingValue - grown).nextUp)
+                                            }
+                                        } else {
+                                            failing.base[position] = true
+                                        }
                                     }
                                 }
                             }
@@ -641,7 +712,8 @@ private struct CandidateInputs: @unchecked Sendable {
     let x: UnsafePointer<Float>
     let c: UnsafePointer<Float>
     let kept: UnsafePointer<Int32>
-    let bound: UnsafePointer<Float>
+    /// The fastest centroids' rows (nil when there are none).
+    let fast: UnsafePointer<Float>?
 }
 
 /// Read-only inputs of the searches, shared by their parallel chunks.

@@ -174,4 +174,92 @@ import Testing
         #expect(differing.isEmpty, "\(differing.count) samples differ from the full pass, first \(differing.prefix(5))")
         #expect(after.nearest[stolen.first!] == 0)
     }
+
+    /// With many centroids, a few moving fast and the rest slowly: over every row the fastest are
+    /// compared with every sample, so the others' slow movement alone grows the bounds and most samples
+    /// stay settled — and a centroid that came close while fast and then overtakes at a slow pace is
+    /// still seen, because its similarity went into the bound when it was compared.
+    @Test func fastestCentroidsAreComparedAndFoldedIntoTheBound() {
+        let k = NearestCentroidSearch.groupedFrom + 52, n = 3000, d = 64
+        var generator = SeededGenerator(seed: 32)
+        // Sample 0 lies apart from the clusters, so the bound on its other centroids is low.
+        let isolated = RandomProblem.features(rows: 1, columns: d, generator: &generator).normalizedRows()
+        var rows = clustered(seed: 31, rows: n, columns: d, clusters: 30).values
+        rows.replaceSubrange(0..<d, with: isolated.values)
+        let features = FeatureMatrix(rows: n, columns: d, values: rows)
+        var values = features.selecting(rows: generator.distinctIndices(count: k, from: n)).values
+        let x = features.row(0)
+        /// A unit vector at similarity `cosine` to sample 0, on the side of `direction` (unit, ⟂ x).
+        func near(_ cosine: Float, towards direction: [Float]) -> [Float] {
+            let sine = (1 - cosine * cosine).squareRoot()
+            return zip(x, direction).map { cosine * $0 + sine * $1 }
+        }
+        func orthogonalToX(_ generator: inout SeededGenerator) -> [Float] {
+            var v = (0..<d).map { _ in Float(RandomProblem.gaussian(&generator)) }
+            let along = zip(v, x).reduce(0) { $0 + $1.0 * $1.1 }
+            v = zip(v, x).map { $0 - along * $1 }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        }
+        func setCentroid(_ c: Int, _ row: [Float]) { values.replaceSubrange((c * d)..<((c + 1) * d), with: row) }
+        /// Moves the centroids in `moving` by `size` each, in random directions, and renormalises.
+        func jump(_ moving: some Sequence<Int>, size: Float, _ generator: inout SeededGenerator) {
+            for c in moving {
+                let step = (0..<d).map { _ in Float(RandomProblem.gaussian(&generator)) }
+                let norm = step.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                setCentroid(c, FeatureMatrix(rows: 1, columns: d, values: (0..<d).map {
+                    values[c * d + $0] + size * step[$0] / norm
+                }).normalizedRows().values)
+            }
+        }
+        setCentroid(0, near(0.99, towards: orthogonalToX(&generator)))
+        let towards = orthogonalToX(&generator)
+
+        var pruned = NearestCentroidSearch(samples: n, centroids: k, pruning: true, threads: 2)
+        var full = NearestCentroidSearch(samples: n, centroids: k, pruning: false, threads: 1)
+        var lastNearest: [Int32] = []
+        func expectSame(_ step: String, rows: [Int]? = nil) {
+            let a = pruned.assign(rows: rows, features: features, centroids: values)
+            let b = full.assign(rows: rows, features: features, centroids: values)
+            let differing = a.nearest.indices.filter { a.nearest[$0] != b.nearest[$0] || a.similarity[$0] != b.similarity[$0] }
+            #expect(differing.isEmpty, "\(step): \(differing.count) samples differ, first \(differing.prefix(5))")
+            lastNearest = a.nearest
+        }
+        // 28 centroids jump by 0.05 each call, the others by 0.00002: the bounds grow by the slow ones.
+        expectSame("first call")
+        for step in 0..<6 {
+            let settledBefore = pruned.settledByCandidates
+            jump(2..<30, size: 0.05, &generator)
+            jump(30..<k, size: 0.00002, &generator)
+            expectSame("drift \(step)")
+            if step > 0 {
+                #expect(pruned.settledByCandidates - settledBefore > 3 * n / 4,
+                        "step \(step): settled \(pruned.settledByCandidates - settledBefore) of \(n)")
+            }
+        }
+        #expect(lastNearest[0] == 0)
+        // Centroid 1 comes to 0.004 below centroid 0's similarity to sample 0 in one jump (so it is among
+        // the fastest and compared); next call it stands still while 38 others jump (so it leaves the
+        // fastest); then it overtakes with a step (≈ 0.07) smaller than 32 others'.
+        setCentroid(1, near(0.986, towards: towards))
+        expectSame("centroid 1 comes close")
+        jump(2..<40, size: 0.1, &generator)
+        expectSame("centroid 1 leaves the fastest")
+        #expect(lastNearest[0] == 0)
+        setCentroid(1, near(0.995, towards: towards))
+        jump(2..<40, size: 0.1, &generator)
+        expectSame("centroid 1 overtakes slowly")
+        #expect(lastNearest[0] == 1)
+        // The same through a batch without sample 0: centroid 50 comes close while among the fastest,
+        // a batch call follows, then it overtakes slowly in a call over every row.
+        let other = orthogonalToX(&generator)
+        setCentroid(50, near(0.99, towards: other))
+        expectSame("centroid 50 comes close")
+        #expect(lastNearest[0] == 1)
+        expectSame("a batch without sample 0", rows: Array(1..<(n / 2)))
+        setCentroid(50, near(0.999, towards: other))
+        jump(2..<40, size: 0.15, &generator)
+        expectSame("centroid 50 overtakes slowly")
+        #expect(lastNearest[0] == 50)
+    }
 }
