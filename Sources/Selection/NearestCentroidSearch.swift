@@ -277,7 +277,12 @@ struct NearestCentroidSearch {
                                           nearest: inout [Int32], similarity: inout [Float], failing: inout [Bool]) {
         let d = features.columns, m = Self.candidateCount, margin = Self.margin, grown = totalMovement
         // The compared centroids: the fastest, then those leaving them (taken into the bounds).
-        let compared = fastest + leaving, f = compared.count, folded = fastest.count..<f
+        let compared = fastest + leaving, f = compared.count, leavingFrom = fastest.count
+        // Each compared centroid's column in the block's scores (−1: not compared), so a row skips
+        // its candidates with M look-ups.
+        var columnOf = [Int32](repeating: -1, count: f > 0 ? centroids.count / d : 0)
+        for (i, c) in compared.enumerated() { columnOf[Int(c)] = Int32(i) }
+        let column = columnOf
         let blockRows = Self.blockRows
         precondition(f == 0 || rows == nil, "the fastest centroids are compared over every row only")
         let blocks = (count + blockRows - 1) / blockRows
@@ -320,16 +325,21 @@ struct NearestCentroidSearch {
                                                 rival = max(rival, value)
                                             }
                                         }
-                                        // The compared centroids that are not candidates.
-                                        var leavingValue = -Float.infinity
-                                        for i in 0..<f {
-                                            var isCandidate = false
-                                            for j in 0..<m where input.kept[row * m + j] == compared[i] { isCandidate = true }
-                                            guard !isCandidate else { continue }
-                                            let value = fastScores[(position - first) * f + i]
-                                            rival = max(rival, value)
-                                            if folded.contains(i) { leavingValue = max(leavingValue, value) }
+                                        // The compared centroids that are not candidates (the candidates'
+                                        // columns blanked first; each row's scores are read once).
+                                        let scores = fastScores.base + (position - first) * f
+                                        if f > 0 {
+                                            for i in 0..<m {
+                                                let candidate = input.kept[row * m + i]
+                                                guard candidate >= 0 else { break }
+                                                let j = column[Int(candidate)]
+                                                if j >= 0 { scores[Int(j)] = -.infinity }
+                                            }
                                         }
+                                        for i in 0..<leavingFrom { rival = max(rival, scores[i]) }
+                                        var leavingValue = -Float.infinity
+                                        for i in leavingFrom..<f { leavingValue = max(leavingValue, scores[i]) }
+                                        rival = max(rival, leavingValue)
                                         if best >= 0 && bestValue > rival + margin {
                                             nearest.base[position] = best
                                             similarity.base[position] = bestValue

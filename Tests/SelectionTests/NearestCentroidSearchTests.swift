@@ -261,5 +261,14 @@ import Testing
         jump(2..<40, size: 0.15, &generator)
         expectSame("centroid 50 overtakes slowly")
         #expect(lastNearest[0] == 50)
+        // And in the very call it leaves the fastest: centroid 60 comes close, then overtakes slowly.
+        let third = orthogonalToX(&generator)
+        setCentroid(60, near(0.996, towards: third))
+        expectSame("centroid 60 comes close")
+        #expect(lastNearest[0] == 50)
+        setCentroid(60, near(0.9998, towards: third))
+        jump(2..<40, size: 0.15, &generator)
+        expectSame("centroid 60 overtakes as it leaves the fastest")
+        #expect(lastNearest[0] == 60)
     }
 }
