@@ -67,6 +67,18 @@ public enum BLAS {
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// C ← α·Aᵀ·B + β·C for row-major A (k×m) and B (k×n), in double precision. O(m·n·k).
+    @inlinable
+    public static func multiplyFirstTransposed(
+        m: Int, n: Int, k: Int, alpha: Double = 1,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        _ = kernels
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     /// C ← AᵀA for a row-major A (rows × columns); C is columns × columns. O(rows·columns²).
     @inlinable
     public static func gram(rows: Int, columns: Int, a: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>) {

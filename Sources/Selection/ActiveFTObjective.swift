@@ -82,53 +82,81 @@ public struct ActiveFTObjective: Sendable {
     }
 
     /// L_k = logsumexp_j(c_j·c_k/τ) and m_k = Σ_j softmax_j(c_j·c_k/τ) c_j for unit centroids `c`.
-    /// O(K²·d), by blocks of ``centroidChunkRows(centroids:)`` rows across threads (each block two
-    /// single-threaded dgemms: its rows of G = C·Cᵀ — G is symmetric, so row k holds what column k
-    /// holds — then softmax · C). Memory: O(threads·512·K), never the K×K matrix.
+    ///
+    /// G = C·Cᵀ is symmetric, so only its blocks on and above the diagonal are computed (blocks of
+    /// ``centroidChunkRows(centroids:)`` rows, one single-threaded dgemm each). Unit centroids have
+    /// G_kj ≤ 1, so E = exp((G − 1)/τ) needs no per-row maximum: E_kk = 1 keeps every row's sum at least
+    /// 1 and no term can overflow (one that underflows is below 2⁻¹⁰²² of its row's sum). Block (I, J)
+    /// then gives its row sums and E_IJ·C_J to block row I and, above the diagonal, its column sums and
+    /// E_IJᵀ·C_I to block row J; finally L_k = 1/τ + log Σ_j E_kj and m_k = Σ_j E_kj c_j / Σ_j E_kj.
+    /// O(3/2·K²·d) flops — three quarters of computing every row of G and then softmax·C — and K²/2
+    /// exponentials. The pairs of blocks are split into ``centroidTermParts`` contiguous ranges, each
+    /// summed in a fixed order into totals of its own, and the parts are added in order: the bits are
+    /// the same for every thread count. Memory: O(parts·K·d + block²) per part; never the K×K matrix.
     private func centroidTerm(_ c: [Double], k: Int, threads: Int) -> (logSums: [Double], repelled: [Double]) {
         let d = features.columns, tau = temperature
-        let rowsPerChunk = Self.centroidChunkRows(centroids: k)
-        let chunks = (k + rowsPerChunk - 1) / rowsPerChunk
-        var logSums = [Double](repeating: 0, count: k)
-        var repelled = [Double](repeating: 0, count: k * d)
-        withSharedPointers(&logSums, &repelled) { outLogSums, outRepelled in
-            c.withUnsafeBufferPointer { centroids in
-                let input = SharedRows(x: centroids.baseAddress!)
-                ParallelChunks.run(chunks: chunks, threads: threads, makeScratch: {
-                    OwnedBuffer<Double>(capacity: min(rowsPerChunk, k) * k)
-                }) { chunk, gram in
-                    let first = chunk * rowsPerChunk, rows = min(rowsPerChunk, k - first)
-                    BLAS.multiplyTransposed(m: rows, n: k, k: d, a: input.x + first * d, lda: d, b: input.x, ldb: d,
-                                            c: gram.base, ldc: k)
-                    // Softmax over j of G_kj/τ for each row k of the block, in place. The largest
-                    // G_kj/τ is (largest G_kj)/τ: rounding a quotient by τ > 0 keeps the order.
-                    for r in 0..<rows {
-                        let row = gram.base + r * k
-                        var largestSimilarity = -Double.infinity
-                        for j in 0..<k { largestSimilarity = max(largestSimilarity, row[j]) }
-                        let largest = largestSimilarity / tau
-                        var sum = 0.0
-                        for j in 0..<k {
-                            let e = exp(row[j] / tau - largest)
-                            row[j] = e
-                            sum += e
+        let size = Self.centroidChunkRows(centroids: k)
+        let blocks = (k + size - 1) / size
+        let pairs = (0..<blocks).flatMap { i in (i..<blocks).map { j in (i, j) } }
+        let parts = min(Self.centroidTermParts, pairs.count)
+        // Per part: Σ_j E_kj for every k, then Σ_j E_kj c_j (K×d).
+        let partTotals = ChunkResults<[Double]>(count: parts)
+        c.withUnsafeBufferPointer { centroids in
+            let input = SharedRows(x: centroids.baseAddress!)
+            ParallelChunks.run(chunks: parts, threads: threads) { part in
+                var totals = [Double](repeating: 0, count: k + k * d)
+                let block = OwnedBuffer<Double>(capacity: size * size)
+                let columnSums = OwnedBuffer<Double>(capacity: size)
+                totals.withUnsafeMutableBufferPointer { t in
+                    let sums = t.baseAddress!, weighted = t.baseAddress! + k
+                    for pair in (pairs.count * part / parts)..<(pairs.count * (part + 1) / parts) {
+                        let (i, j) = pairs[pair]
+                        let first = i * size, rows = min(size, k - first)
+                        let firstColumn = j * size, columns = min(size, k - firstColumn)
+                        BLAS.multiplyTransposed(m: rows, n: columns, k: d, a: input.x + first * d, lda: d,
+                                                b: input.x + firstColumn * d, ldb: d, c: block.base, ldc: columns)
+                        for column in 0..<columns { columnSums.base[column] = 0 }
+                        for r in 0..<rows {
+                            let row = block.base + r * columns
+                            var rowSum = 0.0
+                            for column in 0..<columns {
+                                let e = exp((row[column] - 1) / tau)
+                                row[column] = e
+                                rowSum += e
+                                columnSums.base[column] += e
+                            }
+                            sums[first + r] += rowSum
                         }
-                        outLogSums.base[first + r] = largest + log(sum)
-                        for j in 0..<k { row[j] /= sum }
+                        BLAS.multiply(m: rows, n: d, k: columns, a: block.base, lda: columns,
+                                      b: input.x + firstColumn * d, ldb: d, beta: 1, c: weighted + first * d, ldc: d)
+                        guard j > i else { continue }
+                        for column in 0..<columns { sums[firstColumn + column] += columnSums.base[column] }
+                        BLAS.multiplyFirstTransposed(m: columns, n: d, k: rows, a: block.base, lda: columns,
+                                                     b: input.x + first * d, ldb: d, beta: 1,
+                                                     c: weighted + firstColumn * d, ldc: d)
                     }
-                    BLAS.multiply(m: rows, n: d, k: k, a: gram.base, lda: k, b: input.x, ldb: d,
-                                  c: outRepelled.base + first * d, ldc: d)
                 }
+                partTotals.set(part, totals)
             }
         }
+        var total = partTotals.values[0]
+        for other in partTotals.values.dropFirst() {
+            for index in total.indices { total[index] += other[index] }
+        }
+        let logSums = (0..<k).map { 1 / tau + log(total[$0]) }
+        let repelled = (0..<(k * d)).map { total[k + $0] / total[$0 / d] }
         return (logSums, repelled)
     }
 
-    /// Rows per block of the centroid term, a function of K alone (so the blocks, and the bits, are
-    /// the same for every thread count): K/16 between 64 and 512. OpenBLAS packs the whole K×d right
-    /// operand on every call, which at 64 rows and K = 12,811 was a quarter of the dgemm time;
-    /// at 512 it is a few per cent, and K/16 still leaves every thread several blocks.
-    static func centroidChunkRows(centroids k: Int) -> Int { min(512, max(64, k / 16)) }
+    /// How many fixed parts the centroid term's pairs of blocks are split into (at most this many
+    /// threads share it): each part keeps K·(d + 1) doubles of totals, 39 MB at K = 12,811, d = 384.
+    static let centroidTermParts = 4
+
+    /// Rows (and columns) per block of the centroid term, a function of K alone (so the blocks, and
+    /// the bits, are the same for every thread count): K/8 between 128 and 512. Each pair of blocks is
+    /// three dgemms of block × block × d; below 128 their fixed costs (OpenBLAS packs both operands on
+    /// every call) show, and K/8 blocks still give every part of the work several pairs.
+    static func centroidChunkRows(centroids k: Int) -> Int { min(512, max(128, k / 8)) }
 
     /// Σ softplus(z_i), and per centroid W_k = Σ u_i and F_k = Σ u_i f_i over its samples, where
     /// z_i = log β + L_{k(i)} − s_i/τ and u_i = sigmoid(z_i), summed over the whole group.

@@ -38,8 +38,9 @@ import BLAS
 ///
 /// With many centroids (K ≥ ``groupedFrom``) groups of hundreds of centroids stop pruning while the
 /// centroids move fast, and the first call would be a dense N·K·d pass; there the samples are
-/// instead searched with a fresh ``NearestTargetSearch`` over the centroids (whole groups ruled out
-/// by angular bounds), which also hands back each sample's ``candidateCount`` most similar
+/// instead searched with a ``NearestTargetSearch`` over the centroids (whole groups ruled out by
+/// angular bounds; the group count tuned once for the widest slack below, the groups of each call
+/// started from the previous call's), which also hands back each sample's ``candidateCount`` most similar
 /// centroids and a bound on all the others. In later calls that bound grows by the largest distance
 /// any centroid moved since (the Hamerly bound, G. Hamerly, "Making k-means even faster", SDM 2010,
 /// kept for the centroids outside a short candidate list), and a sample whose best candidate, by
@@ -82,8 +83,8 @@ struct NearestCentroidSearch {
     let threads: Int
     /// G (0 without group bounds).
     let groupCount: Int
-    /// The target search's group count, tuned on its first call.
-    private var targetGroupCount: Int?
+    /// The last target search's group centres (their number tuned on the first call).
+    private var targetCentres: FeatureMatrix?
     /// With the target search, per sample (N×``candidateCount``, −1 padded): its most similar
     /// centroids when it was last searched, and an upper bound on the similarity of every other
     /// centroid then, minus `totalMovement` at that call (+∞: never searched).
@@ -205,19 +206,21 @@ struct NearestCentroidSearch {
     /// One ``NearestTargetSearch`` over the centroids: the same answers as the full pass (both follow
     /// ``NearestTargetSearch/nearestByDot(scores:count:query:targets:columns:)``). With many
     /// centroids, G ≤ 64 groups hold hundreds of centroids each, and in the early iterations, when
-    /// every centroid moves, most samples would compare whole groups or go to the full pass: a fresh
-    /// search each call measured faster (see BENCHMARKS.md).
+    /// every centroid moves, most samples would compare whole groups or go to the full pass: a search
+    /// over the centroids regrouped each call measured faster (see BENCHMARKS.md).
     private mutating func searchTargets(positions: [Int], rows: [Int]?, features: FeatureMatrix, centroids: [Float],
                                         k: Int, nearest: inout [Int32], similarity: inout [Float]) {
         let targets = FeatureMatrix(rows: k, columns: features.columns, values: centroids)
         let searched = positions.map { rows?[$0] ?? $0 }
-        // The group count is measured once, on the first centroids, and kept (it changes only the time).
+        // The group count is measured once, on the first centroids, for the widest search the calls
+        // will make (it changes only the time); later groupings start from the last one's centres
+        // (the centroids move little per call).
         let search: NearestTargetSearch
-        if let targetGroupCount {
-            search = NearestTargetSearch(targets: targets, groups: targetGroupCount, threads: threads)
+        if let earlier = targetCentres {
+            search = NearestTargetSearch(targets: targets, startingFrom: earlier, threads: threads)
         } else {
-            (search, targetGroupCount) = NearestTargetSearch.tuned(targets: targets, queries: features, rows: searched,
-                                                                   threads: threads)
+            search = NearestTargetSearch.tuned(targets: targets, queries: features, rows: searched,
+                                               slack: Self.largestSlack, threads: threads).search
         }
         // A bound that the next movements would break at once is not worth the wider search.
         let wanted = Self.slackPerMovement * lastMovement
@@ -226,6 +229,7 @@ struct NearestCentroidSearch {
         // Every row in order needs no gathering.
         let everyRow = rows == nil && positions.count == features.rows
         let answer = search.nearest(features, rows: everyRow ? nil : searched, keeping: m, slack: slack, threads: threads)
+        targetCentres = search.groupCentres
         for (i, position) in positions.enumerated() {
             nearest[position] = answer.index[i]
             similarity[position] = answer.similarity[i]

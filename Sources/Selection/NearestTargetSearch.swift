@@ -5,7 +5,7 @@ import Foundation
 /// query with every target.
 ///
 /// The targets are grouped once by a few rounds of spherical k-means (G groups, default 2√K or tuned
-/// by ``tuned(targets:queries:rows:threads:)``, started from evenly spaced targets: no
+/// by ``tuned(targets:queries:rows:slack:threads:)``, started from evenly spaced targets: no
 /// randomness). Each group keeps its unit centre u and its angular radius
 /// ρ (the largest angle between u and a member). For a query x at angle θ from u, the triangle
 /// inequality on the sphere bounds every member's similarity by cos(max(0, θ − ρ)), which is
@@ -54,15 +54,24 @@ public struct NearestTargetSearch: Sendable {
     /// The number of target groups.
     public var groupCount: Int { centres.rows }
 
+    /// The groups' unit centres (G×d), to start a later grouping of moved targets from.
+    public var groupCentres: FeatureMatrix { centres }
+
     /// Groups `targets` (unit rows, at least one). `groups`: G (default ⌈2√K⌉, at most K); the best
-    /// G depends on how clustered the data are — ``tuned(targets:queries:rows:threads:)``
-    /// measures it.
+    /// G depends on how clustered the data are — ``tuned(targets:queries:rows:slack:threads:)``
+    /// measures it. `startingFrom`: the centres of an earlier search (G is then their number), from
+    /// which the grouping starts instead of from evenly spaced targets — for targets that moved a
+    /// little since, one or two rounds instead of eight. The answers never depend on the grouping.
     /// O(rounds·K·G·d).
-    public init(targets: FeatureMatrix, groups requested: Int? = nil, threads: Int) {
+    public init(targets: FeatureMatrix, groups requested: Int? = nil, startingFrom earlier: FeatureMatrix? = nil,
+                threads: Int) {
         precondition(targets.rows > 0, "no targets")
+        precondition(earlier.map { $0.rows > 0 && $0.columns == targets.columns } ?? true, "bad starting centres")
         let k = targets.rows, d = targets.columns
-        let g = max(1, min(k, requested ?? Int((2 * Double(k).squareRoot()).rounded(.up))))
-        let (assignment, centre) = Self.sphericalGroups(of: targets, count: g, threads: threads)
+        let g = earlier.map { min(k, $0.rows) }
+            ?? max(1, min(k, requested ?? Int((2 * Double(k).squareRoot()).rounded(.up))))
+        let start = earlier.map { Array($0.values.prefix(g * d)) }
+        let (assignment, centre) = Self.sphericalGroups(of: targets, count: g, start: start, threads: threads)
         // Members per group (empty groups dropped), the radius measured against the final centres.
         var order: [Int32] = [], starts = [0], kept: [Float] = [], cosines: [Float] = [], sines: [Float] = []
         for c in 0..<g {
@@ -92,12 +101,13 @@ public struct NearestTargetSearch: Sendable {
     }
 
     /// Groups the unit rows of `targets` into `count` groups (at most K) by a few rounds of spherical
-    /// k-means started from evenly spaced targets (no randomness; ties to the lower centre). Returns
-    /// each target's group and the G×d unit centres; a group may end up empty. O(rounds·K·G·d).
-    static func sphericalGroups(of targets: FeatureMatrix, count: Int, rounds: Int = 8,
+    /// k-means started from `start` (G×d) or else from evenly spaced targets (no randomness; ties to
+    /// the lower centre), stopping early when a round changes no group. Returns each target's group
+    /// and the G×d unit centres; a group may end up empty. O(rounds·K·G·d).
+    static func sphericalGroups(of targets: FeatureMatrix, count: Int, rounds: Int = 8, start: [Float]? = nil,
                                 threads: Int) -> (assignment: [Int], centres: [Float]) {
         let k = targets.rows, d = targets.columns, g = max(1, min(k, count))
-        var centre = (0..<g).flatMap { targets.row($0 * k / g) }
+        var centre = start ?? (0..<g).flatMap { targets.row($0 * k / g) }
         var assignment = [Int](repeating: 0, count: k)
         for round in 0..<rounds {
             let nearest = BlockedSimilarity.rowwise(targets, FeatureMatrix(rows: g, columns: d, values: centre),
@@ -526,12 +536,13 @@ private final class SearchScratch {
 
 extension NearestTargetSearch {
     /// The search, among those with ⌈c·√K⌉ groups, c = 1, 2, 4, 8, that costs the fewest similarities
-    /// — centres plus targets compared — on up to 2,048 evenly spaced rows of the queries (ties to
-    /// the fewer groups), and the group count it was asked for. The answer never depends on G, only
-    /// the time: on a 1,000-cluster mixture the best G was 4√K (11.8 s per ActiveFT iteration
-    /// against 19 s at 2√K), on a 100-class one 1–2√K.
+    /// — centres plus targets compared — on up to 2,048 evenly spaced rows of the queries searched
+    /// with `slack` (ties to the fewer groups), and the group count it was asked for. The answer
+    /// never depends on G, only the time: on a 1,000-cluster mixture the best G was 4√K (11.8 s per
+    /// ActiveFT iteration against 19 s at 2√K), on a 100-class one 1–2√K; a search with slack
+    /// compares every group within the slack, which favours smaller groups (tighter bounds).
     /// O(Σ_G (K·G·d + s·(G + visited)·d)) for s sample rows.
-    public static func tuned(targets: FeatureMatrix, queries: FeatureMatrix, rows: [Int]? = nil,
+    public static func tuned(targets: FeatureMatrix, queries: FeatureMatrix, rows: [Int]? = nil, slack: Float = 0,
                              threads: Int) -> (search: NearestTargetSearch, groups: Int) {
         let k = targets.rows, n = rows?.count ?? queries.rows
         let sampleSize = min(n, 2048)
@@ -545,7 +556,8 @@ extension NearestTargetSearch {
             let g = max(1, min(k, Int((factor * Double(k).squareRoot()).rounded(.up))))
             guard g > (best?.groups ?? 0) else { continue }
             let search = NearestTargetSearch(targets: targets, groups: g, threads: threads)
-            let cost = search.nearest(queries, rows: sample, threads: threads).comparisons + sampleSize * search.groupCount
+            let cost = search.nearest(queries, rows: sample, slack: slack, threads: threads).comparisons
+                + sampleSize * search.groupCount
             if cost < bestCost {
                 best = (search, g)
                 bestCost = cost

@@ -279,4 +279,50 @@ import Testing
             #expect(gapSum / Double(queries.rows) > Double(slack) / 2, "mean gap \(gapSum / Double(queries.rows))")
         }
     }
+
+    /// Groups started from an earlier search's centres: after the targets moved, the answers are the
+    /// dense rule's bit for bit and the kept candidates' bound still covers every other target; on
+    /// unmoved targets a converged grouping is its own start (the same centres back).
+    @Test func groupsStartedFromEarlierCentresGiveTheDenseAnswers() {
+        let pool = clustered(seed: 41, rows: 2000, columns: 16, clusters: 10, spread: 0.15)
+        var generator = SeededGenerator(seed: 42)
+        let targets = pool.selecting(rows: generator.distinctIndices(count: 300, from: pool.rows))
+        let first = NearestTargetSearch(targets: targets, groups: 40, threads: 2)
+        let again = NearestTargetSearch(targets: targets, startingFrom: first.groupCentres, threads: 1)
+        #expect(again.groupCentres.values == first.groupCentres.values)
+        let moved = FeatureMatrix(rows: targets.rows, columns: targets.columns, values: targets.values.map {
+            $0 + Float(RandomProblem.gaussian(&generator) * 0.02)
+        }).normalizedRows()
+        let warm = NearestTargetSearch(targets: moved, startingFrom: first.groupCentres, threads: 2)
+        #expect(warm.groupCount > 0 && warm.groupCount <= first.groupCount)
+        let answer = warm.nearest(pool, keeping: 4, slack: 0.03, threads: 2)
+        #expect(answer.index == dense(pool, moved))
+        let d = pool.columns
+        for q in stride(from: 0, to: pool.rows, by: 7) {
+            let list = answer.candidates[(q * 4)..<((q + 1) * 4)]
+            for t in 0..<moved.rows where !list.contains(Int32(t)) {
+                var s = 0.0
+                for j in 0..<d { s += Double(pool.values[q * d + j]) * Double(moved.values[t * d + j]) }
+                #expect(s <= Double(answer.othersBound[q]) + 1e-5, "query \(q), target \(t)")
+            }
+        }
+    }
+
+    /// The tuner picks, among ⌈c·√K⌉ groups (c = 1, 2, 4, 8), the fewest centre similarities plus
+    /// comparisons on its 2,048 sample rows searched with the slack it is given (ties: fewer groups).
+    @Test(arguments: [Float(0), 0.03])
+    func tunerMinimisesTheCostAtItsSlack(slack: Float) {
+        let pool = clustered(seed: 51, rows: 3000, columns: 16, clusters: 40, spread: 0.1)
+        var generator = SeededGenerator(seed: 52)
+        let targets = pool.selecting(rows: generator.distinctIndices(count: 400, from: pool.rows))
+        let (search, groups) = NearestTargetSearch.tuned(targets: targets, queries: pool, slack: slack, threads: 2)
+        let sample = (0..<2048).map { $0 * pool.rows / 2048 }
+        let costs = [20, 40, 80, 160].map { g in
+            let candidate = NearestTargetSearch(targets: targets, groups: g, threads: 1)
+            return (groups: g, cost: candidate.nearest(pool, rows: sample, slack: slack, threads: 1).comparisons
+                + sample.count * candidate.groupCount)
+        }
+        #expect(groups == costs.min { $0.cost < $1.cost }!.groups, "\(costs)")
+        #expect(search.groupCount <= groups)
+    }
 }
