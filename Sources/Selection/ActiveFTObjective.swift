@@ -91,24 +91,25 @@ public struct ActiveFTObjective: Sendable {
     /// E_IJᵀ·C_I to block row J; finally L_k = 1/τ + log Σ_j E_kj and m_k = Σ_j E_kj c_j / Σ_j E_kj.
     /// O(3/2·K²·d) flops — three quarters of computing every row of G and then softmax·C — and K²/2
     /// exponentials. The pairs of blocks are split into ``centroidTermParts`` contiguous ranges, each
-    /// summed in a fixed order into totals of its own, and the parts are added in order: the bits are
-    /// the same for every thread count. Memory: O(parts·K·d + block²) per part; never the K×K matrix.
+    /// summed in a fixed order into totals of its own, and the parts are added in order (rows of the
+    /// result in parallel, O(parts·K·d)): the bits are the same for every thread count. Memory:
+    /// O(parts·K·d + block²); never the K×K matrix.
     private func centroidTerm(_ c: [Double], k: Int, threads: Int) -> (logSums: [Double], repelled: [Double]) {
         let d = features.columns, tau = temperature
         let size = Self.centroidChunkRows(centroids: k)
         let blocks = (k + size - 1) / size
         let pairs = (0..<blocks).flatMap { i in (i..<blocks).map { j in (i, j) } }
         let parts = min(Self.centroidTermParts, pairs.count)
-        // Per part: Σ_j E_kj for every k, then Σ_j E_kj c_j (K×d).
-        let partTotals = ChunkResults<[Double]>(count: parts)
-        c.withUnsafeBufferPointer { centroids in
-            let input = SharedRows(x: centroids.baseAddress!)
-            ParallelChunks.run(chunks: parts, threads: threads) { part in
-                var totals = [Double](repeating: 0, count: k + k * d)
-                let block = OwnedBuffer<Double>(capacity: size * size)
-                let columnSums = OwnedBuffer<Double>(capacity: size)
-                totals.withUnsafeMutableBufferPointer { t in
-                    let sums = t.baseAddress!, weighted = t.baseAddress! + k
+        // Per part, its own slice of `partTotals`: Σ_j E_kj for every k, then Σ_j E_kj c_j (K×d).
+        let width = k + k * d
+        var partTotals = [Double](repeating: 0, count: parts * width)
+        withSharedPointers(&partTotals) { partTotals in
+            c.withUnsafeBufferPointer { centroids in
+                let input = SharedRows(x: centroids.baseAddress!)
+                ParallelChunks.run(chunks: parts, threads: threads) { part in
+                    let block = OwnedBuffer<Double>(capacity: size * size)
+                    let columnSums = OwnedBuffer<Double>(capacity: size)
+                    let sums = partTotals.base + part * width, weighted = sums + k
                     for pair in (pairs.count * part / parts)..<(pairs.count * (part + 1) / parts) {
                         let (i, j) = pairs[pair]
                         let first = i * size, rows = min(size, k - first)
@@ -136,15 +137,32 @@ public struct ActiveFTObjective: Sendable {
                                                      c: weighted + firstColumn * d, ldc: d)
                     }
                 }
-                partTotals.set(part, totals)
             }
         }
-        var total = partTotals.values[0]
-        for other in partTotals.values.dropFirst() {
-            for index in total.indices { total[index] += other[index] }
+        // The parts added in order, ((part 0 + part 1) + part 2) + …, for every entry; rows in parallel.
+        var logSums = [Double](repeating: 0, count: k)
+        var repelled = [Double](repeating: 0, count: k * d)
+        let rowsPerChunk = 64
+        withSharedPointers(&logSums, &repelled) { logSums, repelled in
+            partTotals.withUnsafeBufferPointer { totals in
+                let input = SharedRows(x: totals.baseAddress!)
+                ParallelChunks.run(chunks: (k + rowsPerChunk - 1) / rowsPerChunk, threads: threads) { chunk in
+                    let weight = OwnedBuffer<Double>(capacity: d)
+                    for r in (chunk * rowsPerChunk)..<min(k, (chunk + 1) * rowsPerChunk) {
+                        var sum = input.x[r]
+                        let firstWeighted = input.x + k + r * d
+                        for j in 0..<d { weight.base[j] = firstWeighted[j] }
+                        for part in 1..<parts {
+                            sum += input.x[part * width + r]
+                            let weighted = firstWeighted + part * width
+                            for j in 0..<d { weight.base[j] += weighted[j] }
+                        }
+                        logSums.base[r] = 1 / tau + log(sum)
+                        for j in 0..<d { repelled.base[r * d + j] = weight.base[j] / sum }
+                    }
+                }
+            }
         }
-        let logSums = (0..<k).map { 1 / tau + log(total[$0]) }
-        let repelled = (0..<(k * d)).map { total[k + $0] / total[$0 / d] }
         return (logSums, repelled)
     }
 
@@ -244,4 +262,5 @@ public struct AdamOptimizer: Sendable {
         }
     }
 }
+
 
