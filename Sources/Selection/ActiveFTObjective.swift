@@ -103,10 +103,14 @@ public struct ActiveFTObjective: Sendable {
         // Per part, its own slice of `partTotals`: Σ_j E_kj for every k, then Σ_j E_kj c_j (K×d).
         let width = k + k * d
         var partTotals = [Double](repeating: 0, count: parts * width)
+        // A block on the diagonal costs two dgemms, one above it three.
+        let partCosts = (0..<parts).map { part in
+            pairs[(pairs.count * part / parts)..<(pairs.count * (part + 1) / parts)].reduce(0.0) { $0 + ($1.0 == $1.1 ? 2 : 3) }
+        }
         withSharedPointers(&partTotals) { partTotals in
             c.withUnsafeBufferPointer { centroids in
                 let input = SharedRows(x: centroids.baseAddress!)
-                ParallelChunks.run(chunks: parts, threads: threads) { part in
+                ParallelChunks.run(costs: partCosts, threads: threads) { part in
                     let block = OwnedBuffer<Double>(capacity: size * size)
                     let columnSums = OwnedBuffer<Double>(capacity: size)
                     let sums = partTotals.base + part * width, weighted = sums + k
@@ -249,18 +253,30 @@ public struct AdamOptimizer: Sendable {
         secondMoment = [Double](repeating: 0, count: count)
     }
 
-    /// One update of `parameters` against `gradient`.
-    public mutating func step(parameters: inout [Double], gradient: [Double]) {
+    /// One update of `parameters` against `gradient`; each parameter on its own, so ranges of them go
+    /// to `threads` threads with the same result.
+    public mutating func step(parameters: inout [Double], gradient: [Double], threads: Int = 1) {
+        precondition(parameters.count == firstMoment.count && gradient.count == firstMoment.count,
+                     "Adam over \(firstMoment.count) parameters got \(parameters.count) and a gradient of \(gradient.count)")
         stepCount += 1
         let correction1 = 1 - pow(beta1, Double(stepCount))
         let correction2 = (1 - pow(beta2, Double(stepCount))).squareRoot()
-        for i in parameters.indices {
-            firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * gradient[i]
-            secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * gradient[i] * gradient[i]
-            let denominator = secondMoment[i].squareRoot() / correction2 + epsilon
-            parameters[i] -= learningRate / correction1 * firstMoment[i] / denominator
+        let (beta1, beta2, epsilon, learningRate) = (beta1, beta2, epsilon, learningRate)
+        let count = parameters.count, chunk = 8192
+        withSharedPointers(&parameters, &firstMoment, &secondMoment) { parameters, firstMoment, secondMoment in
+            gradient.withUnsafeBufferPointer { g in
+                let gradient = ReadOnlyPointer(base: g.baseAddress ?? UnsafePointer(parameters.base))
+                ParallelChunks.run(chunks: (count + chunk - 1) / chunk, threads: threads) { part in
+                    for i in (part * chunk)..<min(count, (part + 1) * chunk) {
+                        let m = beta1 * firstMoment.base[i] + (1 - beta1) * gradient.base[i]
+                        let v = beta2 * secondMoment.base[i] + (1 - beta2) * gradient.base[i] * gradient.base[i]
+                        firstMoment.base[i] = m
+                        secondMoment.base[i] = v
+                        let denominator = v.squareRoot() / correction2 + epsilon
+                        parameters.base[i] -= learningRate / correction1 * m / denominator
+                    }
+                }
+            }
         }
     }
 }
-
-

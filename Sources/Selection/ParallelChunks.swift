@@ -21,6 +21,32 @@ public enum ParallelChunks {
 }
 
 extension ParallelChunks {
+    /// ``run(chunks:threads:_:)`` for chunks of known, unequal `costs`: each chunk, costliest first,
+    /// goes to the thread with the least work so far (longest processing time first, R. L. Graham,
+    /// "Bounds on Multiprocessing Timing Anomalies", SIAM J. Appl. Math. 1969). Ties go to the lower
+    /// chunk and thread, so the schedule is a function of the costs and the thread count alone.
+    /// O(chunks·(log chunks + threads)) to schedule.
+    static func run(costs: [Double], threads: Int, _ body: @Sendable (Int) -> Void) {
+        let schedule = schedule(costs: costs, threads: threads)
+        run(chunks: schedule.count, threads: schedule.count) { worker in
+            for chunk in schedule[worker] { body(chunk) }
+        }
+    }
+
+    /// The chunks each thread of ``run(costs:threads:_:)`` runs, in order (one list per thread, at
+    /// most `threads` and at most one per chunk).
+    static func schedule(costs: [Double], threads: Int) -> [[Int]] {
+        let workers = max(1, min(threads, costs.count))
+        var load = [Double](repeating: 0, count: workers)
+        var assigned = [[Int]](repeating: [], count: workers)
+        for chunk in costs.indices.sorted(by: { costs[$0] > costs[$1] || (costs[$0] == costs[$1] && $0 < $1) }) {
+            let worker = load.indices.min { load[$0] < load[$1] }!
+            load[worker] += costs[chunk]
+            assigned[worker].append(chunk)
+        }
+        return assigned
+    }
+
     /// ``run(chunks:threads:_:)`` where each thread first makes one scratch value with `makeScratch`
     /// and hands it to every chunk it runs (scratch must not carry results from chunk to chunk).
     static func run<Scratch>(chunks: Int, threads: Int, makeScratch: @Sendable () -> Scratch,

@@ -124,6 +124,28 @@ import Testing
         #expect(abs(parameters[2] - 0.49) < 1e-6)
     }
 
+    @Test func adamStepIsItsRecurrenceForEveryParameterAndThreadCount() {
+        // 20,000 parameters: ranges of 8,192 (the last one partial), which 2 and 3 threads split
+        // differently; every parameter must follow the scalar recurrence, bit for bit.
+        var generator = SeededGenerator(seed: 5)
+        let count = 20_000
+        let gradients = (0..<3).map { _ in (0..<count).map { _ in Double.random(in: -1...1, using: &generator) } }
+        var expected = [Double](repeating: 0.5, count: count)
+        for i in 0..<count {
+            var single = AdamOptimizer(count: 1, learningRate: 0.01)
+            var parameter = [expected[i]]
+            for g in gradients { single.step(parameters: &parameter, gradient: [g[i]]) }
+            expected[i] = parameter[0]
+        }
+        for threads in [1, 2, 3] {
+            var adam = AdamOptimizer(count: count, learningRate: 0.01)
+            var parameters = [Double](repeating: 0.5, count: count)
+            for g in gradients { adam.step(parameters: &parameters, gradient: g, threads: threads) }
+            let differing = parameters.indices.filter { parameters[$0] != expected[$0] }
+            #expect(differing.isEmpty, "threads \(threads): \(differing.count) parameters differ, the first at \(differing.first ?? -1)")
+        }
+    }
+
     @Test func adamMatchesItsRecurrenceOverSeveralSteps() {
         var adam = AdamOptimizer(count: 1, learningRate: 0.1)
         var parameter = [0.0]

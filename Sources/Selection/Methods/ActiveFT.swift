@@ -87,10 +87,10 @@ public enum ActiveFT {
                                                              totalCount: batch?.count ?? n, search: &search, group: group)
             losses.append(loss)
             if fixed == 0 {
-                adam.step(parameters: &theta, gradient: gradient)
+                adam.step(parameters: &theta, gradient: gradient, threads: max(1, threads))
             } else {
                 var free = Array(theta[fixed...])
-                adam.step(parameters: &free, gradient: Array(gradient[fixed...]))
+                adam.step(parameters: &free, gradient: Array(gradient[fixed...]), threads: max(1, threads))
                 theta.replaceSubrange(fixed..., with: free)
             }
             progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: loss))
