@@ -50,9 +50,8 @@ public enum BLAS {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        _ = kernels
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        dgemm(CblasNoTrans, CblasTrans, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc)
     }
 
     /// C ← α·A·B + β·C for row-major A (m×k) and B (k×n), in double precision. O(m·n·k).
@@ -62,9 +61,8 @@ public enum BLAS {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        _ = kernels
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        dgemm(CblasNoTrans, CblasNoTrans, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc)
     }
 
     /// C ← α·Aᵀ·B + β·C for row-major A (k×m) and B (k×n), in double precision. O(m·n·k).
@@ -74,8 +72,19 @@ public enum BLAS {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
+        dgemm(CblasTrans, CblasNoTrans, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc)
+    }
+
+    /// The row-major dgemm behind the three double-precision products above: C ← α·op(A)·op(B) + β·C.
+    @usableFromInline
+    static func dgemm(
+        _ transposeA: CBLAS_TRANSPOSE, _ transposeB: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
         _ = kernels
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+        cblas_dgemm(CblasRowMajor, transposeA, transposeB, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
