@@ -9,10 +9,11 @@ import BLAS
 /// of the Classic K-Means with Consistent Speedup", ICML 2015), turned to similarities of unit
 /// vectors: the centroids are split once into G groups (spherical k-means on the first centroids,
 /// G = K/10, at most ``largestGroupCount``), and each sample keeps its last nearest centroid and, per
-/// group, an upper bound on the similarity of every other centroid of the group. Features are unit
-/// vectors, so a centroid that moves by δ changes every similarity by at most δ: each call, a group's
-/// bounds grow by the largest movement in the group. The bounds are stored relative to each group's
-/// total movement so far, so a call touches only the samples it asks about and never rewrites the
+/// group, a lower bound on the angle to every other centroid of the group. A centroid that turns by
+/// Δ brings every unit sample at most Δ closer (``UnitAngle``): each call, a group's bounds shrink by
+/// the largest turn in the group, and the similarity bound cos(angle) grows by far less than the
+/// distance moved when similarities are high. The bounds are stored relative to each group's
+/// total turn so far, so a call touches only the samples it asks about and never rewrites the
 /// bounds of the others — which is what keeps random batches cheap. Then, per sample:
 /// 1. one dot product with its last nearest centroid settles it when that beats every group bound
 ///    by the margin;
@@ -29,7 +30,7 @@ import BLAS
 /// within `margin` of the largest sgemm similarity, the largest ``dot(_:_:count:)`` (ties to the
 /// lower centroid), and the similarity as `dot` computes it. A test settles a sample only when its
 /// best beats everything else by `margin`, which absorbs the rounding of sgemm, of the dot products
-/// and of the stored bounds, so rounding never decides a test. A sample's answer depends only on its
+/// and of the stored bounds and angles, so rounding never decides a test. A sample's answer depends only on its
 /// own history, never on the thread count.
 ///
 /// Cost per call: O(K·d) to measure the movements, O(N·(d + G)) for the first test, O(N'·m·d) for
@@ -41,9 +42,9 @@ import BLAS
 /// instead searched with a ``NearestTargetSearch`` over the centroids (whole groups ruled out by
 /// angular bounds; the group count tuned once for the widest slack below, the groups of each call
 /// started from the previous call's), which also hands back each sample's ``candidateCount`` most similar
-/// centroids and a bound on all the others. In later calls that bound grows by the largest distance
-/// any centroid moved since (the Hamerly bound, G. Hamerly, "Making k-means even faster", SDM 2010,
-/// kept for the centroids outside a short candidate list), and a sample whose best candidate, by
+/// centroids and a bound on all the others. In later calls that bound follows the largest angle
+/// any centroid turned by since (the Hamerly bound, G. Hamerly, "Making k-means even faster", SDM 2010,
+/// kept as an angle for the centroids outside a short candidate list), and a sample whose best candidate, by
 /// ``dot(_:_:count:)``, beats the other candidates and the bound by the margin is settled with M dot
 /// products; only the others are searched again. In a call over every row the ``fastestCount``
 /// centroids that moved furthest are left out of that growth and compared with every sample instead
@@ -86,12 +87,13 @@ struct NearestCentroidSearch {
     /// The last target search's group centres (their number tuned on the first call).
     private var targetCentres: FeatureMatrix?
     /// With the target search, per sample (N×``candidateCount``, −1 padded): its most similar
-    /// centroids when it was last searched, and an upper bound on the similarity of every other
-    /// centroid then, minus `totalMovement` at that call (+∞: never searched).
+    /// centroids when it was last searched, and a lower bound on the angle to every other centroid
+    /// then, plus `othersTurn` at that call (−∞: never searched).
     private var candidates: [Int32] = []
-    private var othersBound: [Float] = []
-    /// The sum over calls of the largest distance a centroid moved (rounded up), and the last.
-    private var totalMovement: Float = 0
+    private var othersAngle: [Float] = []
+    /// The sum over calls of the largest angle a centroid outside ``fastest`` turned by (rounded
+    /// up), and the last call's largest distance moved.
+    private var othersTurn: Float = 0
     private var lastMovement: Float = .infinity
     /// The centroids this call compares with every sample rather than count in the bound's growth:
     /// the ``fastestCount`` that moved furthest since the previous call (calls over every row only).
@@ -107,13 +109,14 @@ struct NearestCentroidSearch {
     private var groupOf: [Int32] = []
     private var members: [Int32] = []
     private var groupStart: [Int] = []
-    /// Per sample and group (N×G): an upper bound on the similarity of every centroid of the group but
-    /// the sample's `lastNearest`, minus the group's `totalDrift` when it was stored.
+    /// Per sample and group (N×G): a lower bound on the angle to every centroid of the group but the
+    /// sample's `lastNearest`, plus the group's `totalTurn` when it was stored (+∞: no such centroid).
     private var bounds: [Float] = []
     /// Each sample's nearest centroid at its last call; −1 before its first.
     private var lastNearest: [Int32] = []
-    /// Per group: the sum of its largest movement over all calls so far (rounded up).
-    private var totalDrift: [Float] = []
+    /// Per group: the sum over all calls so far of the largest angle one of its centroids turned by
+    /// (rounded up).
+    private var totalTurn: [Float] = []
     /// The centroids of the previous call.
     private var previousCentroids: [Float] = []
     /// Samples recomputed against all centroids so far, for benchmarks and tests.
@@ -121,6 +124,8 @@ struct NearestCentroidSearch {
     /// Similarities the group comparisons (test 2) or the target search computed so far, for
     /// benchmarks and tests (a full pass computes K per sample).
     private(set) var prunedComparisons = 0
+    /// Samples the one-dot test (test 1) settled so far, for benchmarks and tests.
+    private(set) var settledByBounds = 0
     /// Samples the target search's candidate check settled so far, for benchmarks and tests.
     private(set) var settledByCandidates = 0
 
@@ -152,7 +157,7 @@ struct NearestCentroidSearch {
         if searchesTargets {
             if previousCentroids.isEmpty {
                 candidates = [Int32](repeating: -1, count: samples * Self.candidateCount)
-                othersBound = [Float](repeating: .infinity, count: samples)
+                othersAngle = [Float](repeating: -.infinity, count: samples)
                 fastest = []
                 leaving = []
             } else {
@@ -165,9 +170,9 @@ struct NearestCentroidSearch {
                     rows == nil ? Self.fastestCount : 0, of: k, from: previousCentroids, to: centroids, d: d)
                 leaving = rows == nil ? previous.filter { !fastest.contains($0) } : []
                 if rows != nil && !previous.isEmpty {
-                    othersBound = [Float](repeating: .infinity, count: samples)
+                    othersAngle = [Float](repeating: -.infinity, count: samples)
                 }
-                totalMovement = (totalMovement + lastMovement).nextUp
+                othersTurn = (othersTurn + UnitAngle.turn(distance: lastMovement)).nextUp
             }
             previousCentroids = centroids
             var failing = [Bool](repeating: false, count: count)
@@ -235,7 +240,7 @@ struct NearestCentroidSearch {
             similarity[position] = answer.similarity[i]
             let row = searched[i]
             candidates.replaceSubrange((row * m)..<((row + 1) * m), with: answer.candidates[(i * m)..<((i + 1) * m)])
-            othersBound[row] = (answer.othersBound[i] - totalMovement).nextUp
+            othersAngle[row] = UnitAngle.stored(similarity: answer.othersBound[i], turned: othersTurn)
         }
         prunedComparisons += answer.comparisons
     }
@@ -272,14 +277,14 @@ struct NearestCentroidSearch {
 
     /// Settles each sample whose candidates, compared again, hold a centroid that beats every other
     /// candidate, the ``fastest`` and ``leaving`` centroids and the bound on the rest by the margin;
-    /// marks the others failing. A centroid that moves by δ changes a unit sample's similarity by at
-    /// most δ, so the rest's bound has grown by the largest movement outside ``fastest`` this call
-    /// (it never covered the fastest; those leaving them are compared now and taken into a settled
-    /// sample's bound, which covers them from now on). O(N·(M + F)·d) for F compared centroids (one
+    /// marks the others failing. A centroid that turns by Δ comes at most Δ closer to a unit sample
+    /// (``UnitAngle``), so the rest's angle bound has shrunk by the largest turn outside ``fastest``
+    /// this call (it never covered the fastest; those leaving them are compared now and taken into a
+    /// settled sample's bound, which covers them from now on). O(N·(M + F)·d) for F compared centroids (one
     /// sgemm per block of rows), blocks of rows in parallel.
     private mutating func checkCandidates(rows: [Int]?, count: Int, features: FeatureMatrix, centroids: [Float],
                                           nearest: inout [Int32], similarity: inout [Float], failing: inout [Bool]) {
-        let d = features.columns, m = Self.candidateCount, margin = Self.margin, grown = totalMovement
+        let d = features.columns, m = Self.candidateCount, margin = Self.margin, turned = othersTurn
         // The compared centroids: the fastest, then those leaving them (taken into the bounds).
         let compared = fastest + leaving, f = compared.count, leavingFrom = fastest.count
         // Each compared centroid's column in the block's scores (−1: not compared), so a row skips
@@ -294,7 +299,7 @@ struct NearestCentroidSearch {
         fastRows.reserveCapacity(f * d)
         for c in compared { fastRows += centroids[(Int(c) * d)..<((Int(c) + 1) * d)] }
         withSharedPointers(&nearest, &similarity, &failing) { nearest, similarity, failing in
-            withSharedPointers(&othersBound) { bound in
+            withSharedPointers(&othersAngle) { bound in
                 features.values.withUnsafeBufferPointer { x in
                     centroids.withUnsafeBufferPointer { c in
                         candidates.withUnsafeBufferPointer { kept in
@@ -311,12 +316,13 @@ struct NearestCentroidSearch {
                                     }
                                     for position in first..<(first + n) {
                                         let row = rows?[position] ?? position
-                                        let rest = bound.base[row] + grown
-                                        guard rest < .infinity else {
+                                        // The angle bound on the rest, now.
+                                        let rest = bound.base[row] - turned
+                                        guard rest > -.infinity else {
                                             failing.base[position] = true
                                             continue
                                         }
-                                        var best: Int32 = -1, bestValue = -Float.infinity, rival = rest
+                                        var best: Int32 = -1, bestValue = -Float.infinity, rival = -Float.infinity
                                         for i in 0..<m {
                                             let candidate = input.kept[row * m + i]
                                             guard candidate >= 0 else { break }
@@ -344,11 +350,15 @@ struct NearestCentroidSearch {
                                         var leavingValue = -Float.infinity
                                         for i in leavingFrom..<f { leavingValue = max(leavingValue, scores[i]) }
                                         rival = max(rival, leavingValue)
-                                        if best >= 0 && bestValue > rival + margin {
+                                        // The rest are below best − margin when their angle bound exceeds
+                                        // acos(best − margin).
+                                        if best >= 0 && bestValue > rival + margin
+                                            && rest > UnitAngle.above(similarity: bestValue - margin) {
                                             nearest.base[position] = best
                                             similarity.base[position] = bestValue
                                             if leavingValue > -.infinity {
-                                                bound.base[row] = max(bound.base[row], (leavingValue - grown).nextUp)
+                                                bound.base[row] = min(bound.base[row],
+                                                                      UnitAngle.stored(similarity: leavingValue, turned: turned))
                                             }
                                         } else {
                                             failing.base[position] = true
@@ -377,15 +387,16 @@ struct NearestCentroidSearch {
         }
         bounds = [Float](repeating: 0, count: samples * g)
         lastNearest = [Int32](repeating: -1, count: samples)
-        totalDrift = [Float](repeating: 0, count: g)
+        totalTurn = [Float](repeating: 0, count: g)
     }
 
-    /// Adds to each group's total drift the largest distance one of its centroids moved since the
+    /// Adds to each group's total turn the largest angle one of its centroids turned by since the
     /// previous call, rounded up. O(K·d).
     private mutating func measureMovement(from old: [Float], to new: [Float], k: Int, d: Int) {
         for group in 0..<groupCount {
             let moved = members[groupStart[group]..<groupStart[group + 1]].lazy.map { Int($0) }
-            totalDrift[group] = (totalDrift[group] + Self.largestMovement(of: moved, from: old, to: new, d: d)).nextUp
+            let turn = UnitAngle.turn(distance: Self.largestMovement(of: moved, from: old, to: new, d: d))
+            totalTurn[group] = (totalTurn[group] + turn).nextUp
         }
     }
 
@@ -396,8 +407,8 @@ struct NearestCentroidSearch {
                                       nearest: inout [Int32], similarity: inout [Float], failing: inout [Bool]) {
         let d = features.columns, g = groupCount, blockRows = Self.blockRows
         let blocks = (count + blockRows - 1) / blockRows
-        let compared = ChunkResults<Int>(count: blocks)
-        let groups = GroupLayout(groupOf: groupOf, members: members, start: groupStart, totalDrift: totalDrift)
+        let compared = ChunkResults<(similarities: Int, settled: Int)>(count: blocks)
+        let groups = GroupLayout(groupOf: groupOf, members: members, start: groupStart, totalTurn: totalTurn)
         let largestCompared = Int(Self.groupCompareShare * Double(k))
         let largestGroup = (0..<g).map { groupStart[$0 + 1] - groupStart[$0] }.max() ?? 1
         // The centroids in group order: each group's members contiguous, one sgemm operand.
@@ -426,7 +437,8 @@ struct NearestCentroidSearch {
                 }
             }
         }
-        prunedComparisons += compared.values.reduce(0, +)
+        prunedComparisons += compared.values.reduce(0) { $0 + $1.similarities }
+        settledByBounds += compared.values.reduce(0) { $0 + $1.settled }
     }
 
     /// Compares the samples at `positions` with every centroid (blocked sgemm, blocks in parallel);
@@ -437,7 +449,7 @@ struct NearestCentroidSearch {
         let blockRows = Self.blockRows
         fullComparisons += positions.count
         let blocks = (positions.count + blockRows - 1) / blockRows
-        let groups = GroupLayout(groupOf: groupOf, members: members, start: groupStart, totalDrift: totalDrift)
+        let groups = GroupLayout(groupOf: groupOf, members: members, start: groupStart, totalTurn: totalTurn)
         withSharedPointers(&nearest, &similarity) { output0, output1 in
             let output = (nearest: output0, similarity: output1)
             withSharedPointers(&bounds, &lastNearest) { state0, state1 in
@@ -507,11 +519,13 @@ private struct BoundCheck: @unchecked Sendable {
     let similarity: UnsafeMutablePointer<Float>
     let failing: UnsafeMutablePointer<Bool>
 
-    /// Tests 1 and 2 for the rows at `positions` (one block); returns the similarities test 2 computed.
-    func run(positions: Range<Int>, scratch: CompareScratch) -> Int {
+    /// Tests 1 and 2 for the rows at `positions` (one block); returns the similarities test 2 computed
+    /// and the rows test 1 settled.
+    func run(positions: Range<Int>, scratch: CompareScratch) -> (similarities: Int, settled: Int) {
         let d = columns, g = groups.count
         let margin = NearestCentroidSearch.margin
         scratch.position.count = 0
+        var settled = 0
         // Test 1 for each row; the rows it leaves, with their uncertain groups.
         for position in positions {
             let row = rows?[position] ?? position
@@ -522,16 +536,18 @@ private struct BoundCheck: @unchecked Sendable {
             }
             let own = dot(features + row * d, centroids + Int(previous) * d, count: d)
             let stored = bounds + row * g
-            // Test 1 holds when no group's bound reaches own − margin (a plain comparison: bounds are
-            // never NaN); a group whose bound does is uncertain.
-            let threshold = own - margin
+            // Test 1 holds when no group's similarity bound reaches own − margin, that is when every
+            // group's angle bound exceeds acos(own − margin) (a plain comparison: bounds are never
+            // NaN); a group whose bound does not is uncertain.
+            let threshold = UnitAngle.above(similarity: own - margin)
             var reached = false
-            groups.totalDrift.withUnsafeBufferPointer { drift in
-                for group in 0..<g where stored[group] + drift[group] >= threshold { reached = true }
+            groups.totalTurn.withUnsafeBufferPointer { turned in
+                for group in 0..<g where stored[group] - turned[group] <= threshold { reached = true }
             }
             if !reached {
                 nearest[position] = previous
                 similarity[position] = own
+                settled += 1
                 continue
             }
             var uncertain = 0
@@ -560,7 +576,7 @@ private struct BoundCheck: @unchecked Sendable {
             similarity[position] = fromDot ?? dot(features + row * d, centroids + Int(best) * d, count: d)
             lastNearest[row] = best
         }
-        return computed
+        return (computed, settled)
     }
 }
 
@@ -569,19 +585,20 @@ private struct GroupLayout: @unchecked Sendable {
     let groupOf: [Int32]
     let members: [Int32]
     let start: [Int]
-    let totalDrift: [Float]
+    let totalTurn: [Float]
 
-    var count: Int { totalDrift.count }
+    var count: Int { totalTurn.count }
 
-    /// Whether `group`'s bound (stored relative to its total drift) reaches `threshold`, a row's
-    /// similarity to its previous nearest centroid minus the margin: then the group must be compared.
+    /// Whether `group`'s angle bound (stored relative to its total turn) is at most `threshold`, the
+    /// angle of a row's similarity to its previous nearest centroid minus the margin: then the group
+    /// must be compared.
     @inline(__always)
     func isUncertain(_ group: Int, stored: UnsafePointer<Float>, threshold: Float) -> Bool {
-        stored[group] + totalDrift[group] >= threshold
+        stored[group] - totalTurn[group] <= threshold
     }
 
-    /// Stores, relative to each group's total drift, the largest of `scores` (one sample's sgemm
-    /// similarities to every centroid) over each group's members but `excluding`. O(K).
+    /// Stores, relative to each group's total turn, the angle bound of the largest of `scores` (one
+    /// sample's sgemm similarities to every centroid) over each group's members but `excluding`. O(K).
     func storeBounds(scores: UnsafePointer<Float>, excluding: Int, into stored: UnsafeMutablePointer<Float>) {
         for group in 0..<count {
             var largest = -Float.infinity
@@ -589,7 +606,7 @@ private struct GroupLayout: @unchecked Sendable {
                 let c = Int(members[m])
                 if c != excluding { largest = max(largest, scores[c]) }
             }
-            stored[group] = (largest - totalDrift[group]).nextUp
+            stored[group] = UnitAngle.stored(similarity: largest, turned: totalTurn[group])
         }
     }
 }
@@ -631,8 +648,8 @@ private final class CompareScratch {
         scores = OwnedBuffer(capacity: rows * largestGroup)
     }
 
-    /// Adds a row test 1 left: its uncertain groups (bound reaching `threshold`) will be compared;
-    /// the others keep their bound. O(G).
+    /// Adds a row test 1 left: its uncertain groups (angle bound at most `threshold`) will be
+    /// compared; the others keep their bound, and hold no similarity above own − margin. O(G).
     func open(position p: Int, row r: Int, previous c: Int32, own value: Float, threshold: Float,
               stored: UnsafePointer<Float>, groups: GroupLayout) {
         let slot = position.count
@@ -644,7 +661,7 @@ private final class CompareScratch {
             let i = slot * groupCount + group
             let compare = groups.isUncertain(group, stored: stored, threshold: threshold)
             uncertain[i] = compare
-            top[i] = compare ? -.infinity : stored[group] + groups.totalDrift[group]
+            top[i] = -.infinity
             second[i] = top[i]
             topIndex[i] = -1
         }
@@ -689,10 +706,11 @@ private final class CompareScratch {
         return m * size
     }
 
-    /// After the comparisons: the row's best centroid when it beats every other similarity and bound
-    /// by the margin, with its similarity when that is the previous nearest's dot (else nil: the
-    /// caller computes it), and the row's new bounds stored relative to the total drift; nil when it
-    /// does not (the bounds are left for the full pass). O(G).
+    /// After the comparisons: the row's best centroid when it beats every other similarity by the
+    /// margin (the groups not compared are below own − margin, so below the best by the margin too),
+    /// with its similarity when that is the previous nearest's dot (else nil: the caller computes it),
+    /// and the row's new bounds stored relative to the total turn; nil when it does not (the bounds
+    /// are left for the full pass). O(G).
     func settle(slot: Int, groups: GroupLayout, into stored: UnsafeMutablePointer<Float>) -> (Int32, Float?)? {
         let g = groupCount, base = slot * g
         let previousNearest = previous[slot], value = own[slot]
@@ -713,9 +731,16 @@ private final class CompareScratch {
         var rival = -Float.infinity
         for i in base..<(base + g) { rival = max(rival, topIndex[i] == best ? second[i] : top[i]) }
         guard bestValue > rival + NearestCentroidSearch.margin else { return nil }
+        // Compared groups take their largest similarity but the best; the others keep their bound,
+        // except that the previous nearest joins its group's when it is no longer the nearest.
         for group in 0..<g {
             let i = base + group
-            stored[group] = ((topIndex[i] == best ? second[i] : top[i]) - groups.totalDrift[group]).nextUp
+            if uncertain[i] {
+                stored[group] = UnitAngle.stored(similarity: topIndex[i] == best ? second[i] : top[i],
+                                                 turned: groups.totalTurn[group])
+            } else if i == home && best != previousNearest {
+                stored[group] = min(stored[group], UnitAngle.stored(similarity: value, turned: groups.totalTurn[group]))
+            }
         }
         return (best, best == previousNearest ? value : nil)
     }

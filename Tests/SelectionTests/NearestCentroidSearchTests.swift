@@ -271,4 +271,47 @@ import Testing
         expectSame("centroid 60 overtakes as it leaves the fastest")
         #expect(lastNearest[0] == 60)
     }
+
+    /// The first test's bounds are angles: in a tight cluster (similarities near 0.97) whose centroids
+    /// all turn by the same angle, it settles many more samples than bounds grown by the distance
+    /// moved could (counted here from exact similarities), with the full pass's answers.
+    @Test func angleBoundsSettleWhatDistanceBoundsCannot() {
+        let n = 2000, k = 40, d = 16
+        var generator = SeededGenerator(seed: 31)
+        let centre = (0..<d).map { _ in Float(RandomProblem.gaussian(&generator)) }
+        func nearCentre() -> [Float] { centre.map { $0 / 4 + Float(RandomProblem.gaussian(&generator)) * 0.05 } }
+        let features = FeatureMatrix(rows: n, columns: d, values: (0..<n).flatMap { _ in nearCentre() }).normalizedRows()
+        let before = FeatureMatrix(rows: k, columns: d, values: (0..<k).flatMap { _ in nearCentre() }).normalizedRows()
+        func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+        // Every centroid turned by the same angle, towards a random direction orthogonal to it.
+        let angle = 0.002
+        var turned: [Float] = []
+        for c in 0..<k {
+            let row = before.row(c)
+            var w = (0..<d).map { _ in RandomProblem.gaussian(&generator) }
+            let along = zip(w, row).reduce(0) { $0 + $1.0 * Double($1.1) }
+            w = zip(w, row).map { $0 - along * Double($1) }
+            let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            turned += zip(row, w).map { Float(cos(angle) * Double($0) + sin(angle) * $1 / norm) }
+        }
+        let after = FeatureMatrix(rows: k, columns: d, values: turned).normalizedRows()
+        var pruned = NearestCentroidSearch(samples: n, centroids: k, pruning: true, threads: 2)
+        var full = NearestCentroidSearch(samples: n, centroids: k, pruning: false, threads: 1)
+        let first = pruned.assign(rows: nil, features: features, centroids: before.values)
+        let second = pruned.assign(rows: nil, features: features, centroids: after.values)
+        let expected = full.assign(rows: nil, features: features, centroids: after.values)
+        #expect(second.nearest == expected.nearest && second.similarity == expected.similarity)
+        // A distance bound settles a sample only when its new similarity beats every other old one by
+        // the distance moved and the margin.
+        let moved = 2 * sin(angle / 2)
+        let byDistance = (0..<n).filter { i in
+            let f = features.row(i), nearest = Int(first.nearest[i])
+            let others = (0..<k).filter { $0 != nearest }.map { dot(f, before.row($0)) }.max()!
+            return dot(f, after.row(nearest)) - Double(NearestCentroidSearch.margin) > others + moved
+        }.count
+        let similarities = (0..<n).map { dot(features.row($0), before.row(Int(first.nearest[$0]))) }
+        #expect(similarities.min()! > 0.95, "\(similarities.min()!) \(similarities.max()!)")
+        #expect(pruned.settledByBounds > byDistance + n / 4,
+                "angle bounds settled \(pruned.settledByBounds), distance bounds could settle \(byDistance) of \(n)")
+    }
 }
