@@ -13,12 +13,12 @@ enum UnitAngle {
     /// at most π/2). Past π/2, a rounding error ε in the similarity would grow to ε/sin α in the bound
     /// after the centroid turns; at most π/2 it never grows, so the search's margin still absorbs it.
     @inline(__always) static func below(similarity: Float) -> Float {
-        Float(acos(Double(min(1, max(0, similarity))))).nextDown
+        acos(min(1, max(0, similarity))).nextDown.nextDown
     }
 
     /// An upper bound on acos(`similarity`) (the similarity clamped to [−1, 1]).
     @inline(__always) static func above(similarity: Float) -> Float {
-        Float(acos(Double(min(1, max(-1, similarity))))).nextUp
+        acos(min(1, max(-1, similarity))).nextUp.nextUp
     }
 
     /// An upper bound on the angle between two unit vectors at distance `distance`: 2·asin(δ/2).
