@@ -208,8 +208,8 @@ public struct ActiveFTObjective: Sendable {
                 for position in positions {
                     let c = Int(nearest[position])
                     let z = logBalance + logSums[c] - Double(similarity[position]) / tau
-                    let u = sigmoid(z)
-                    base[0] &+= lossScale.encode(softplus(z))
+                    let (loss, u) = softplusAndSigmoid(z)
+                    base[0] &+= lossScale.encode(loss)
                     base[1 + c] &+= pullScale.encode(u)
                     pullScale.accumulate(u, times: rows.x + (batch?[position] ?? position) * d, count: d,
                                          into: base + 1 + k + c * d)
@@ -228,12 +228,11 @@ private struct SharedRows<Element>: @unchecked Sendable {
     let x: UnsafePointer<Element>
 }
 
-/// log(1 + eˣ) without overflow.
-@inline(__always) func softplus(_ x: Double) -> Double { x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)) }
-
-/// 1/(1 + e⁻ˣ) without overflow.
-@inline(__always) func sigmoid(_ x: Double) -> Double {
-    x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
+/// softplus(x) = log(1 + eˣ) and sigmoid(x) = 1/(1 + e⁻ˣ), without overflow, from one exponential
+/// e = e^(−|x|): softplus is max(x, 0) + log1p(e), sigmoid 1/(1 + e) for x ≥ 0 and e/(1 + e) below.
+@inline(__always) func softplusAndSigmoid(_ x: Double) -> (softplus: Double, sigmoid: Double) {
+    let e = exp(-abs(x))
+    return (x > 0 ? x + log1p(e) : log1p(e), x >= 0 ? 1 / (1 + e) : e / (1 + e))
 }
 
 /// Adam exactly as PyTorch's `torch.optim.Adam` defaults (β1 0.9, β2 0.999, ε 1e-8, no weight decay,

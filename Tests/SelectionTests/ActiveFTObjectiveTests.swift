@@ -1,4 +1,6 @@
 @testable import Selection
+import Numerics
+import Foundation
 import Testing
 
 /// The closed-form loss and gradient against a direct recomputation and finite differences.
@@ -100,6 +102,16 @@ import Testing
         let (loss, gradient) = objective.lossAndGradient(centroids: p.theta)
         #expect(loss.isFinite && loss > 0)
         #expect(gradient.allSatisfy { $0.isFinite })
+    }
+
+    @Test func softplusAndSigmoidShareOneExponentialAndCannotOverflow() {
+        for x in stride(from: -30.0, through: 30.0, by: 0.37) + [0, -0.0, 1e-300, -1e-300] {
+            let (softplus, sigmoid) = softplusAndSigmoid(x)
+            #expect(softplus.isApproximatelyEqual(to: log1p(exp(x)), relativeTolerance: 1e-12), "softplus(\(x))")
+            #expect(sigmoid.isApproximatelyEqual(to: 1 / (1 + exp(-x)), relativeTolerance: 1e-12), "sigmoid(\(x))")
+        }
+        #expect(softplusAndSigmoid(1000) == (1000, 1))
+        #expect(softplusAndSigmoid(-1000) == (0, 0))
     }
 
     @Test func gradientIsOrthogonalToEachCentroid() {
