@@ -540,7 +540,11 @@ private struct BoundCheck: @unchecked Sendable {
             // group's angle bound exceeds acos(own − margin) (a plain comparison: bounds are never
             // NaN); a group whose bound does not is uncertain.
             let threshold = UnitAngle.above(similarity: own - margin)
-            if groups.smallestAngle(stored: stored) > threshold {
+            var reached = false
+            groups.totalTurn.withUnsafeBufferPointer { turned in
+                for group in 0..<g where stored[group] - turned[group] <= threshold { reached = true }
+            }
+            if !reached {
                 nearest[position] = previous
                 similarity[position] = own
                 settled += 1
@@ -591,30 +595,6 @@ private struct GroupLayout: @unchecked Sendable {
     @inline(__always)
     func isUncertain(_ group: Int, stored: UnsafePointer<Float>, threshold: Float) -> Bool {
         stored[group] - totalTurn[group] <= threshold
-    }
-
-    /// The smallest angle bound over the groups, min over g of stored[g] − totalTurn[g], 16 groups at
-    /// a time. O(G).
-    @inline(__always)
-    func smallestAngle(stored: UnsafePointer<Float>) -> Float {
-        totalTurn.withUnsafeBufferPointer { turned in
-            let g = turned.count
-            var smallest = SIMD16<Float>(repeating: .infinity)
-            let rawStored = UnsafeRawPointer(stored), rawTurned = UnsafeRawPointer(turned.baseAddress!)
-            var group = 0
-            while group + 16 <= g {
-                let difference = rawStored.loadUnaligned(fromByteOffset: group * 4, as: SIMD16<Float>.self)
-                    - rawTurned.loadUnaligned(fromByteOffset: group * 4, as: SIMD16<Float>.self)
-                smallest = pointwiseMin(smallest, difference)
-                group += 16
-            }
-            var result = smallest.min()
-            while group < g {
-                result = min(result, stored[group] - turned[group])
-                group += 1
-            }
-            return result
-        }
     }
 
     /// Stores, relative to each group's total turn, the angle bound of the largest of `scores` (one
