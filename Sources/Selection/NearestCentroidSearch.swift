@@ -622,8 +622,8 @@ private final class CompareScratch {
     let previous: OwnedBuffer<Int32>
     let own: OwnedBuffer<Float>
     /// Per row left and group (row-major, rows × G): whether the row compares the group, and the
-    /// group's largest value without the previous nearest (a similarity, or the bound with index −1)
-    /// with its centroid and the runner-up.
+    /// group's largest similarity without the previous nearest, with its centroid and the runner-up
+    /// (−∞ and index −1 until compared; the previous nearest joins its group's in ``settle``).
     let uncertain: OwnedBuffer<Bool>
     let top: OwnedBuffer<Float>
     let topIndex: OwnedBuffer<Int32>
@@ -662,7 +662,7 @@ private final class CompareScratch {
             let compare = groups.isUncertain(group, stored: stored, threshold: threshold)
             uncertain[i] = compare
             top[i] = -.infinity
-            second[i] = top[i]
+            second[i] = -.infinity
             topIndex[i] = -1
         }
     }
