@@ -76,7 +76,7 @@ public enum BLAS {
               beta: beta, c: c, ldc: ldc)
     }
 
-    /// The row-major dgemm behind the three double-precision products above: C ← α·op(A)·op(B) + β·C.
+    /// The row-major dgemm behind the double-precision products: C ← α·op(A)·op(B) + β·C.
     @usableFromInline
     static func dgemm(
         _ transposeA: CBLAS_TRANSPOSE, _ transposeB: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, alpha: Double,
@@ -91,9 +91,8 @@ public enum BLAS {
     /// C ← AᵀA for a row-major A (rows × columns); C is columns × columns. O(rows·columns²).
     @inlinable
     public static func gram(rows: Int, columns: Int, a: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>) {
-        _ = kernels
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(columns), Int32(rows),
-                    1, a, Int32(columns), a, Int32(columns), 0, c, Int32(columns))
+        dgemm(CblasTrans, CblasNoTrans, m: columns, n: columns, k: rows, alpha: 1, a: a, lda: columns, b: a,
+              ldb: columns, beta: 0, c: c, ldc: columns)
     }
 
     /// C ← AᵀA for a row-major A (rows × columns) in single precision; C is columns × columns.
