@@ -88,6 +88,82 @@ func machineFloor(rows: Int, columns: Int, centroids: Int, threads: Int) -> (gfl
     return (2 * Double(rows) * Double(centroids) * Double(columns) / gemm / 1e9, Double(rows * columns * 4) / pass / 1e9)
 }
 
+/// The machine's double-precision rate on `threads` threads, in GFLOP/s: each thread multiplies its
+/// own matrix by its transpose (single-threaded dgemm), all at once; the better of the centroid term's
+/// shape (K×d times d×K) and a large square one (1,024³), so the rate is not held back by the small
+/// shape. Medians of 5.
+func dgemmRate(centroids k: Int, columns d: Int, threads: Int) -> Double {
+    var generator = SystemRandomNumberGenerator()
+    func rate(rows: Int, columns: Int) -> Double {
+        let a = (0..<(rows * columns)).map { _ in Double.random(in: -1...1, using: &generator) }
+        let seconds: Double = a.withUnsafeBufferPointer { a in
+            let input = SendableDoubles(a.baseAddress!)
+            return (0..<5).map { _ in
+                let start = DispatchTime.now().uptimeNanoseconds
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                    var c = [Double](repeating: 0, count: rows * rows)
+                    BLAS.multiplyTransposed(m: rows, n: rows, k: columns, a: input.base, lda: columns,
+                                            b: input.base, ldb: columns, c: &c, ldc: rows)
+                }
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }.sorted()[2]
+        }
+        return 2 * Double(rows * rows * columns) * Double(threads) / seconds / 1e9
+    }
+    return max(rate(rows: k, columns: d), rate(rows: 1024, columns: 1024))
+}
+
+/// The GB/s of reading `rows` × `columns` float32 values once on `threads` threads (each thread sums
+/// its contiguous share, 64 floats per step): the memory floor of any pass over the features.
+/// Median of 5.
+func readRate(rows: Int, columns: Int, threads: Int) -> Double {
+    let count = rows * columns / 64 * 64
+    let values = (0..<count).map { Float($0 & 1023) * 1e-3 }
+    let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: threads)
+    defer { sums.deallocate() }
+    let seconds: Double = values.withUnsafeBufferPointer { x in
+        let (input, out) = (SendablePointer(x.baseAddress!), SendableMutable(sums.baseAddress!))
+        return (0..<5).map { _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                let raw = UnsafeRawPointer(input.base)
+                var s0 = SIMD16<Float>(), s1 = s0, s2 = s0, s3 = s0
+                var j = count / 64 * worker / threads * 64
+                let end = count / 64 * (worker + 1) / threads * 64
+                while j < end {
+                    s0 += raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+                    s1 += raw.loadUnaligned(fromByteOffset: j * 4 + 64, as: SIMD16<Float>.self)
+                    s2 += raw.loadUnaligned(fromByteOffset: j * 4 + 128, as: SIMD16<Float>.self)
+                    s3 += raw.loadUnaligned(fromByteOffset: j * 4 + 192, as: SIMD16<Float>.self)
+                    j += 64
+                }
+                out.base[worker] = (s0 + s1 + s2 + s3).sum()
+            }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }.sorted()[2]
+    }
+    return Double(count * 4) / seconds / 1e9
+}
+
+/// The least time an exact ActiveFT run of `iterations` over `rows` × `columns` features with K =
+/// `centroids` can take on this machine with selectjob's set-up, from rates measured now: `setUp`
+/// (a measured 0-iteration run: load, normalisation, initial centroids, final step, commit) plus, per
+/// iteration, one read of the features (every sample's similarity to its centroid changes, so each
+/// row is read at least once; the faster of ``readRate`` and ``machineFloor``'s pass) and the centroid
+/// term's 1.5·K²·d double multiply-adds (the symmetric K×K Gram matrix and the softmax-weighted sum
+/// of the centroids) at ``dgemmRate``. It leaves out the exponentials, the gradient, Adam and the
+/// search, and takes each rate at its best, so every real run takes longer.
+func exactRunFloor(rows: Int, columns: Int, centroids: Int, iterations: Int, setUp: Double,
+                   threads: Int) -> (seconds: Double, pass: Double, centroidTerm: Double) {
+    let bandwidth = max(readRate(rows: rows, columns: columns, threads: threads),
+                        machineFloor(rows: rows, columns: columns, centroids: centroids, threads: threads).gigabytesPerSecond)
+    let pass = Double(rows * columns * 4) / bandwidth / 1e9
+    let flops = 2 * 1.5 * Double(centroids * centroids * columns)
+    let centroidTerm = flops / dgemmRate(centroids: centroids, columns: columns, threads: threads) / 1e9
+    return (setUp + Double(iterations) * (pass + centroidTerm), pass, centroidTerm)
+}
+
+private struct SendableDoubles: @unchecked Sendable { let base: UnsafePointer<Double>; init(_ p: UnsafePointer<Double>) { base = p } }
 private struct SendablePointer: @unchecked Sendable { let base: UnsafePointer<Float>; init(_ p: UnsafePointer<Float>) { base = p } }
 private struct SendableMutable: @unchecked Sendable { let base: UnsafeMutablePointer<Float>; init(_ p: UnsafeMutablePointer<Float>) { base = p } }
 

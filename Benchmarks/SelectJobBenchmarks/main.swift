@@ -405,6 +405,36 @@ func endToEndRun(folder: String, repetitions: Int, threads: Int, selectjob: Stri
     }
 }
 
+/// The suite's ActiveFT 1 % job with 0 iterations, `repetitions` times: the set-up and final step.
+func setUpRun(folder: String, repetitions: Int, threads: Int, selectjob: String) throws -> (Double, Double, Int) {
+    let job = folder + "/job0.json"
+    try Data("""
+        {"name": "bench-activeft-1pct-setup", "features": {"path": "pool.h5", "ids": "ids", "labels": "labels"},
+         "method": {"name": "activeft", "iterations": 0}, "budget": {"percent": 1}, "database": "bench.sqlite"}
+        """.utf8).write(to: URL(fileURLWithPath: job))
+    return try timeCommand(selectjob, repetitions: repetitions) { _ in
+        ["run", "--quiet", "--force", "--log-level", "error", "--threads", String(threads), job]
+    }
+}
+
+/// The floor of the 1 % job (``exactRunFloor``) beside the reference: how fast any exact run could be
+/// here, and so the largest ratio to the reference this machine allows.
+func floorSentence(folder: String, rows: Int, columns: Int, repetitions: Int, threads: Int, selectjob: String,
+                   reference: Double?, row: (String, (Double, Double, Int)) -> Void) throws -> String {
+    let setUp = try setUpRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob)
+    row("`selectjob run`, ActiveFT 1 %, 0 iterations: load, set-up, final step, commit", setUp)
+    let floor = exactRunFloor(rows: rows, columns: columns, centroids: rows / 100, iterations: 300, setUp: setUp.0,
+                              threads: threads)
+    var sentence = String(format: " The floor of an exact run here: %.2f s of set-up plus 300 × (%.2f ms to read the features once + %.2f ms for the centroid term's 1.5·K²·d multiply-adds at this machine's dgemm rate) = %.2f s",
+                          setUp.0, floor.pass * 1000, floor.centroidTerm * 1000, floor.seconds)
+    if let reference {
+        sentence += String(format: ", %.1f× the reference at most.", reference / floor.seconds)
+    } else {
+        sentence += "."
+    }
+    return sentence
+}
+
 /// " selectjob took X s: R× faster than the reference's projection", both measured in this run.
 func speedup(ours: Double, reference: Double?) -> String {
     guard let reference else { return "" }
@@ -470,7 +500,9 @@ func runSuite(arguments: [String]) throws {
         row(endToEndLabel, ours)
         let reference = try referenceRows(folder: folder, rows: rows, python: referencePython, referenceDir: referenceDir,
                                           repetitions: repetitions, threads: threads, row: row)
-        emit(reference.sentence + speedup(ours: ours.0, reference: reference.seconds))
+        emit(reference.sentence + speedup(ours: ours.0, reference: reference.seconds)
+             + (try floorSentence(folder: folder, rows: rows, columns: dimensions, repetitions: repetitions,
+                                  threads: threads, selectjob: selectjob, reference: reference.seconds, row: row)))
         return
     }
 
@@ -502,6 +534,8 @@ func runSuite(arguments: [String]) throws {
     row(endToEndLabel, ours)
     let reference = try referenceRows(folder: folder, rows: rows, python: referencePython, referenceDir: referenceDir,
                                       repetitions: repetitions, threads: threads, row: row)
+    let floor = try floorSentence(folder: folder, rows: rows, columns: dimensions, repetitions: repetitions,
+                                  threads: threads, selectjob: selectjob, reference: reference.seconds, row: row)
 
     // Evaluate and report through the binary, on run 1 of that job. Each evaluation gets another
     // seed, so none is read back from the database.
@@ -563,7 +597,7 @@ func runSuite(arguments: [String]) throws {
         The `PyTorch reference` rows run yichen928/ActiveFT's `ActiveFT_CIFAR.py` computation on the CPU
         (`Benchmarks/reference/activeft_reference.py`, in a venv with torch that `make bench` installs)
         on the same pool with K = N/100, seeded `random.sample` initial rows, as whole processes like the
-        `selectjob run` row. \(reference.sentence)\(speedup(ours: ours.0, reference: reference.seconds))
+        `selectjob run` row. \(reference.sentence)\(speedup(ours: ours.0, reference: reference.seconds))\(floor)
         The `method …` rows run every method of the registry (`MethodRegistry.all`) with its default
         parameters (except where the row says) through the same entry point as `selectjob run`;
         methods with optional targets run without them (undirected), those that need targets get the
