@@ -39,6 +39,15 @@ func timeRun(_ selectjob: String, job: String, threads: Int, repetitions: Int) t
     }
 }
 
+/// The median wall seconds of 5 runs of `body`.
+func medianOfFiveSeconds(_ body: () -> Void) -> Double {
+    (0..<5).map { _ in
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }.sorted()[2]
+}
+
 /// The machine's floor for `rows × columns` float32 features on `threads` threads: a dense
 /// N×K×d sgemm's GFLOP/s (row blocks of 1,024, one single-threaded sgemm each, as selectjob runs
 /// them) and the GB/s of one pass over the features (one sgemv of 1,024-row blocks, a dot product per row: the least
@@ -48,19 +57,12 @@ func machineFloor(rows: Int, columns: Int, centroids: Int, threads: Int) -> (gfl
     let features = (0..<(rows * columns)).map { _ in Float.random(in: -1...1, using: &generator) }
     let targets = (0..<(centroids * columns)).map { _ in Float.random(in: -1...1, using: &generator) }
     let blocks = (rows + 1023) / 1024
-    func timed(_ body: () -> Void) -> Double {
-        (0..<5).map { _ in
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }.sorted()[2]
-    }
     let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks)
     defer { sums.deallocate() }
     let (gemm, pass): (Double, Double) = features.withUnsafeBufferPointer { x in
         targets.withUnsafeBufferPointer { c in
             let (xs, cs, out) = (SendablePointer(x.baseAddress!), SendablePointer(c.baseAddress!), SendableMutable(sums.baseAddress!))
-            let gemm = timed {
+            let gemm = medianOfFiveSeconds {
                 DispatchQueue.concurrentPerform(iterations: threads) { worker in
                     var scores = [Float](repeating: 0, count: 1024 * centroids)
                     for block in stride(from: worker, to: blocks, by: threads) {
@@ -70,7 +72,7 @@ func machineFloor(rows: Int, columns: Int, centroids: Int, threads: Int) -> (gfl
                     }
                 }
             }
-            let pass = timed {
+            let pass = medianOfFiveSeconds {
                 DispatchQueue.concurrentPerform(iterations: threads) { worker in
                     var products = [Float](repeating: 0, count: 1024)
                     for block in stride(from: worker, to: blocks, by: threads) {
@@ -98,15 +100,13 @@ func dgemmRate(centroids k: Int, columns d: Int, threads: Int) -> Double {
         let a = (0..<(rows * columns)).map { _ in Double.random(in: -1...1, using: &generator) }
         let seconds: Double = a.withUnsafeBufferPointer { a in
             let input = SendableDoubles(a.baseAddress!)
-            return (0..<5).map { _ in
-                let start = DispatchTime.now().uptimeNanoseconds
+            return medianOfFiveSeconds {
                 DispatchQueue.concurrentPerform(iterations: threads) { _ in
                     var c = [Double](repeating: 0, count: rows * rows)
                     BLAS.multiplyTransposed(m: rows, n: rows, k: columns, a: input.base, lda: columns,
                                             b: input.base, ldb: columns, c: &c, ldc: rows)
                 }
-                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            }.sorted()[2]
+            }
         }
         return 2 * Double(rows * rows * columns) * Double(threads) / seconds / 1e9
     }
@@ -123,8 +123,7 @@ func readRate(rows: Int, columns: Int, threads: Int) -> Double {
     defer { sums.deallocate() }
     let seconds: Double = values.withUnsafeBufferPointer { x in
         let (input, out) = (SendablePointer(x.baseAddress!), SendableMutable(sums.baseAddress!))
-        return (0..<5).map { _ in
-            let start = DispatchTime.now().uptimeNanoseconds
+        return medianOfFiveSeconds {
             DispatchQueue.concurrentPerform(iterations: threads) { worker in
                 let raw = UnsafeRawPointer(input.base)
                 var s0 = SIMD16<Float>(), s1 = s0, s2 = s0, s3 = s0
@@ -139,8 +138,7 @@ func readRate(rows: Int, columns: Int, threads: Int) -> Double {
                 }
                 out.base[worker] = (s0 + s1 + s2 + s3).sum()
             }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }.sorted()[2]
+        }
     }
     return Double(count * 4) / seconds / 1e9
 }

@@ -393,24 +393,16 @@ func referenceRows(folder: String, rows: Int, python: String?, referenceDir: Str
 let endToEndLabel = "`selectjob run`, ActiveFT 1 %, 300 iterations: load, select, commit"
 
 /// The selectjob binary on the suite's ActiveFT 1 % job, load to commit, `repetitions` times
-/// (--force: every repetition computes, instead of being skipped as unchanged since the first).
-func endToEndRun(folder: String, repetitions: Int, threads: Int, selectjob: String) throws -> (Double, Double, Int) {
-    let job = folder + "/job.json"
+/// (--force: every repetition computes, instead of being skipped as unchanged since the first);
+/// with `iterations`, a job of its own with that many iterations (0: the set-up and final step).
+func endToEndRun(folder: String, repetitions: Int, threads: Int, selectjob: String,
+                 iterations: Int? = nil) throws -> (Double, Double, Int) {
+    let name = iterations.map { "bench-activeft-1pct-\($0)-iterations" } ?? "bench-activeft-1pct"
+    let job = folder + "/\(name).json"
+    let method = iterations.map { #"{"name": "activeft", "iterations": \#($0)}"# } ?? #"{"name": "activeft"}"#
     try Data("""
-        {"name": "bench-activeft-1pct", "features": {"path": "pool.h5", "ids": "ids", "labels": "labels"},
-         "method": {"name": "activeft"}, "budget": {"percent": 1}, "database": "bench.sqlite"}
-        """.utf8).write(to: URL(fileURLWithPath: job))
-    return try timeCommand(selectjob, repetitions: repetitions) { _ in
-        ["run", "--quiet", "--force", "--log-level", "error", "--threads", String(threads), job]
-    }
-}
-
-/// The suite's ActiveFT 1 % job with 0 iterations, `repetitions` times: the set-up and final step.
-func setUpRun(folder: String, repetitions: Int, threads: Int, selectjob: String) throws -> (Double, Double, Int) {
-    let job = folder + "/job0.json"
-    try Data("""
-        {"name": "bench-activeft-1pct-setup", "features": {"path": "pool.h5", "ids": "ids", "labels": "labels"},
-         "method": {"name": "activeft", "iterations": 0}, "budget": {"percent": 1}, "database": "bench.sqlite"}
+        {"name": "\(name)", "features": {"path": "pool.h5", "ids": "ids", "labels": "labels"},
+         "method": \(method), "budget": {"percent": 1}, "database": "bench.sqlite"}
         """.utf8).write(to: URL(fileURLWithPath: job))
     return try timeCommand(selectjob, repetitions: repetitions) { _ in
         ["run", "--quiet", "--force", "--log-level", "error", "--threads", String(threads), job]
@@ -421,7 +413,8 @@ func setUpRun(folder: String, repetitions: Int, threads: Int, selectjob: String)
 /// here, and so the largest ratio to the reference this machine allows.
 func floorSentence(folder: String, rows: Int, columns: Int, repetitions: Int, threads: Int, selectjob: String,
                    reference: Double?, row: (String, (Double, Double, Int)) -> Void) throws -> String {
-    let setUp = try setUpRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob)
+    let setUp = try endToEndRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob,
+                                iterations: 0)
     row("`selectjob run`, ActiveFT 1 %, 0 iterations: load, set-up, final step, commit", setUp)
     let floor = exactRunFloor(rows: rows, columns: columns, centroids: rows / 100, iterations: 300, setUp: setUp.0,
                               threads: threads)
