@@ -153,7 +153,9 @@ extension JobRunner {
         // Every process: the selection on its rows.
         var matrix = FeatureMatrix(rows: block.rows, columns: block.columns, values: block.takeValues())
         if configured.usesUnitRows { matrix.normalizeRows(threads: threads) }
-        let problem = SelectionProblem(pool: matrix, budget: budget, inputs: inputs.mapValues { $0.matrix }, partition: partition)
+        // Handed over to the method with the only reference to this process's rows (see `JobRunner`).
+        var problem: SelectionProblem? = SelectionProblem(pool: consume matrix, budget: budget,
+                                                          inputs: inputs.mapValues { $0.matrix }, partition: partition)
         let outcome: Result<SelectionResult, SelectionError>
         do {
             outcome = .success(try withoutActuallyEscaping(collectiveStop) { stop throws(SelectionError) in
@@ -161,7 +163,7 @@ extension JobRunner {
                     var context = SelectionContext(seed: spec.seed, threads: threads, group: group,
                                                    shouldStop: { stop() != nil },
                                                    progress: isRoot ? progress : { _ in })
-                    return try configured.select(problem, &context)
+                    return try configured.select(problem.take()!, &context)
                 }
             })
         } catch {

@@ -212,15 +212,18 @@ public struct JobRunner: Sendable {
         } else {
             pool = features.matrix
         }
-        let problem = SelectionProblem(pool: pool, budget: budget, inputs: job.inputs.mapValues(\.matrix),
-                                       labelled: job.labelled.rows, outcomes: job.outcomes)
+        // The problem holds the only reference to the pool and is handed over to the method, which
+        // may then rework the pool in place (ActiveFT reorders its rows) without a second copy.
+        var problem: SelectionProblem? = SelectionProblem(pool: consume pool, budget: budget,
+                                                          inputs: job.inputs.mapValues(\.matrix),
+                                                          labelled: job.labelled.rows, outcomes: job.outcomes)
         let result: SelectionResult
         do {
             result = try withoutActuallyEscaping(stopSignal) { stop throws(SelectionError) in
                 try withoutActuallyEscaping(progress) { progress throws(SelectionError) in
                     var context = SelectionContext(seed: spec.seed, threads: threads, shouldStop: { stop() != nil },
                                                    progress: progress)
-                    return try spec.method.configured.select(problem, &context)
+                    return try spec.method.configured.select(problem.take()!, &context)
                 }
             }
         } catch .cancelled {

@@ -14,7 +14,7 @@ import Foundation
 /// term, O(N·d) for the gradient. Memory beyond the inputs: O(N + K·d + block·K).
 public struct ActiveFTObjective: Sendable {
     /// Unit-norm features, one per row.
-    public let features: FeatureMatrix
+    public private(set) var features: FeatureMatrix
     public let temperature: Double
     public let balance: Double
 
@@ -32,18 +32,26 @@ public struct ActiveFTObjective: Sendable {
                                 threads: Int = 1) -> (loss: Double, gradient: [Double]) {
         var search = NearestCentroidSearch(samples: features.rows, centroids: theta.count / features.columns,
                                            pruning: false, threads: threads)
-        return lossAndGradient(centroids: theta, batch: batch, totalCount: batch?.count ?? features.rows,
-                               search: &search, group: SingleProcess())
+        let step = lossAndGradient(centroids: theta, batch: batch, totalCount: batch?.count ?? features.rows,
+                                   search: &search, group: SingleProcess())
+        return (step.loss, step.gradient)
     }
 
-    /// J and ∂J/∂θ, finding nearest centroids with `search` (which keeps its bounds between calls).
+    /// Reorders the feature rows in place (row i becomes the row that was at `order[i]`; see
+    /// ``FeatureMatrix/permuteRows(_:)``): no copy when the objective holds the only reference to
+    /// them. Every sum over samples is a ``FixedPointSum``, so J and ∂J/∂θ keep their bits. O(N·d).
+    mutating func permuteRows(_ order: [Int]) { features.permuteRows(order) }
+
+    /// J and ∂J/∂θ, finding nearest centroids with `search` (which keeps its bounds between calls),
+    /// and each sample's nearest centroid (per row of `batch` when given).
     ///
     /// In a distributed run `features` are this process's rows and `batch` the local rows of the
     /// batch; `totalCount` is the number of samples over the whole group. Every sum over samples is a
     /// ``FixedPointSum``, added over the group in one collective, so J and ∂J/∂θ are the same bits on
     /// every process and for every way of splitting the rows.
     func lossAndGradient(centroids theta: [Double], batch: [Int]?, totalCount: Int,
-                         search: inout NearestCentroidSearch, group: some ProcessGroup) -> (loss: Double, gradient: [Double]) {
+                         search: inout NearestCentroidSearch, group: some ProcessGroup)
+        -> (loss: Double, gradient: [Double], nearest: [Int32]) {
         let d = features.columns
         let k = theta.count / d
         let tau = temperature
@@ -78,7 +86,7 @@ public struct ActiveFTObjective: Sendable {
             }
             for j in 0..<d { gradient[c * d + j] = (g[j] - radial * unitCentroids[c * d + j]) / norms[c] }
         }
-        return (pull.loss / Double(count), gradient)
+        return (pull.loss / Double(count), gradient, nearest)
     }
 
     /// L_k = logsumexp_j(c_j·c_k/τ) and m_k = Σ_j softmax_j(c_j·c_k/τ) c_j for unit centroids `c`.

@@ -64,6 +64,39 @@ public struct FeatureMatrix: Sendable, Equatable {
         return subset
     }
 
+    /// Reorders the rows in place: row i becomes the row that was at `order[i]`, the same values as
+    /// `selecting(rows: order)` without a second copy of the matrix (no copy at all when the values
+    /// are not shared). Each cycle of the permutation is followed with one row of scratch.
+    /// O(rows·columns) time, O(rows + columns) memory.
+    ///
+    /// Precondition: `order` is a permutation of `0..<rows`.
+    public mutating func permuteRows(_ order: [Int]) {
+        precondition(order.count == rows, "an order of \(order.count) rows for \(rows)")
+        let columns = columns
+        var placed = [Bool](repeating: false, count: rows)
+        let saved = OwnedBuffer<Float>(capacity: columns)
+        values.withUnsafeMutableBufferPointer { buffer in
+            guard let x = buffer.baseAddress else { return }
+            for start in 0..<rows where !placed[start] {
+                // Row `start` is overwritten first: keep it, then pull each row of the cycle forward.
+                saved.base.update(from: x + start * columns, count: columns)
+                var target = start
+                while true {
+                    placed[target] = true
+                    let source = order[target]
+                    precondition(source >= 0 && source < rows, "order holds \(source), not a row of \(rows)")
+                    if source == start {
+                        (x + target * columns).update(from: saved.base, count: columns)
+                        break
+                    }
+                    precondition(!placed[source], "order holds row \(source) twice")
+                    (x + target * columns).update(from: x + source * columns, count: columns)
+                    target = source
+                }
+            }
+        }
+    }
+
     /// Equal shapes and values (whether the rows are known to be unit rows does not count).
     public static func == (a: FeatureMatrix, b: FeatureMatrix) -> Bool {
         a.rows == b.rows && a.columns == b.columns && a.values == b.values

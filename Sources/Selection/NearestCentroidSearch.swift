@@ -208,6 +208,27 @@ struct NearestCentroidSearch {
         return (nearest, similarity)
     }
 
+    /// Follows the feature rows to a new order: what it keeps of row `order[i]` becomes row i's, as
+    /// ``FeatureMatrix/permuteRows(_:)`` moves the rows themselves. Each sample's answers depend only
+    /// on its own history, so the search then gives every sample the answers it would have given it
+    /// in the old order. O(N·(G + ``candidateCount``)) time and memory.
+    ///
+    /// Precondition: `order` is a permutation of the N rows, and calls name rows in the new order.
+    mutating func permuteRows(_ order: [Int]) {
+        precondition(order.count == samples, "an order of \(order.count) rows for \(samples) samples")
+        func permuted<Element>(_ state: [Element], width: Int) -> [Element] {
+            guard !state.isEmpty else { return state }
+            var out = [Element]()
+            out.reserveCapacity(state.count)
+            for row in order { out += state[(row * width)..<((row + 1) * width)] }
+            return out
+        }
+        bounds = permuted(bounds, width: groupCount)
+        lastNearest = permuted(lastNearest, width: 1)
+        candidates = permuted(candidates, width: Self.candidateCount)
+        othersAngle = permuted(othersAngle, width: 1)
+    }
+
     /// One ``NearestTargetSearch`` over the centroids: the same answers as the full pass (both follow
     /// ``NearestTargetSearch/nearestByDot(scores:count:query:targets:columns:)``). With many
     /// centroids, G ≤ 64 groups hold hundreds of centroids each, and in the early iterations, when

@@ -192,7 +192,10 @@ public protocol SelectionMethod: Sendable {
     /// Checks the parameters against the problem's sizes before any work.
     static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError)
     /// Selects `problem.budget` rows of the pool, ranked, with scores and a curve.
-    static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
+    ///
+    /// The problem is handed over: a method may declare the parameter `consuming` and, holding the
+    /// only reference to the pool, rework it in place (``ActiveFT`` reorders its rows) without a copy.
+    static func select(_ problem: consuming SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult
 }
 
@@ -235,7 +238,7 @@ extension SelectionMethod {
         try validate(shape, parameters as! Parameters)
     }
 
-    static func erasedSelect(_ problem: SelectionProblem, _ parameters: any MethodParameters,
+    static func erasedSelect(_ problem: consuming SelectionProblem, _ parameters: any MethodParameters,
                              _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
         try select(problem, parameters as! Parameters, &context)
     }
@@ -276,13 +279,15 @@ public struct ConfiguredMethod: Sendable {
 
     /// Selects `problem.budget` rows. A method that does not use labelled samples runs on the
     /// unlabelled rows (a copy of them, and of every per-row input) and its picks are mapped back to
-    /// pool rows. O(N·d) for that copy, plus the method's own cost.
-    public func select(_ problem: SelectionProblem, _ context: inout SelectionContext) throws(SelectionError)
+    /// pool rows. O(N·d) for that copy, plus the method's own cost. The problem is handed over to the
+    /// method (``SelectionMethod/select(_:_:_:)``): a caller that keeps no other reference to the pool
+    /// lets the method work on it in place.
+    public func select(_ problem: consuming SelectionProblem, _ context: inout SelectionContext) throws(SelectionError)
         -> SelectionResult {
         try validate(problem.shape)
         try checkDistributable(processes: problem.partition.size)
         guard !problem.labelled.isEmpty, method.labelledUse == .excluded else {
-            return try method.erasedSelect(problem, parameters, &context)
+            return try method.erasedSelect(consume problem, parameters, &context)
         }
         let isLabelled = problem.isLabelled
         let rest = (0..<problem.pool.rows).filter { !isLabelled[$0] }

@@ -9,6 +9,29 @@ import Testing
         return RandomProblem.features(rows: rows, columns: columns, generator: &generator).normalizedRows()
     }
 
+    /// The rows grouped by nearest centroid: a permutation, each centroid's rows together in row order.
+    @Test func rowsByCentroidIsAStableGrouping() {
+        let nearest: [Int32] = [2, 0, 2, 1, 0, 2, 3, 0]
+        #expect(ActiveFT.rowsByCentroid(nearest, centroids: 5) == [1, 4, 7, 3, 0, 2, 5, 6])
+    }
+
+    /// ActiveFT reorders the rows it holds after its first iteration: a caller that keeps its matrix
+    /// sees it unchanged (the reorder works on a copy then), with the same picks and curve as a run
+    /// handed the only reference. (That the reorder changes no bit of the result against a search
+    /// without it is `activeFTWithPruningEqualsTheUnprunedObjective`.)
+    @Test func reorderingLeavesTheCallersFeaturesAlone() throws {
+        let features = unitProblem(seed: 9, rows: 1_000, columns: 12)
+        let before = features.values.map { $0 }
+        let parameters = ActiveFTParameters(iterations: 6)
+        var generator = SeededGenerator(seed: 1)
+        let kept = try ActiveFT.select(features: features, budget: 20, parameters: parameters, generator: &generator)
+        #expect(features.values == before)
+        generator = SeededGenerator(seed: 1)
+        // A fresh copy of the same unit rows, handed over as the only reference.
+        let handedOver = try ActiveFT.select(features: features.selecting(rows: Array(0..<1_000)), budget: 20, parameters: parameters, generator: &generator)
+        #expect(kept.picks == handedOver.picks && kept.curve == handedOver.curve)
+    }
+
     /// `kept` 2 and 3 cut most centroids' lists, so the recomputation of exhausted centroids runs.
     /// Both ways of finding the candidates: the dense pass and the pruned search.
     @Test(arguments: [(seed: UInt64(1), kept: 32, excluding: [Int]()), (seed: UInt64(2), kept: 32, excluding: []),

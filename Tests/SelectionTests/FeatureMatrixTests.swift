@@ -18,4 +18,27 @@ import Testing
         }
         #expect(raw != copy)  // the source was not changed through shared storage
     }
+
+    /// In-place reordering: the rows of `selecting(rows:)`, for permutations with one long cycle,
+    /// many short ones and fixed points; the inverse order restores the matrix; a copy sharing the
+    /// storage keeps its order.
+    @Test func permutingRowsInPlaceMatchesSelectingThem() {
+        var generator = SeededGenerator(seed: 5)
+        let matrix = RandomProblem.features(rows: 1_000, columns: 7, generator: &generator)
+        let before = matrix.values.map { $0 }  // a copy of the values, not of the storage
+        var shuffled = Array(0..<1_000)
+        shuffled.shuffle(using: &generator)
+        let swaps = (0..<1_000).map { $0 % 2 == 0 ? $0 + 1 : $0 - 1 }
+        let oneCycle = (0..<1_000).map { ($0 + 1) % 1_000 }
+        for order in [shuffled, swaps, oneCycle, Array(0..<1_000)] {
+            var permuted = matrix
+            permuted.permuteRows(order)
+            #expect(permuted == matrix.selecting(rows: order))
+            var inverse = [Int](repeating: 0, count: order.count)
+            for (position, row) in order.enumerated() { inverse[row] = position }
+            permuted.permuteRows(inverse)
+            #expect(permuted == matrix)
+        }
+        #expect(matrix.values == before)
+    }
 }

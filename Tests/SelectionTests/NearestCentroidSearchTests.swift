@@ -57,6 +57,40 @@ import Testing
         }
     }
 
+    /// Rows reordered mid-run (the features and the search's state together, as ActiveFT does after
+    /// its first iteration) get the same answers as the plain full search in the old order, with both
+    /// kinds of pruning (group bounds, and the target search from ``NearestCentroidSearch/groupedFrom``
+    /// centroids), and the pruning keeps working after the reorder.
+    @Test(arguments: [80, NearestCentroidSearch.groupedFrom + 52])
+    func reorderedRowsKeepTheirAnswers(k: Int) {
+        let n = 4000
+        let features = clustered(seed: 41, rows: n, columns: 24, clusters: 8)
+        var generator = SeededGenerator(seed: 42)
+        var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: n))
+        var pruned = NearestCentroidSearch(samples: n, centroids: k, pruning: true, threads: 2)
+        var full = NearestCentroidSearch(samples: n, centroids: k, pruning: false, threads: 1)
+        var reordered = features
+        var order = Array(0..<n)
+        for step in 0..<12 {
+            if step == 3 {
+                order.shuffle(using: &generator)
+                reordered.permuteRows(order)
+                pruned.permuteRows(order)
+            }
+            let before = (pruned.fullComparisons, pruned.settledByBounds + pruned.settledByCandidates)
+            let a = pruned.assign(rows: nil, features: reordered, centroids: centroids.values)
+            let b = full.assign(rows: nil, features: features, centroids: centroids.values)
+            #expect(order.indices.allSatisfy { a.nearest[$0] == b.nearest[order[$0]] }, "step \(step)")
+            #expect(order.indices.allSatisfy { a.similarity[$0] == b.similarity[order[$0]] }, "step \(step)")
+            if step >= 4 {
+                let settled = pruned.settledByBounds + pruned.settledByCandidates - before.1
+                #expect(pruned.fullComparisons - before.0 < n / 4 && settled > n / 2,
+                        "step \(step): \(pruned.fullComparisons - before.0) full, \(settled) settled")
+            }
+            drift(&centroids, size: 0.0004, generator: &generator)
+        }
+    }
+
     @Test func prunedEqualsFullOnRandomBatches() {
         let features = clustered(seed: 4, rows: 2000, columns: 16, clusters: 5)
         var generator = SeededGenerator(seed: 5)

@@ -55,7 +55,7 @@ public enum ActiveFT {
     /// `shouldStop` is asked before each iteration; when it answers true, the method throws
     /// ``SelectionError/cancelled``.
     public static func select(
-        features: FeatureMatrix, budget: Int, parameters: ActiveFTParameters, labelled: [Int] = [],
+        features: consuming FeatureMatrix, budget: Int, parameters: ActiveFTParameters, labelled: [Int] = [],
         generator: inout SeededGenerator, threads: Int = ParallelChunks.processorCount,
         partition: RowPartition? = nil, group: any ProcessGroup = SingleProcess(),
         shouldStop: () -> Bool = { false }, progress: (SelectionProgress) -> Void = { _ in }
@@ -63,19 +63,24 @@ public enum ActiveFT {
         let partition = partition ?? RowPartition(totalRows: features.rows)
         let n = partition.totalRows, first = partition.rows.lowerBound
         try validate(poolSize: n, budget: budget, parameters: parameters)
-        let unit = features.normalizedRows()  // no copy when the runner already normalised them in place
+        // No copy when the runner normalised the pool in place and handed over its only reference.
+        let unit = (consume features).normalizedRows()
         let initialRows = initialRows(unit, budget: budget, initialization: parameters.initialization,
                                       labelled: labelled, poolRows: n, generator: &generator)
 
-        let objective = ActiveFTObjective(features: unit, temperature: parameters.temperature,
-                                          balance: parameters.balance)
         // Labelled samples are fixed centroids ahead of the K free ones: they take part in the loss
         // (samples they match need no free centroid; free centroids are repelled by them) but never move.
         let fixed = labelled.count * unit.columns
         var theta = partition.gatherRows(labelled + initialRows, from: unit, group: group).values.map(Double.init)
+        let localRows = unit.rows, columns = unit.columns
+        var objective = ActiveFTObjective(features: consume unit, temperature: parameters.temperature,
+                                          balance: parameters.balance)
         var adam = AdamOptimizer(count: theta.count - fixed, learningRate: parameters.learningRate)
-        var search = NearestCentroidSearch(samples: unit.rows, centroids: labelled.count + budget, pruning: true,
+        var search = NearestCentroidSearch(samples: localRows, centroids: labelled.count + budget, pruning: true,
                                            threads: max(1, threads))
+        // After the first iteration over every row, the rows are held in the order of their nearest
+        // centroid (`order[i]` is the row now at i): see ``rowsByCentroid(_:centroids:)``.
+        var order: [Int]?
         var losses: [Double] = []
         losses.reserveCapacity(parameters.iterations)
         for iteration in 0..<parameters.iterations {
@@ -83,21 +88,51 @@ public enum ActiveFT {
             // The batch is drawn over the whole pool; each process takes the rows it holds.
             let batch = parameters.batchSize.map { generator.distinctIndices(count: $0, from: n) }
             let localBatch = batch.map { partition.isWhole ? $0 : $0.filter(partition.rows.contains).map { $0 - first } }
-            let (loss, gradient) = objective.lossAndGradient(centroids: theta, batch: localBatch,
-                                                             totalCount: batch?.count ?? n, search: &search, group: group)
-            losses.append(loss)
+            let step = objective.lossAndGradient(centroids: theta, batch: localBatch, totalCount: batch?.count ?? n,
+                                                 search: &search, group: group)
+            if iteration == 0, batch == nil, parameters.iterations > 1 {
+                let grouped = rowsByCentroid(step.nearest, centroids: labelled.count + budget)
+                objective.permuteRows(grouped)
+                search.permuteRows(grouped)
+                order = grouped
+            }
+            losses.append(step.loss)
             if fixed == 0 {
-                adam.step(parameters: &theta, gradient: gradient, threads: max(1, threads))
+                adam.step(parameters: &theta, gradient: step.gradient, threads: max(1, threads))
             } else {
                 var free = Array(theta[fixed...])
-                adam.step(parameters: &free, gradient: Array(gradient[fixed...]), threads: max(1, threads))
+                adam.step(parameters: &free, gradient: Array(step.gradient[fixed...]), threads: max(1, threads))
                 theta.replaceSubrange(fixed..., with: free)
             }
-            progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: loss))
+            progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: step.loss))
         }
-        let picks = assignDistinct(features: unit, centroids: normalizedRows(Array(theta[fixed...]), columns: unit.columns),
+        if let order {
+            var back = [Int](repeating: 0, count: order.count)
+            for (position, row) in order.enumerated() { back[row] = position }
+            objective.permuteRows(back)
+        }
+        let picks = assignDistinct(features: objective.features, centroids: normalizedRows(Array(theta[fixed...]), columns: columns),
                                    excluding: labelled, unitRows: true, threads: max(1, threads), partition: partition, group: group)
         return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
+    }
+
+    /// The rows grouped by their nearest centroid, centroid by centroid, each group in row order (a
+    /// stable counting sort): the order ``select(features:budget:parameters:labelled:generator:threads:partition:group:shouldStop:progress:)``
+    /// holds the rows in after its first iteration. A sample's pull then adds into the same centroid's
+    /// totals as its neighbours in memory, and the bound checks' blocks of rows meet few centroid
+    /// groups; samples change centroids slowly, so that stays mostly true. It changes no bit of the
+    /// result (every sum over samples is a ``FixedPointSum``, every similarity is per row, and the
+    /// search follows the rows). O(N + K).
+    static func rowsByCentroid(_ nearest: [Int32], centroids k: Int) -> [Int] {
+        var start = [Int](repeating: 0, count: k + 1)
+        for c in nearest { start[Int(c) + 1] += 1 }
+        for c in 0..<k { start[c + 1] += start[c] }
+        var order = [Int](repeating: 0, count: nearest.count)
+        for (row, c) in nearest.enumerated() {
+            order[start[Int(c)]] = row
+            start[Int(c)] += 1
+        }
+        return order
     }
 
     /// Checks `parameters` and `budget` against a pool of `poolSize` samples, before any work.
@@ -258,11 +293,13 @@ extension ActiveFT: SelectionMethod {
         }
     }
 
-    public static func select(_ problem: SelectionProblem, _ parameters: ActiveFTParameters,
+    /// Takes the problem's pool: with the only reference to it, the rows are reordered in place.
+    public static func select(_ problem: consuming SelectionProblem, _ parameters: ActiveFTParameters,
                               _ context: inout SelectionContext) throws(SelectionError) -> SelectionResult {
-        try select(features: problem.pool, budget: problem.budget, parameters: parameters, labelled: problem.labelled,
-                   generator: &context.generator, threads: context.threads, partition: problem.partition,
-                   group: context.group, shouldStop: context.shouldStop, progress: context.progress)
+        let (budget, labelled, partition) = (problem.budget, problem.labelled, problem.partition)
+        return try select(features: (consume problem).pool, budget: budget, parameters: parameters, labelled: labelled,
+                          generator: &context.generator, threads: context.threads, partition: partition,
+                          group: context.group, shouldStop: context.shouldStop, progress: context.progress)
     }
 
     /// Distributed with random or explicit initial rows; farthest-point and k-means++ seeding are not.
