@@ -54,6 +54,10 @@ public enum ActiveFT {
     /// threads of selectjob's own loops (BLAS has its own setting); results do not depend on it.
     /// `shouldStop` is asked before each iteration; when it answers true, the method throws
     /// ``SelectionError/cancelled``.
+    ///
+    /// `features` is taken over: over the whole pool, the rows are held in the order of their nearest
+    /// centroid from the first iteration on (``rowsByCentroid(_:centroids:)``), in place when this is
+    /// the only reference to them (else in a copy, leaving the caller's matrix as it was).
     public static func select(
         features: consuming FeatureMatrix, budget: Int, parameters: ActiveFTParameters, labelled: [Int] = [],
         generator: inout SeededGenerator, threads: Int = ParallelChunks.processorCount,
