@@ -42,6 +42,9 @@ public struct ActiveFTObjective: Sendable {
     /// them. Every sum over samples is a ``FixedPointSum``, so J and ∂J/∂θ keep their bits. O(N·d).
     mutating func permuteRows(_ order: [Int]) { features.permuteRows(order) }
 
+    /// Undoes ``permuteRows(_:)`` with the same `order`. O(N·d).
+    mutating func restoreRows(_ order: [Int]) { features.restoreRows(order) }
+
     /// J and ∂J/∂θ, finding nearest centroids with `search` (which keeps its bounds between calls),
     /// and each sample's nearest centroid (per row of `batch` when given).
     ///

@@ -97,6 +97,14 @@ public struct FeatureMatrix: Sendable, Equatable {
         }
     }
 
+    /// Undoes ``permuteRows(_:)`` with the same `order`: the row now at i goes back to `order[i]`.
+    /// O(rows·columns) time, O(rows + columns) memory.
+    public mutating func restoreRows(_ order: [Int]) {
+        var back = [Int](repeating: 0, count: order.count)
+        for (position, row) in order.enumerated() { back[row] = position }
+        permuteRows(back)
+    }
+
     /// Equal shapes and values (whether the rows are known to be unit rows does not count).
     public static func == (a: FeatureMatrix, b: FeatureMatrix) -> Bool {
         a.rows == b.rows && a.columns == b.columns && a.values == b.values

@@ -20,7 +20,7 @@ import Testing
     }
 
     /// In-place reordering: the rows of `selecting(rows:)`, for permutations with one long cycle,
-    /// many short ones and fixed points; the inverse order restores the matrix; a copy sharing the
+    /// many short ones and fixed points; `restoreRows` with the same order undoes it; a copy sharing the
     /// storage keeps its order.
     @Test func permutingRowsInPlaceMatchesSelectingThem() {
         var generator = SeededGenerator(seed: 5)
@@ -34,9 +34,7 @@ import Testing
             var permuted = matrix
             permuted.permuteRows(order)
             #expect(permuted == matrix.selecting(rows: order))
-            var inverse = [Int](repeating: 0, count: order.count)
-            for (position, row) in order.enumerated() { inverse[row] = position }
-            permuted.permuteRows(inverse)
+            permuted.restoreRows(order)
             #expect(permuted == matrix)
         }
         #expect(matrix.values == before)

@@ -110,11 +110,7 @@ public enum ActiveFT {
             }
             progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: step.loss))
         }
-        if let order {
-            var back = [Int](repeating: 0, count: order.count)
-            for (position, row) in order.enumerated() { back[row] = position }
-            objective.permuteRows(back)
-        }
+        if let order { objective.restoreRows(order) }
         let picks = assignDistinct(features: objective.features, centroids: normalizedRows(Array(theta[fixed...]), columns: columns),
                                    excluding: labelled, unitRows: true, threads: max(1, threads), partition: partition, group: group)
         return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
