@@ -58,38 +58,110 @@ public struct ActiveFTObjective: Sendable {
         let d = features.columns
         let k = theta.count / d
         let tau = temperature
-        var norms = [Double](repeating: 0, count: k)
-        var unitCentroids = theta
-        for c in 0..<k {
-            var sum = 0.0
-            for j in 0..<d { sum += theta[c * d + j] * theta[c * d + j] }
-            norms[c] = sum.squareRoot()
-            for j in 0..<d { unitCentroids[c * d + j] /= norms[c] }
-        }
+        let threads = search.threads
+        let (unitCentroids, norms) = Self.unitRows(theta, columns: d, threads: threads)
 
         // Centroid term: L_k = logsumexp_j(G_jk/τ) and m_k = Σ_j softmax_j(G_jk/τ) c_j.
-        let (logSums, repelled) = centroidTerm(unitCentroids, k: k, threads: search.threads)
+        let (logSums, repelled) = centroidTerm(unitCentroids, k: k, threads: threads)
 
         // Samples: nearest centroid, then each sample's softplus term and its pull on that centroid.
         let (nearest, similarity) = search.assign(rows: batch, features: features,
                                                   centroids: unitCentroids.map(Float.init))
         let count = totalCount
         let pull = samplePull(batch: batch, nearest: nearest, similarity: similarity, logSums: logSums,
-                              centroids: k, totalCount: totalCount, threads: search.threads, group: group)
+                              centroids: k, totalCount: totalCount, threads: threads, group: group)
 
         // g_k = (W_k m_k − F_k)/(Nτ), then back through the normalisation c_k = θ_k/‖θ_k‖.
-        let scale = 1 / (Double(count) * tau)
-        var gradient = [Double](repeating: 0, count: k * d)
-        var g = [Double](repeating: 0, count: d)
-        for c in 0..<k {
-            var radial = 0.0
-            for j in 0..<d {
-                g[j] = (pull.weight[c] * repelled[c * d + j] - pull.sum[c * d + j]) * scale
-                radial += g[j] * unitCentroids[c * d + j]
-            }
-            for j in 0..<d { gradient[c * d + j] = (g[j] - radial * unitCentroids[c * d + j]) / norms[c] }
-        }
+        let gradient = Self.normalisedGradient(weight: pull.weight, repelled: repelled, pulled: pull.sum,
+                                               scale: 1 / (Double(count) * tau), unit: unitCentroids,
+                                               norms: norms, columns: d, threads: threads)
         return (pull.loss / Double(count), gradient, nearest)
+    }
+
+    /// The rows of `theta` (row-major, `columns` wide) scaled to unit norm, and their norms ‖θ_k‖.
+    ///
+    /// Each norm is the square root of Σ_j θ_kj² summed in the order j = 0, 1, …, as one scalar loop
+    /// per row would; four rows share one loop in the lanes of a vector (so the additions do not wait
+    /// on each other), and chunks of rows run in parallel. O(K·d).
+    static func unitRows(_ theta: [Double], columns d: Int, threads: Int) -> (unit: [Double], norms: [Double]) {
+        let k = theta.count / d
+        var unit = [Double](repeating: 0, count: theta.count)
+        var norms = [Double](repeating: 0, count: k)
+        withSharedPointers(&unit, &norms) { unit, norms in
+            theta.withUnsafeBufferPointer { theta in
+                let x = ReadOnlyPointer(base: theta.baseAddress!)
+                forRowQuads(rows: k, threads: threads) { first, lanes, rowIndices in
+                    let rowStarts = rowIndices &* d
+                    var sum = SIMD4<Double>()
+                    for j in 0..<d {
+                        let v = SIMD4<Double>(gathering: x.base, rowStarts, j)
+                        sum += v * v
+                    }
+                    for lane in 0..<lanes {
+                        let row = first + lane, norm = sum[lane].squareRoot()
+                        norms.base[row] = norm
+                        for j in 0..<d { unit.base[row * d + j] = x.base[row * d + j] / norm }
+                    }
+                }
+            }
+        }
+        return (unit, norms)
+    }
+
+    /// ∂J/∂θ from ∂J/∂c: per centroid, g = (W_k m_k − F_k)·`scale`, its radial part r = g·c_k
+    /// (summed in the order j = 0, 1, …) taken off, and the rest divided by ‖θ_k‖. Four centroids
+    /// share one loop in the lanes of a vector, chunks of centroids run in parallel; every value is
+    /// what one scalar loop per centroid gives. O(K·d).
+    static func normalisedGradient(weight: [Double], repelled: [Double], pulled: [Double], scale: Double,
+                                   unit: [Double], norms: [Double], columns d: Int, threads: Int) -> [Double] {
+        let k = norms.count
+        var gradient = [Double](repeating: 0, count: k * d)
+        withSharedPointers(&gradient) { gradient in
+            repelled.withUnsafeBufferPointer { repelled in
+                pulled.withUnsafeBufferPointer { pulled in
+                    unit.withUnsafeBufferPointer { unit in
+                        let (m, f, c) = (ReadOnlyPointer(base: repelled.baseAddress!), ReadOnlyPointer(base: pulled.baseAddress!),
+                                         ReadOnlyPointer(base: unit.baseAddress!))
+                        forRowQuads(rows: k, threads: threads) { first, lanes, rowIndices in
+                            let rowStarts = rowIndices &* d
+                            let w = SIMD4(weight[rowIndices[0]], weight[rowIndices[1]], weight[rowIndices[2]], weight[rowIndices[3]])
+                            var radial = SIMD4<Double>()
+                            for j in 0..<d {
+                                let g = (w * SIMD4(gathering: m.base, rowStarts, j) - SIMD4(gathering: f.base, rowStarts, j)) * scale
+                                radial += g * SIMD4(gathering: c.base, rowStarts, j)
+                                gradient.base[rowStarts[0] + j] = g[0]
+                                gradient.base[rowStarts[1] + j] = g[1]
+                                gradient.base[rowStarts[2] + j] = g[2]
+                                gradient.base[rowStarts[3] + j] = g[3]
+                            }
+                            for lane in 0..<lanes {
+                                let row = first + lane, r = radial[lane], norm = norms[row]
+                                for j in 0..<d {
+                                    let at = row * d + j
+                                    gradient.base[at] = (gradient.base[at] - r * c.base[at]) / norm
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return gradient
+    }
+
+    /// Runs `body(first, lanes, rowIndices)` for the rows 0..<`rows` four at a time: `lanes` ≤ 4
+    /// rows from `first`, listed in `rowIndices` (a short last group repeats its last row in the spare
+    /// lanes, so they compute and write exactly what its own lane does). Chunks of 64 rows run in
+    /// parallel.
+    private static func forRowQuads(rows: Int, threads: Int, _ body: @Sendable (Int, Int, SIMD4<Int>) -> Void) {
+        let chunkRows = 64
+        ParallelChunks.run(chunks: (rows + chunkRows - 1) / chunkRows, threads: threads) { chunk in
+            let end = min(rows, (chunk + 1) * chunkRows)
+            for first in stride(from: chunk * chunkRows, to: end, by: 4) {
+                let lanes = min(4, end - first)
+                body(first, lanes, SIMD4(first, min(first + 1, end - 1), min(first + 2, end - 1), min(first + 3, end - 1)))
+            }
+        }
     }
 
     /// L_k = logsumexp_j(c_j·c_k/τ) and m_k = Σ_j softmax_j(c_j·c_k/τ) c_j for unit centroids `c`.
@@ -276,17 +348,43 @@ public struct AdamOptimizer: Sendable {
         withSharedPointers(&parameters, &firstMoment, &secondMoment) { parameters, firstMoment, secondMoment in
             gradient.withUnsafeBufferPointer { g in
                 let gradient = ReadOnlyPointer(base: g.baseAddress ?? UnsafePointer(parameters.base))
+                // Every parameter on its own, four at a time in the lanes of a vector: the same
+                // operations in the same order as one scalar loop, so the same bits.
+                let step = learningRate / correction1
                 ParallelChunks.run(chunks: (count + chunk - 1) / chunk, threads: threads) { part in
-                    for i in (part * chunk)..<min(count, (part + 1) * chunk) {
+                    let end = min(count, (part + 1) * chunk)
+                    var i = part * chunk
+                    while i + 4 <= end {
+                        let g = UnsafeRawPointer(gradient.base + i).loadUnaligned(as: SIMD4<Double>.self)
+                        let m = beta1 * UnsafeRawPointer(firstMoment.base + i).loadUnaligned(as: SIMD4<Double>.self) + (1 - beta1) * g
+                        let v = beta2 * UnsafeRawPointer(secondMoment.base + i).loadUnaligned(as: SIMD4<Double>.self)
+                            + (1 - beta2) * g * g
+                        UnsafeMutableRawPointer(firstMoment.base + i).storeBytes(of: m, as: SIMD4<Double>.self)
+                        UnsafeMutableRawPointer(secondMoment.base + i).storeBytes(of: v, as: SIMD4<Double>.self)
+                        let denominator = v.squareRoot() / correction2 + epsilon
+                        let p = UnsafeRawPointer(parameters.base + i).loadUnaligned(as: SIMD4<Double>.self)
+                        UnsafeMutableRawPointer(parameters.base + i).storeBytes(of: p - step * m / denominator, as: SIMD4<Double>.self)
+                        i += 4
+                    }
+                    while i < end {
                         let m = beta1 * firstMoment.base[i] + (1 - beta1) * gradient.base[i]
                         let v = beta2 * secondMoment.base[i] + (1 - beta2) * gradient.base[i] * gradient.base[i]
                         firstMoment.base[i] = m
                         secondMoment.base[i] = v
                         let denominator = v.squareRoot() / correction2 + epsilon
-                        parameters.base[i] -= learningRate / correction1 * m / denominator
+                        parameters.base[i] -= step * m / denominator
+                        i += 1
                     }
                 }
             }
         }
+    }
+}
+
+extension SIMD4<Double> {
+    /// The elements at `column` of the four rows starting at `rowStarts` of `matrix`.
+    @inline(__always) init(gathering matrix: UnsafePointer<Double>, _ rowStarts: SIMD4<Int>, _ column: Int) {
+        self.init(matrix[rowStarts[0] + column], matrix[rowStarts[1] + column],
+                  matrix[rowStarts[2] + column], matrix[rowStarts[3] + column])
     }
 }

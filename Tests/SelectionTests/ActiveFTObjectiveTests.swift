@@ -126,6 +126,40 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 3, 5, 8, 67, 130])
+    func unitRowsAndGradientAreTheScalarLoopsBitForBit(centroids k: Int) {
+        // Four rows share the vector lanes and 64-row chunks run in parallel: every value must still
+        // be what one scalar loop per row gives, for K not a multiple of 4 and any thread count.
+        var generator = SeededGenerator(seed: UInt64(k))
+        let d = 13
+        func random(_ count: Int) -> [Double] { (0..<count).map { _ in Double.random(in: -1...1, using: &generator) } }
+        let theta = random(k * d), repelled = random(k * d), pulled = random(k * d), weight = random(k)
+        var unit = theta, norms = [Double](repeating: 0, count: k), gradient = [Double](repeating: 0, count: k * d)
+        for c in 0..<k {
+            var sum = 0.0
+            for j in 0..<d { sum += theta[c * d + j] * theta[c * d + j] }
+            norms[c] = sum.squareRoot()
+            for j in 0..<d { unit[c * d + j] /= norms[c] }
+        }
+        let scale = 0.37
+        for c in 0..<k {
+            var g = [Double](repeating: 0, count: d), radial = 0.0
+            for j in 0..<d {
+                g[j] = (weight[c] * repelled[c * d + j] - pulled[c * d + j]) * scale
+                radial += g[j] * unit[c * d + j]
+            }
+            for j in 0..<d { gradient[c * d + j] = (g[j] - radial * unit[c * d + j]) / norms[c] }
+        }
+        for threads in [1, 2, 3] {
+            let fast = ActiveFTObjective.unitRows(theta, columns: d, threads: threads)
+            #expect(fast.unit == unit && fast.norms == norms, "threads \(threads)")
+            let fastGradient = ActiveFTObjective.normalisedGradient(
+                weight: weight, repelled: repelled, pulled: pulled, scale: scale, unit: unit, norms: norms,
+                columns: d, threads: threads)
+            #expect(fastGradient == gradient, "threads \(threads)")
+        }
+    }
+
     @Test func firstAdamStepMovesEveryParameterByTheLearningRate() {
         // With zero moments, PyTorch's first Adam step is −lr·g/(|g| + ε·√(1−β2)) ≈ −lr·sign(g).
         var adam = AdamOptimizer(count: 3, learningRate: 0.01)
