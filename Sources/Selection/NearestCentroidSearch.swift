@@ -167,7 +167,7 @@ struct NearestCentroidSearch {
                 // over every row all bounds are dropped once.
                 let previous = fastest
                 (fastest, lastMovement) = Self.fastestCentroids(
-                    rows == nil ? Self.fastestCount : 0, of: k, from: previousCentroids, to: centroids, d: d)
+                    rows == nil ? Self.fastestCount : 0, of: k, from: previousCentroids, to: centroids, d: d, threads: threads)
                 leaving = rows == nil ? previous.filter { !fastest.contains($0) } : []
                 if rows != nil && !previous.isEmpty {
                     othersAngle = [Float](repeating: -.infinity, count: samples)
@@ -266,32 +266,42 @@ struct NearestCentroidSearch {
         prunedComparisons += answer.comparisons
     }
 
-    /// The largest distance any of `centroids` moved from `old` to `new` (K×d), rounded up: a bound
-    /// on how much its similarity to any unit sample changed. O(|centroids|·d).
-    private static func largestMovement(of centroids: some Sequence<Int>, from old: [Float], to new: [Float],
-                                        d: Int) -> Float {
-        centroids.reduce(0) { max($0, movement(of: $1, from: old, to: new, d: d)) }
-    }
-
-    /// The distance centroid `c` moved from `old` to `new` (K×d), rounded up. O(d).
-    private static func movement(of c: Int, from old: [Float], to new: [Float], d: Int) -> Float {
-        var sum = 0.0
-        for j in 0..<d {
-            let delta = Double(new[c * d + j]) - Double(old[c * d + j])
-            sum += delta * delta
+    /// The distance each centroid moved from `old` to `new` (K×d, row-major), rounded up: a bound on
+    /// how much its similarity to any unit sample changed. Each is one sum in double in the order of
+    /// the columns; chunks of centroids run in parallel. O(K·d).
+    static func movements(from old: [Float], to new: [Float], d: Int, threads: Int) -> [Float] {
+        let k = new.count / d, chunkRows = 64
+        var moved = [Float](repeating: 0, count: k)
+        withSharedPointers(&moved) { moved in
+            old.withUnsafeBufferPointer { old in
+                new.withUnsafeBufferPointer { new in
+                    let (from, to) = (ReadOnlyPointer(base: old.baseAddress!), ReadOnlyPointer(base: new.baseAddress!))
+                    ParallelChunks.run(chunks: (k + chunkRows - 1) / chunkRows, threads: threads) { chunk in
+                        for c in (chunk * chunkRows)..<min(k, (chunk + 1) * chunkRows) {
+                            var sum = 0.0
+                            for j in (c * d)..<((c + 1) * d) {
+                                let delta = Double(to.base[j]) - Double(from.base[j])
+                                sum += delta * delta
+                            }
+                            // Enlarged a little: features are unit only up to float rounding.
+                            moved.base[c] = Float(sum.squareRoot() * (1 + 1e-6)).nextUp
+                        }
+                    }
+                }
+            }
         }
-        // Enlarged a little: features are unit only up to float rounding.
-        return Float(sum.squareRoot() * (1 + 1e-6)).nextUp
+        return moved
     }
 
     /// The `count` centroids (of `k`) that moved furthest from `old` to `new`, fastest first (ties to
     /// the lower index), and the largest movement of all the others. O(K·d + K·log count), with a
     /// bounded heap (``BoundedBest``).
-    static func fastestCentroids(_ count: Int, of k: Int, from old: [Float], to new: [Float], d: Int)
-        -> (fastest: [Int32], restMovement: Float) {
+    static func fastestCentroids(_ count: Int, of k: Int, from old: [Float], to new: [Float], d: Int,
+                                 threads: Int = 1) -> (fastest: [Int32], restMovement: Float) {
         let count = min(count, k - 1)
+        let moved = movements(from: old, to: new, d: d, threads: threads)
         var best = BoundedBest(capacity: count + 1)
-        for c in 0..<k { best.offer(row: c, similarity: movement(of: c, from: old, to: new, d: d)) }
+        for c in 0..<k { best.offer(row: c, similarity: moved[c]) }
         let ranked = best.sortedBestFirst()
         return (ranked.prefix(count).map { Int32($0.row) }, ranked.last?.similarity ?? 0)
     }
@@ -414,9 +424,10 @@ struct NearestCentroidSearch {
     /// Adds to each group's total turn the largest angle one of its centroids turned by since the
     /// previous call, rounded up. O(K·d).
     private mutating func measureMovement(from old: [Float], to new: [Float], k: Int, d: Int) {
+        let moved = Self.movements(from: old, to: new, d: d, threads: threads)
         for group in 0..<groupCount {
-            let moved = members[groupStart[group]..<groupStart[group + 1]].lazy.map { Int($0) }
-            let turn = UnitAngle.turn(distance: Self.largestMovement(of: moved, from: old, to: new, d: d))
+            let largest = members[groupStart[group]..<groupStart[group + 1]].reduce(Float(0)) { max($0, moved[Int($1)]) }
+            let turn = UnitAngle.turn(distance: largest)
             totalTurn[group] = (totalTurn[group] + turn).nextUp
         }
     }

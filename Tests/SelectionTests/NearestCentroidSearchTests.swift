@@ -209,6 +209,29 @@ import Testing
         #expect(after.nearest[stolen.first!] == 0)
     }
 
+    @Test func movementsAreEachCentroidsDistanceRoundedUpForEveryThreadCount() {
+        // 130 centroids: three chunks of 64, split differently by 2 and 3 threads.
+        var generator = SeededGenerator(seed: 41)
+        let k = 130, d = 17
+        let old = RandomProblem.features(rows: k, columns: d, generator: &generator).normalizedRows().values
+        let new = RandomProblem.features(rows: k, columns: d, generator: &generator).normalizedRows().values
+        let direct = (0..<k).map { c -> Float in
+            let squared = (0..<d).reduce(0.0) { sum, j in
+                let delta = Double(new[c * d + j]) - Double(old[c * d + j])
+                return sum + delta * delta
+            }
+            return Float(squared.squareRoot() * (1 + 1e-6)).nextUp
+        }
+        for threads in [1, 2, 3] {
+            #expect(NearestCentroidSearch.movements(from: old, to: new, d: d, threads: threads) == direct, "threads \(threads)")
+        }
+        // Rounded up: never below the distance computed in Float.
+        for c in 0..<k {
+            let distance = (0..<d).reduce(Float(0)) { $0 + (new[c * d + $1] - old[c * d + $1]) * (new[c * d + $1] - old[c * d + $1]) }.squareRoot()
+            #expect(direct[c] >= distance)
+        }
+    }
+
     /// With many centroids, a few moving fast and the rest slowly: over every row the fastest are
     /// compared with every sample, so the others' slow movement alone grows the bounds and most samples
     /// stay settled — and a centroid that came close while fast and then overtakes at a slow pace is
