@@ -118,13 +118,13 @@ public struct FixedPointSum: Sendable, Equatable {
         let w = weight * scale
         let lanes = SIMD8<Double>(repeating: w), magic = SIMD8<Double>(repeating: Self.magic)
         let magicBits = SIMD8<Int64>(repeating: Self.magicBits)
-        let source = UnsafeRawPointer(row), destination = UnsafeMutableRawPointer(target)
         var j = 0
         while j + 8 <= count {
-            let f = SIMD8<Double>(source.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self))
+            // Pointer steps, not byte offsets: `j * 8` would be checked for overflow on every step.
+            let f = SIMD8<Double>(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self))
             let shifted = unsafeBitCast(f * lanes + magic, to: SIMD8<Int64>.self) &- magicBits
-            let sum = destination.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Int64>.self) &+ shifted
-            destination.storeBytes(of: sum, toByteOffset: j * 8, as: SIMD8<Int64>.self)
+            let total = UnsafeMutableRawPointer(target + j)
+            total.storeBytes(of: total.loadUnaligned(as: SIMD8<Int64>.self) &+ shifted, as: SIMD8<Int64>.self)
             j += 8
         }
         while j < count {
