@@ -120,7 +120,7 @@ public struct FixedPointSum: Sendable, Equatable {
         let magicBits = SIMD8<Int64>(repeating: Self.magicBits)
         var j = 0
         while j + 8 <= count {
-            // Pointer steps, not byte offsets: `j * 8` would be checked for overflow on every step.
+            // Pointer steps, not byte offsets: `j * 4` and `j * 8` were checked for overflow every step.
             let f = SIMD8<Double>(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self))
             let shifted = unsafeBitCast(f * lanes + magic, to: SIMD8<Int64>.self) &- magicBits
             let total = UnsafeMutableRawPointer(target + j)
