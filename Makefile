@@ -108,13 +108,15 @@ clean:
 	rm -rf .build data
 
 ## quality: every method x 1/2/5 % on real data, probed with a linear classifier; rewrites QUALITY.md's
-## table. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.
+## tables. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.
+## PART=table|rounds|probe (comma-separated) refreshes only those tables.
 QUALITY_VENV := .venv-quality
+PART ?= table,rounds,probe
 quality: deps python-venv
 	@[ -x $(QUALITY_VENV)/bin/python ] || python3 -m venv $(QUALITY_VENV)
 	$(QUALITY_VENV)/bin/pip install -q numpy h5py scikit-learn
 	$(SWIFT) build -c release --product selectjob
-	$(QUALITY_VENV)/bin/python quality/run_quality.py --selectjob $(RELEASE)/selectjob --output QUALITY.md
+	$(QUALITY_VENV)/bin/python quality/run_quality.py --selectjob $(RELEASE)/selectjob --output QUALITY.md --experiments $(PART)
 
 ## bench: the benchmark suite in release mode (CIFAR-scale synthetic data); writes BENCHMARKS.md.
 ## The PyTorch reference rows need torch: installed (CPU build) into $(REFERENCE_VENV); if pip cannot

@@ -15,8 +15,13 @@ the probe trained on it gives every pool sample class probabilities (the uncerta
 model's own predictions (the ATL methods' `validation`); round 2 selects 1 % more with the round-1
 samples as `labelled`, and the probe trained on both rounds is scored on the test rows.
 
+A third experiment, "probe", chooses the default C of `selectjob evaluate`'s own probe: k-means (seeds
+0-2) and random (seeds 0-4) at 1 % and 2 %, each selection evaluated by the binary (`evaluate --test`,
+the 4,000 test rows) for several C; the separation of k-means from random is the difference of their
+means over its standard error (Welch). The default must separate them at least as clearly as C = 10.
+
 Usage: run_quality.py --selectjob .build/release/selectjob --output QUALITY.md [--methods a,b] [--seeds 0,1,2]
-                      [--experiments table,rounds]
+                      [--experiments table,rounds,probe]
 """
 import argparse
 import json
@@ -135,6 +140,8 @@ def main():
             f["labels"] = labels[pool]
         if "rounds" in experiments:
             rounds(args.selectjob, folder, pool_file, features, unit, labels, pool, test, seeds, args.output)
+        if "probe" in experiments:
+            probe_c(args.selectjob, folder, pool_file, features, labels, pool, test, args.output)
         if "table" not in experiments:
             return
         index = 0
@@ -259,10 +266,56 @@ def write_report(path, labels_wanted, results, seeds):
     print(table)
 
 
+PROBE_CS = [0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
+
+
+def probe_c(binary, folder, pool_file, features, labels, pool, test, output):
+    """k-means against random at 1 % and 2 %, each selection scored by `selectjob evaluate --test` for
+    every C of PROBE_CS; writes the separation table between the probe markers."""
+    test_file = os.path.join(folder, "test.h5")
+    with h5py.File(test_file, "w") as f:
+        f["features"] = features[test]
+        f["labels"] = labels[test]
+    rows_out = []
+    index = 10_000
+    for p in [1, 2]:
+        k = len(pool) * p // 100
+        accuracy = {}  # (method, C) -> [accuracy per seed]
+        for method, method_seeds in [("kmeans", [0, 1, 2]), ("random", [0, 1, 2, 3, 4])]:
+            for seed in method_seeds:
+                select(binary, folder, pool_file, {"name": method}, k, seed, index)
+                db = os.path.join(folder, f"q{index}.sqlite")
+                index += 1
+                for c in PROBE_CS:
+                    done = subprocess.run([binary, "evaluate", "--db", db, "1", "--test", f"{test_file}:features",
+                                           "--test-labels", "labels", "--probe-c", str(c), "--draws", "1", "--json"],
+                                          capture_output=True, text=True)
+                    if done.returncode != 0:
+                        sys.exit(f"selectjob evaluate failed (C = {c}):\n{done.stderr}")
+                    value = json.loads(done.stdout)["selection"]["accuracy"] * 100
+                    accuracy.setdefault((method, c), []).append(value)
+        for c in PROBE_CS:
+            km, rnd = accuracy[("kmeans", c)], accuracy[("random", c)]
+            error = (statistics.variance(km) / len(km) + statistics.variance(rnd) / len(rnd)) ** 0.5
+            separation = (statistics.mean(km) - statistics.mean(rnd)) / error
+            rows_out.append((p, c, statistics.mean(km), statistics.stdev(km), statistics.mean(rnd), statistics.stdev(rnd),
+                             separation))
+            print(f"probe {p}% C={c:<6g} kmeans {statistics.mean(km):5.1f}  random {statistics.mean(rnd):5.1f}  "
+                  f"separation {separation:5.1f}", flush=True)
+    table = ("selectjob's own probe (`selectjob evaluate --test`, 4,000 test rows) on k-means (seeds 0-2) and\n"
+             "random (seeds 0-4) selections; separation = difference of the means / its standard error (Welch).\n\n"
+             "| budget | probe C | kmeans | random | separation |\n|---|---|---|---|---|\n")
+    for p, c, km, kms, rnd, rnds, separation in rows_out:
+        table += f"| {p} % | {c:g} | {km:.1f} ± {kms:.1f} | {rnd:.1f} ± {rnds:.1f} | {separation:.1f} |\n"
+    write_between_markers(output, table, PROBE_BEGIN, PROBE_END)
+
+
 BEGIN = "<!-- quality table: written by quality/run_quality.py -->\n"
 END = "<!-- end of quality table -->\n"
 ROUNDS_BEGIN = "<!-- rounds table: written by quality/run_quality.py -->\n"
 ROUNDS_END = "<!-- end of rounds table -->\n"
+PROBE_BEGIN = "<!-- probe table: written by quality/run_quality.py -->\n"
+PROBE_END = "<!-- end of probe table -->\n"
 
 
 def write_between_markers(path, table, begin=BEGIN, end=END):

@@ -23,6 +23,11 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     case duplicateID(file: String, dataset: String, id: String, rows: (Int, Int))
     case nonFinite(file: String, dataset: String, row: Int, column: Int, value: Float)
     case zeroRow(file: String, dataset: String, row: Int)
+    /// A row whose squared norm is outside what float32 arithmetic handles (subnormal values whose
+    /// direction is lost, or values whose squares overflow).
+    case unusableScale(file: String, dataset: String, row: Int, squaredNorm: Double)
+    /// A string id that no output format can carry: a line break or NUL, or bytes that are not UTF-8.
+    case badStringID(file: String, dataset: String, row: Int, problem: String)
     /// An unsigned 64-bit id or label above 2⁶³ − 1, which the database's integers cannot hold.
     case integerTooLarge(file: String, dataset: String, row: Int, value: UInt64)
     /// HDF5 failed while reading the data (a truncated file or a damaged chunk, typically).
@@ -55,6 +60,8 @@ public enum FeatureInputError: Error, Equatable, Sendable {
         case let .readFailed(file, dataset, reason), let .writeFailed(file, dataset, reason):
             self = .readFailed(file: file, dataset: dataset, reason: reason)
         case let .lockedByWriter(file): self = .lockedByWriter(file: file)
+        case let .invalidUTF8(file, dataset, row):
+            self = .badStringID(file: file, dataset: dataset, row: row, problem: "is not valid UTF-8 (ids must be UTF-8 text)")
         }
     }
 
@@ -97,6 +104,12 @@ extension FeatureInputError: LocalizedError {
             return "\(file): dataset '\(dataset)' has \(value) at row \(row), column \(column)"
         case let .zeroRow(file, dataset, row):
             return "\(file): dataset '\(dataset)' row \(row) is all zeros (it has no direction to normalise)"
+        case let .unusableScale(file, dataset, row, squaredNorm):
+            return "\(file): dataset '\(dataset)' row \(row) has squared norm \(squaredNorm), outside "
+                + "[\(FeatureTable.usableSquaredNorms.lowerBound), \(FeatureTable.usableSquaredNorms.upperBound)] where float32 "
+                + "arithmetic keeps its direction and distances finite; rescale the features"
+        case let .badStringID(file, dataset, row, problem):
+            return "\(file): dataset '\(dataset)' row \(row): the id \(problem)"
         case let .invalidPredictions(file, dataset, row, problem):
             return "\(file): dataset '\(dataset)' row \(row) \(problem)"
         case let .missingRow(file, dataset, id):

@@ -8,10 +8,18 @@ public enum FeatureFormat: String, Sendable, Equatable {
     case hdf5
     /// ActiveFT's `.npy` dump: N × (d+1), the label in the last column; the row index is the id.
     case npy
+    /// A plain N × d `.npy` array, every column a value (a method's predictions or targets).
+    case npyArray
 
-    /// The format a path's extension implies: `.npy` is npy, anything else HDF5.
+    /// The format a pool's path implies: `.npy` is ActiveFT's dump, anything else HDF5.
     public static func implied(by path: String) -> FeatureFormat {
         path.lowercased().hasSuffix(".npy") ? .npy : .hdf5
+    }
+
+    /// The format a method input's path implies: `.npy` is a plain array (never a dump with labels),
+    /// anything else HDF5.
+    public static func impliedForInput(by path: String) -> FeatureFormat {
+        path.lowercased().hasSuffix(".npy") ? .npyArray : .hdf5
     }
 }
 
@@ -91,7 +99,7 @@ extension FeatureTable {
         }
         guard !isDirectory.boolValue else { throw .isDirectory(file: path) }
         guard FileManager.default.isReadableFile(atPath: path) else { throw .unreadable(file: path) }
-        if source.format == .npy { return try loadNpy(source) }
+        if source.format != .hdf5 { return try loadNpy(source) }
 
         return try mappingErrors(file: path) {
             let file = try HDF5File.open(readingAt: path)
@@ -189,35 +197,47 @@ extension FeatureTable {
     }
 
     private static func loadNpy(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
-        var (rows, columns, values, labels, storedType) = try NpyFeatures.load(source)
+        var (rows, columns, values, labels, storedType) = try NpyFeatures.load(source, labelColumn: source.format == .npy)
         if let range = source.rows {
             guard range.lowerBound >= 0, range.upperBound <= rows, !range.isEmpty else {
                 throw .rowsOutOfRange(file: source.path, dataset: "(npy array)", rows: range, available: rows)
             }
             values = Array(values[(range.lowerBound * columns)..<(range.upperBound * columns)])
-            labels = Array(labels[range])
+            labels = labels.map { Array($0[range]) }
             rows = range.count
         }
-        try checkValues(values, columns: columns, firstRow: 0, file: source.path, dataset: "(npy array)")
+        try checkValues(values, columns: columns, firstRow: 0, file: source.path, dataset: "(npy array)",
+                        refusesZeroRows: source.refusesZeroRows)
         return FeatureTable(source: source, rows: rows, columns: columns, values: values, ids: .rowIndices,
                             labels: labels, storedType: storedType,
                             fingerprint: fingerprint(rows: rows, columns: columns, values: values, ids: .rowIndices,
                                                      labels: labels))
     }
 
+    /// The squared row norms a feature row may have. Below, float32 squares underflow (subnormal rows
+    /// normalise to inf or NaN); above, a squared distance between two rows (at most 4 × the larger
+    /// squared norm) could overflow float32. Exactness bounds, not tuning.
+    public static let usableSquaredNorms: ClosedRange<Double> = 1e-30...(Double(Float.greatestFiniteMagnitude) / 8)
+
+    /// Every value finite; for features (`refusesZeroRows`), every row's squared norm (in double) non-zero
+    /// and within ``usableSquaredNorms``. O(N·d).
     private static func checkValues(_ values: [Float], columns: Int, firstRow: Int, file: String,
                                     dataset: String, refusesZeroRows: Bool = true) throws(FeatureInputError) {
         let rows = values.count / columns
         for r in 0..<rows {
-            var allZero = true
+            var squaredNorm = 0.0
             for c in 0..<columns {
                 let v = values[r * columns + c]
                 guard v.isFinite else {
                     throw .nonFinite(file: file, dataset: dataset, row: firstRow + r, column: c, value: v)
                 }
-                if v != 0 { allZero = false }
+                squaredNorm += Double(v) * Double(v)
             }
-            if allZero, refusesZeroRows { throw .zeroRow(file: file, dataset: dataset, row: firstRow + r) }
+            guard refusesZeroRows else { continue }
+            if squaredNorm == 0 { throw .zeroRow(file: file, dataset: dataset, row: firstRow + r) }
+            guard usableSquaredNorms.contains(squaredNorm) else {
+                throw .unusableScale(file: file, dataset: dataset, row: firstRow + r, squaredNorm: squaredNorm)
+            }
         }
     }
 
@@ -277,6 +297,11 @@ extension FeatureTable {
                 return .integers(ids)
             case .string:
                 let ids = Array(try dataset.readStrings()[rowRange])
+                // A line break would split the id across lines of a txt export and of the logs.
+                if let row = ids.firstIndex(where: { $0.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" || $0 == "\0" }) }) {
+                    throw FeatureInputError.badStringID(file: file.path, dataset: name, row: rowRange.lowerBound + row,
+                                                        problem: "\(ids[row].debugDescription) holds a line break or NUL, which no export format can carry")
+                }
                 try checkUnique(ids, file: file.path, dataset: name, firstRow: rowRange.lowerBound)
                 return .strings(ids)
             default:

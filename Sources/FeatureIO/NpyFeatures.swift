@@ -1,8 +1,8 @@
 import Foundation
 
-/// Reads ActiveFT's own feature dumps: a `.npy` array of N × (d+1) float32 (or float64) in C order,
+/// Reads 2-D `.npy` arrays of float32 (or float64) in C order: ActiveFT's own feature dumps (N × (d+1),
 /// features in the first d columns and the class label in the last, as the reference's
-/// `extract_feature.py` writes them. Format: NumPy's NEP 1 (.npy versions 1–3).
+/// `extract_feature.py` writes them) or plain N × d arrays. Format: NumPy's NEP 1 (.npy versions 1–3).
 enum NpyFeatures {
     struct Header {
         let descr: String
@@ -42,9 +42,10 @@ enum NpyFeatures {
         return Header(descr: descr, fortranOrder: order == "True", shape: shape, dataOffset: start + length)
     }
 
-    /// Reads and checks the whole file: features as `Float`, labels from the last column.
-    static func load(_ source: FeatureSource) throws(FeatureInputError) -> (rows: Int, columns: Int, values: [Float],
-                                                                         labels: [Int64], storedType: String) {
+    /// Reads and checks the whole file: values as `Float`, and with `labelColumn` the last column as
+    /// integer labels (ActiveFT's dump); without, every column is a value.
+    static func load(_ source: FeatureSource, labelColumn: Bool) throws(FeatureInputError)
+        -> (rows: Int, columns: Int, values: [Float], labels: [Int64]?, storedType: String) {
         let file = source.path
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) } catch {
@@ -63,16 +64,20 @@ enum NpyFeatures {
         default:
             throw .wrongType(file: file, dataset: dataset, found: header.descr, expected: "little-endian float32 or float64")
         }
-        let rows = header.shape[0], total = header.shape[1], columns = total - 1
+        let rows = header.shape[0], total = header.shape[1], columns = labelColumn ? total - 1 : total
         guard rows > 0 else { throw .noRows(file: file, dataset: dataset) }
         guard columns > 0 else {
-            throw .notNpy(file: file, reason: "expected N × (d+1) columns, features then label, got \(total) column")
+            throw .notNpy(file: file, reason: labelColumn ? "expected N × (d+1) columns, features then label, got \(total) column"
+                          : "the array has no columns")
         }
-        guard data.count >= header.dataOffset + rows * total * width else {
+        // The header's shape is checked against the file's size before anything is multiplied out or allocated.
+        let (elements, elementsOverflow) = rows.multipliedReportingOverflow(by: total)
+        let (bytes, bytesOverflow) = elements.multipliedReportingOverflow(by: width)
+        guard !elementsOverflow, !bytesOverflow, data.count - header.dataOffset >= bytes else {
             throw .readFailed(file: file, dataset: dataset, reason: "file holds fewer values than its shape \(header.shape)")
         }
         var values = [Float](repeating: 0, count: rows * columns)
-        var labels = [Int64](repeating: 0, count: rows)
+        var labels = [Int64](repeating: 0, count: labelColumn ? rows : 0)
         var bad: FeatureInputError?
         data.withUnsafeBytes { raw in
             let base = raw.baseAddress! + header.dataOffset
@@ -82,6 +87,7 @@ enum NpyFeatures {
             }
             for r in 0..<rows where bad == nil {
                 for c in 0..<columns { values[r * columns + c] = Float(element(r * total + c)) }
+                guard labelColumn else { continue }
                 let label = element(r * total + columns)
                 guard label.isFinite, label == label.rounded(), abs(label) < 9e18 else {
                     bad = .notNpy(file: file, reason: "row \(r): label column holds \(label), not an integer")
@@ -91,6 +97,6 @@ enum NpyFeatures {
             }
         }
         if let bad { throw bad }
-        return (rows, columns, values, labels, width == 4 ? "float32" : "float64")
+        return (rows, columns, values, labelColumn ? labels : nil, width == 4 ? "float32" : "float64")
     }
 }

@@ -70,6 +70,10 @@ extension FeatureTable {
             case (2, .float):
                 let columns = dataset.shape[1]
                 let scores = try dataset.readFloats()
+                if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+                    throw FeatureInputError.nonFinite(file: path, dataset: name, row: bad / max(columns, 1),
+                                                      column: bad % max(columns, 1), value: scores[bad])
+                }
                 return (0..<rows).map { row in
                     var best = 0
                     for c in 1..<max(columns, 1) where scores[row * columns + c] > scores[row * columns + best] { best = c }

@@ -108,6 +108,8 @@ public final class HDF5Dataset {
     }
 
     /// Reads a 1-D string dataset, variable-length or fixed-length (NUL- or space-padded), as UTF-8.
+    /// Bytes that are not UTF-8 are refused (``HDF5Error/invalidUTF8(file:dataset:row:)``), never
+    /// replaced: two distinct byte strings must never read as one string.
     public func readStrings() throws(HDF5Error) -> [String] {
         guard case let .string(variableLength) = elementKind else {
             throw .unsupportedType(file: file.path, dataset: name, found: elementKind.description, wanted: "string")
@@ -122,11 +124,12 @@ public final class HDF5Dataset {
             guard H5Dread(id, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), &pointers) >= 0 else {
                 throw .readFailed(file: file.path, dataset: name, reason: lastHDF5ErrorText())
             }
-            let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
+            let strings = pointers.map { $0.flatMap { String(validatingCString: $0) } ?? ($0 == nil ? "" : nil) }
             let space = H5Dget_space(id)
             H5Dvlen_reclaim(memoryType, space, chdf5_p_default(), &pointers)
             H5Sclose(space)
-            return strings
+            if let row = strings.firstIndex(of: nil) { throw .invalidUTF8(file: file.path, dataset: name, row: row) }
+            return strings.map { $0! }
         }
         let fileType = H5Dget_type(id)
         let width = H5Tget_size(fileType)
@@ -141,12 +144,17 @@ public final class HDF5Dataset {
         guard H5Dread(id, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), &bytes) >= 0 else {
             throw .readFailed(file: file.path, dataset: name, reason: lastHDF5ErrorText())
         }
-        return (0..<n).map { i in
+        var strings: [String] = []
+        strings.reserveCapacity(n)
+        for i in 0..<n {
             let field = bytes[(i * width)..<((i + 1) * width)].prefix { $0 != 0 }
-            var text = String(decoding: field, as: UTF8.self)
+            guard var text = String(validating: field, as: UTF8.self) else {
+                throw .invalidUTF8(file: file.path, dataset: name, row: i)
+            }
             while text.last == " " { text.removeLast() }
-            return text
+            strings.append(text)
         }
+        return strings
     }
 
     private func read<T>(memoryType: hid_t, rows: Range<Int>?, zero: T) throws(HDF5Error) -> [T] {

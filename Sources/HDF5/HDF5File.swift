@@ -18,11 +18,15 @@ public enum HDF5Error: Error, Equatable, Sendable {
     case writeFailed(file: String, dataset: String, reason: String)
     /// Another process has the file open for writing (HDF5's file locking refused to share it).
     case lockedByWriter(file: String)
+    /// A string element whose bytes are not UTF-8 (row `row` of a 1-D dataset).
+    case invalidUTF8(file: String, dataset: String, row: Int)
 }
 
 extension HDF5Error: CustomStringConvertible {
     public var description: String {
         switch self {
+        case let .invalidUTF8(file, dataset, row):
+            return "\(file): dataset '\(dataset)' row \(row) is not valid UTF-8"
         case let .cannotOpen(file, reason):
             return "\(file): cannot open as HDF5 (\(reason))"
         case let .cannotCreate(file, reason):

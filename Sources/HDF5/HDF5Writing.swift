@@ -87,13 +87,19 @@ extension HDF5File {
     /// Writes a 1-D dataset of fixed-length UTF-8 strings, `width` bytes each, NUL-padded
     /// (numpy's `S`/h5py's fixed `string_dtype('utf-8', width)`).
     public func write(fixedLengthStrings strings: [String], width: Int, to name: String) throws(HDF5Error) {
+        try write(fixedLengthBytes: strings.map { Array($0.utf8) }, width: width, to: name)
+    }
+
+    /// Writes a 1-D dataset of fixed-length strings from raw bytes, `width` each, NUL-padded and marked
+    /// UTF-8 whether or not they are (what a careless writer leaves; tests use it to make such files).
+    public func write(fixedLengthBytes strings: [[UInt8]], width: Int, to name: String) throws(HDF5Error) {
         let type = H5Tcopy(chdf5_c_s1())
         defer { H5Tclose(type) }
         H5Tset_size(type, width)
         H5Tset_cset(type, H5T_CSET_UTF8)
         var bytes = [UInt8](repeating: 0, count: strings.count * width)
         for (i, text) in strings.enumerated() {
-            for (j, byte) in text.utf8.prefix(width).enumerated() { bytes[i * width + j] = byte }
+            for (j, byte) in text.prefix(width).enumerated() { bytes[i * width + j] = byte }
         }
         try create(name, shape: [strings.count], fileType: type, chunkRows: nil, gzipLevel: nil) { id in
             H5Dwrite(id, type, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), bytes)

@@ -50,7 +50,9 @@ extension JobRunner {
         let databasePath = databasePath(for: spec)
         var lock: JobLock?
         try agreed { () throws(RunError) in
-            if isRoot { lock = try JobLock.acquire(database: databasePath, job: spec.name, wait: lockWait, stopSignal: stopSignal) }
+            guard isRoot else { return }
+            do throws(StoreError) { try SelectionStore.check(path: databasePath) } catch { throw .store(error) }
+            lock = try JobLock.acquire(database: databasePath, job: spec.name, wait: lockWait, stopSignal: stopSignal)
         }
         defer { withExtendedLifetime(lock) {} }
 
@@ -187,6 +189,11 @@ extension JobRunner {
         let seconds = finished.timeIntervalSince(started)
         try agreed { () throws(RunError) in
             guard isRoot, let store else { return }
+            if let detail = result.firstNonFinite {
+                let error = RunError.nonFiniteResult(file: jobPath, method: spec.method.name, detail: detail)
+                end(.failed, error.errorDescription ?? detail)
+                throw error
+            }
             let selection = result.picks.enumerated().map { rank, pick in
                 SelectedSample(runID: runID, rank: rank, rowIndex: pick.row, sampleID: ids.identifier(ofRow: pick.row),
                                score: pick.score, label: labels?[pick.row])

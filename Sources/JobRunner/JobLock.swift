@@ -63,6 +63,21 @@ public final class JobLock {
         return URL(fileURLWithPath: String(cString: resolved)).appendingPathComponent(url.lastPathComponent).path
     }
 
+    /// The longest file name and path the file systems selectjob runs on accept (Linux's NAME_MAX, PATH_MAX).
+    static let maximumNameBytes = 255, maximumPathBytes = 4096
+
+    /// Checks that the lock file of `job` for `database` can exist: its name fits the file system's
+    /// limit (a long job name beside a long database name does not), so `validate` finds what every
+    /// `run` would fail on. O(length).
+    public static func checkPath(database: String, job: String) throws(RunError) {
+        let path = path(database: database, job: job)
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        guard name.utf8.count <= maximumNameBytes, path.utf8.count < maximumPathBytes else {
+            throw .store(.cannotOpen(database: database, reason: "the job's lock file name \(name) is \(name.utf8.count) bytes, "
+                                     + "longer than the file system's \(maximumNameBytes); shorten the job's name or the database's file name"))
+        }
+    }
+
     /// Opens the lock file without following a symbolic link, and checks it is a plain file of ours.
     private static func openLockFile(_ path: String, database: String, create: Bool) throws(RunError) -> Int32? {
         let descriptor = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0o644)
@@ -84,6 +99,7 @@ public final class JobLock {
     /// `stopSignal` is asked while waiting: a signal ends the wait at once (``RunError/cancelled(signal:recorded:)``).
     public static func acquire(database: String, job: String, wait: TimeInterval,
                                stopSignal: () -> Int32? = { nil }) throws(RunError) -> JobLock {
+        try checkPath(database: database, job: job)
         let path = path(database: database, job: job)
         let descriptor = try openLockFile(path, database: database, create: true)!
         let deadline = Date().addingTimeInterval(wait)

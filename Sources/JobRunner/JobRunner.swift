@@ -63,6 +63,7 @@ public struct JobRunner: Sendable {
         var checked = try validate(spec, jobPath: jobPath)
         let database = databasePath(for: spec)
         do { try SelectionStore.check(path: database) } catch { throw .store(error) }
+        try JobLock.checkPath(database: database, job: spec.name)
         if !spec.labelled.isEmpty {
             // Read-only: validate writes nothing, and a database that does not exist yet has no runs.
             var store: SelectionStore?
@@ -137,6 +138,8 @@ public struct JobRunner: Sendable {
             defer { phase = Date() }
             return String(format: "%.3f", Date().timeIntervalSince(phase))
         }
+        // A database that cannot be opened is exit 73 before anything, a lock file included, is created.
+        do { try SelectionStore.check(path: databasePath) } catch { throw .store(error) }
         let lock = try JobLock.acquire(database: databasePath, job: parsed.name, wait: lockWait, stopSignal: stopSignal)
         defer { withExtendedLifetime(lock) {} }
         logger.debug("lock taken", metadata: ["lock": "\(lock.path)", "seconds": "\(elapsed())"])
@@ -179,9 +182,17 @@ public struct JobRunner: Sendable {
             logger.info("labelled samples", metadata: ["job": "\(spec.name)", "count": "\(job.labelled.rows.count)",
                                                        "round": "\(job.labelled.round)"])
         }
-        if !force, let previous = try? store.latestSucceededRun(job: spec.name), job.isUnchanged(since: previous, jobSHA256: jobSHA256) {
+        let previous = try? store.latestSucceededRun(job: spec.name)
+        if !force, let previous, job.isUnchanged(since: previous, jobSHA256: jobSHA256) {
             logger.info("unchanged", metadata: ["job": "\(spec.name)", "run": "\(previous.id)"])
             return .unchanged(job: spec.name, runID: previous.id, database: databasePath)
+        }
+        let standardPath = URL(fileURLWithPath: jobPath).standardizedFileURL.path
+        if let previous, previous.jobPath != standardPath, previous.jobSHA256 != jobSHA256 {
+            logger.warning("another job file with other content has this job's name: each run replaces the other's latest selection, and neither is ever skipped as unchanged; give each job file its own name", metadata: [
+                "job": "\(spec.name)", "file": "\(standardPath)", "previous_file": "\(previous.jobPath)",
+                "previous_run": "\(previous.id)",
+            ])
         }
         logger.debug("database opened", metadata: ["database": "\(databasePath)", "seconds": "\(elapsed())"])
         if let signal = stopSignal() { throw .cancelled(signal: signal, recorded: false) }
@@ -189,7 +200,7 @@ public struct JobRunner: Sendable {
         let runID: Int64
         do {
             runID = try store.beginRun(NewRun(
-                job: spec.name, jobPath: URL(fileURLWithPath: jobPath).standardizedFileURL.path,
+                job: spec.name, jobPath: standardPath,
                 jobJSON: String(decoding: contents, as: UTF8.self), jobSHA256: jobSHA256,
                 featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
                 method: spec.method.name, paramsJSON: job.recordedParameters(initialRows: []).jsonText,
@@ -241,6 +252,11 @@ public struct JobRunner: Sendable {
 
         logger.debug("selection computed", metadata: ["run": "\(runID)", "seconds": "\(elapsed())",
                                                       "picks": "\(result.picks.count)", "curve": "\(result.curve.count)"])
+        if let detail = result.firstNonFinite {
+            let error = RunError.nonFiniteResult(file: jobPath, method: spec.method.name, detail: detail)
+            end(.failed, error.errorDescription ?? detail)
+            throw error
+        }
         let selection = result.picks.enumerated().map { rank, pick in
             SelectedSample(runID: runID, rank: rank, rowIndex: pick.row, sampleID: features.ids.identifier(ofRow: pick.row),
                            score: pick.score, label: features.labels?[pick.row])

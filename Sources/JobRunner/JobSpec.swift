@@ -178,6 +178,8 @@ private struct JobReader {
     func string(_ value: JSONValue, at path: String) throws(JobError) -> String {
         guard case let .string(text) = value else { throw fail(path, "expected a string, got \(value.described)") }
         guard !text.isEmpty else { throw fail(path, "expected a non-empty string, got \"\"") }
+        // A NUL would cut a path or dataset name short in the C libraries (a different file, silently).
+        guard !text.unicodeScalars.contains("\0") else { throw fail(path, "the string holds a NUL character (\\u0000)") }
         return text
     }
 
@@ -361,7 +363,7 @@ private struct JobReader {
             kind = named
         }
         let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "\(at).ids") }
-        var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, format: FeatureFormat.implied(by: path))
+        var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, format: FeatureFormat.impliedForInput(by: path))
         source.refusesZeroRows = false
         return (source, kind)
     }
@@ -395,6 +397,6 @@ private struct JobReader {
             guard start < end else { throw fail("\(at).rows", "expected start < end, got \(v.quoted)") }
             rows = start..<end
         }
-        return FeatureSource(path: resolve(path), dataset: dataset, rows: rows, format: FeatureFormat.implied(by: path))
+        return FeatureSource(path: resolve(path), dataset: dataset, rows: rows, format: FeatureFormat.impliedForInput(by: path))
     }
 }

@@ -53,7 +53,10 @@ public struct LabelledSet: Sendable, Equatable {
             case let .run(id):
                 guard let store else { throw .store(.unknownRun(database: database, id: id)) }
                 let run: RunRecord
-                do { run = try store.run(id: id) } catch { throw .store(error) }
+                do { run = try store.run(id: id) } catch {
+                    if case .unknownRun = error { throw .labelled(.unknownRun(id: id, database: database)) }
+                    throw .store(error)
+                }
                 guard run.status == .succeeded else {
                     throw .labelled(.runNotSucceeded(id: id, status: run.status.rawValue, database: database))
                 }
@@ -75,7 +78,8 @@ public struct LabelledSet: Sendable, Equatable {
         var rows: [Int] = []
         for (identifier, origin) in identifiers {
             guard let row = rowOf(identifier) else {
-                throw .labelled(.unknownSample(id: identifier.description, source: origin, features: features.source.path))
+                throw .labelled(.unknownSample(id: identifier.description, source: origin, features: features.source.path,
+                                               note: features.ids.kindMismatch(identifier)))
             }
             if seen.insert(row).inserted { rows.append(row) }
         }
@@ -91,13 +95,15 @@ public enum LabelledError: Error, Equatable, Sendable {
     case noSucceededRun(job: String, database: String)
     /// `"labelled": {"run": N}` names a run that did not succeed.
     case runNotSucceeded(id: Int64, status: String, database: String)
-    /// A labelled id that is not a sample of the pool.
-    case unknownSample(id: String, source: String, features: String)
+    /// `"labelled": {"run": N}` names a run the database does not have (pruned, or another database).
+    case unknownRun(id: Int64, database: String)
+    /// A labelled id that is not a sample of the pool; `note` says why when the kinds differ.
+    case unknownSample(id: String, source: String, features: String, note: String?)
 
     /// Naming a missing job or run is a job error (64); an id not in the pool is a data error (65).
     var exitStatus: ExitStatus {
         switch self {
-        case .noSucceededRun, .runNotSucceeded: return .badJob
+        case .noSucceededRun, .runNotSucceeded, .unknownRun: return .badJob
         case .unknownSample: return .badData
         }
     }
@@ -108,13 +114,26 @@ public enum LabelledError: Error, Equatable, Sendable {
             return "labelled: job '\(job)' has no succeeded run in \(database)"
         case let .runNotSucceeded(id, status, database):
             return "labelled: run \(id) in \(database) is \(status), not succeeded"
-        case let .unknownSample(id, source, features):
-            return "labelled: sample id \(id) (from \(source)) is not in the pool \(features)"
+        case let .unknownRun(id, database):
+            return "labelled: run \(id) is not in \(database) (pruned, or recorded in another database)"
+        case let .unknownSample(id, source, features, note):
+            return "labelled: sample id \(id) (from \(source)) is not in the pool \(features)" + (note.map { " (\($0))" } ?? "")
         }
     }
 }
 
 extension SampleIDs {
+    /// Why `identifier` cannot be one of these ids when its kind differs from theirs ("the pool's ids
+    /// are integers, this id is a string"); nil when the kinds agree. O(1).
+    func kindMismatch(_ identifier: SampleIdentifier) -> String? {
+        switch (self, identifier) {
+        case (.strings, .integer): return "the pool's ids are strings, this id is an integer"
+        case (.integers, .text): return "the pool's ids are integers, this id is a string"
+        case (.rowIndices, .text): return "the pool has no ids dataset, so its ids are 0-based row numbers; this id is a string"
+        default: return nil
+        }
+    }
+
     /// A function from a stored identifier to its row in this pool, nil for an id not in it. O(N) to build.
     func rowLookup(count: Int) -> (SampleIdentifier) -> Int? {
         switch self {

@@ -43,6 +43,9 @@ public enum RunError: Error, Sendable {
     case cancelled(signal: Int32, recorded: Bool = true)
     /// In a distributed run: another process (`rank`) failed with this status and message.
     case onRank(rank: Int, status: ExitStatus, message: String)
+    /// The method's numbers overflowed on this data (a non-finite score or curve value); nothing is
+    /// recorded but the failure.
+    case nonFiniteResult(file: String, method: String, detail: String)
     /// A distributed run cannot run this job (a method or job feature that needs the whole pool in
     /// one process, or a pool too small for the processes).
     case notDistributable(file: String, reason: String)
@@ -57,6 +60,7 @@ public enum RunError: Error, Sendable {
         case let .cancelled(signal, _): return signal == SIGTERM ? .terminated : .interrupted
         case let .onRank(_, status, _): return status
         case .notDistributable: return .badJob
+        case .nonFiniteResult: return .badData
         }
     }
 }
@@ -87,6 +91,8 @@ extension RunError: LocalizedError {
             return "job '\(job)' is already running (\(who) holds \(lockFile)); try again later or use --wait SECONDS"
         case let .onRank(rank, _, message): return "rank \(rank): \(message)"
         case let .notDistributable(file, reason): return "\(file): \(reason)"
+        case let .nonFiniteResult(file, method, detail):
+            return "\(file): \(method) produced a non-finite \(detail) on these features; nothing was recorded (rescale the features?)"
         case let .cancelled(signal, recorded):
             return "stopped by \(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)"); "
                 + (recorded ? "the run is recorded as cancelled" : "before the run started: nothing was recorded")

@@ -13,20 +13,24 @@ public enum EvaluationTest: Sendable, Equatable {
     case holdout(fraction: Double)
 }
 
-/// Options of an evaluation; all randomness (hold-out split, MMD subsample, random subsets) comes
-/// from `seed` through one generator, in that order.
+/// Options of an evaluation. Its randomness (hold-out split, MMD subsample, random subsets) comes
+/// from `seed` through three generator streams of its own (``SeededGenerator/Stream``), none of them
+/// a selection's: an evaluation seeded like the run it measures is still independent of it.
 public struct EvaluationOptions: Sendable, Equatable {
     public var test: EvaluationTest
     public var seed: UInt64
     /// Random subsets of the same size measured as the baseline.
     public var baselineDraws: Int
+    /// The linear probe's C (inverse L2 regularisation strength).
+    public var probeC: Double
     public var threads: Int
 
     public init(test: EvaluationTest = .none, seed: UInt64 = 0, baselineDraws: Int = 5,
-                threads: Int = ParallelChunks.processorCount) {
+                probeC: Double = SubsetEvaluation.defaultProbeC, threads: Int = ParallelChunks.processorCount) {
         self.test = test
         self.seed = seed
         self.baselineDraws = baselineDraws
+        self.probeC = probeC
         self.threads = threads
     }
 }
@@ -41,12 +45,14 @@ public enum EvaluationError: Error, Equatable, Sendable {
     case testWidth(file: String, dataset: String, width: Int, poolWidth: Int)
     /// The held-out part takes every selected sample: nothing is left to train on (exit 64).
     case holdoutTooLarge(fraction: Double, poolSize: Int, selected: Int)
+    /// The hold-out fraction rounds to no row: there is no test set (exit 64).
+    case emptyTestSet(fraction: Double, poolSize: Int)
     /// Runs drawn together selected from different pools (exit 64).
     case differentPools(run: Int64, features: String, firstRun: Int64, firstFeatures: String)
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .noLabels, .holdoutTooLarge, .differentPools: return .badJob
+        case .noLabels, .holdoutTooLarge, .emptyTestSet, .differentPools: return .badJob
         case .featuresChanged, .testWidth: return .badData
         }
     }
@@ -61,6 +67,8 @@ public enum EvaluationError: Error, Equatable, Sendable {
             return "\(file): dataset '\(dataset)' has \(width) features per row but the pool has \(poolWidth)"
         case let .holdoutTooLarge(fraction, poolSize, selected):
             return "--holdout \(fraction) leaves no selected sample to train on (\(selected) of \(poolSize) pool samples selected)"
+        case let .emptyTestSet(fraction, poolSize):
+            return "--holdout \(fraction) holds out no sample of the \(poolSize)-sample pool: there is nothing to test on (give a larger fraction)"
         case let .differentPools(run, features, firstRun, firstFeatures):
             return "run \(run) selected from \(features), run \(firstRun) from \(firstFeatures) (another fingerprint): runs compared in one report must share their pool"
         }
@@ -127,12 +135,19 @@ extension JobRunner {
 
         let selection = try stored { () throws(StoreError) in try store.selection(runID: runID) }.map(\.rowIndex)
         let unit = FeatureMatrix(rows: features.rows, columns: features.columns, values: features.values).normalizedRows()
-        var generator = SeededGenerator(seed: options.seed)
+        // Each draw has a stream of its own, none of them the selection's: the seed that picked a run's
+        // samples can never decide which of them are held out, measured against or compared with.
         var candidates = Array(0..<features.rows)
         var test: LabelledTestSet?
         var train = selection
+        var heldOutExpectation: (mean: Double, deviation: Double)?
         if case let .holdout(fraction) = options.test {
-            let held = generator.distinctIndices(count: Int((Double(features.rows) * fraction).rounded()), from: features.rows)
+            let heldCount = Int((Double(features.rows) * fraction).rounded())
+            guard heldCount > 0 else {
+                throw .evaluation(.emptyTestSet(fraction: fraction, poolSize: features.rows))
+            }
+            var holdoutGenerator = SeededGenerator(seed: options.seed, stream: .evaluationHoldout)
+            let held = holdoutGenerator.distinctIndices(count: heldCount, from: features.rows)
             var isHeld = [Bool](repeating: false, count: features.rows)
             for row in held { isHeld[row] = true }
             let heldRows = held.sorted()
@@ -142,21 +157,32 @@ extension JobRunner {
             guard !train.isEmpty else {
                 throw .evaluation(.holdoutTooLarge(fraction: fraction, poolSize: features.rows, selected: selection.count))
             }
+            heldOutExpectation = Self.hypergeometric(population: features.rows, successes: heldCount, draws: selection.count)
         } else if let testTable {
             test = LabelledTestSet(features: FeatureMatrix(rows: testTable.rows, columns: testTable.columns,
                                                            values: testTable.values).normalizedRows(),
                                    labels: testTable.labels ?? [])
         }
-        let mmdRows = generator.distinctIndices(count: min(SubsetEvaluation.mmdPoolSample, features.rows), from: features.rows).sorted()
+        var mmdGenerator = SeededGenerator(seed: options.seed, stream: .evaluationMMD)
+        let mmdRows = mmdGenerator.distinctIndices(count: min(SubsetEvaluation.mmdPoolSample, features.rows),
+                                                   from: features.rows).sorted()
         let bandwidth = SubsetEvaluation.medianDistance(unit.selecting(rows: mmdRows), threads: options.threads)
-        let quality = SubsetEvaluation.measure(pool: unit, labels: labels, selected: train, test: test, mmdRows: mmdRows,
-                                               bandwidth: bandwidth, threads: options.threads)
-        let baseline = SubsetEvaluation.randomBaseline(pool: unit, labels: labels, count: train.count, candidates: candidates,
-                                                       test: test, mmdRows: mmdRows, bandwidth: bandwidth,
-                                                       draws: options.baselineDraws, generator: &generator,
-                                                       threads: options.threads)
-        let evaluation = EvaluationResult(selection: quality, baseline: baseline, heldOutSelected: selection.count - train.count,
-                                       trainSize: train.count, testSize: test?.labels.count ?? 0, bandwidth: bandwidth)
+        var baselineGenerator = SeededGenerator(seed: options.seed, stream: .evaluationBaseline)
+        let subsets = SubsetEvaluation.randomSubsets(count: train.count, candidates: candidates, draws: options.baselineDraws,
+                                                     generator: &baselineGenerator)
+        func measure(_ rows: [Int]) -> SubsetQuality {
+            SubsetEvaluation.measure(pool: unit, labels: labels, selected: rows, test: test, mmdRows: mmdRows,
+                                     bandwidth: bandwidth, probeC: options.probeC, threads: options.threads)
+        }
+        let curve = test.map {
+            SubsetEvaluation.budgetCurve(pool: unit, labels: labels, ranked: train, baselines: subsets, test: $0,
+                                         probeC: options.probeC, threads: options.threads)
+        }
+        let evaluation = EvaluationResult(selection: measure(train), baseline: subsets.map(measure),
+                                          heldOutSelected: selection.count - train.count, trainSize: train.count,
+                                          testSize: test?.labels.count ?? 0, bandwidth: bandwidth, probeC: options.probeC,
+                                          budgetCurve: curve, heldOutExpected: heldOutExpectation?.mean,
+                                          heldOutDeviation: heldOutExpectation?.deviation)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let results = String(decoding: (try? encoder.encode(evaluation)) ?? Data(), as: UTF8.self)
@@ -186,12 +212,20 @@ extension JobRunner {
         return (run, spec, features)
     }
 
+    /// The mean and standard deviation of how many of `draws` rows drawn without replacement from
+    /// `population` rows fall among `successes` marked ones (the hypergeometric distribution). O(1).
+    static func hypergeometric(population: Int, successes: Int, draws: Int) -> (mean: Double, deviation: Double) {
+        let n = Double(population), p = Double(successes) / n, k = Double(draws)
+        let variance = population > 1 ? k * p * (1 - p) * (n - k) / (n - 1) : 0
+        return (k * p, max(0, variance).squareRoot())
+    }
+
     /// The evaluation's parameters as stored (`evaluations.params_json`): what, besides the test set's
     /// data, decides the numbers.
     static func evaluationParameters(_ options: EvaluationOptions) -> String {
         var members: [String: JSONValue] = [
             "seed": .integer(Int64(options.seed)), "baseline_draws": .integer(Int64(options.baselineDraws)),
-            "probe_c": .number(SubsetEvaluation.probeRegularization),
+            "probe_c": .number(options.probeC), "streams": .string("separate"),
             "mmd_pool_sample": .integer(Int64(SubsetEvaluation.mmdPoolSample)), "tool_version": .string(selectjobVersion),
         ]
         switch options.test {

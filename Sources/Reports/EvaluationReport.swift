@@ -55,9 +55,28 @@ extension Reports {
         }
         lines.append(table(header: ["measure", "selection", "random (\(result.baseline.count) draws, mean ± std)"], rows: rows,
                            rightAligned: [1, 2]))
-        lines.append("MMD: Gaussian kernel, bandwidth \(number(result.bandwidth)) (median distance)"
+        if let curve = result.budgetCurve, !curve.isEmpty {
+            lines.append("label-budget curve: the probe on the first picks (rank order)")
+            lines.append(table(header: ["labels", "accuracy", "random (first rows of each draw, mean ± std)"],
+                               rows: curve.map(budgetRow), rightAligned: [0, 1, 2]))
+        }
+        lines.append("probe: logistic regression, C = \(probeDescription(result))"
+                     + "; MMD: Gaussian kernel, bandwidth \(number(result.bandwidth)) (median distance)"
                      + (reused ? "; read back from the database (the same run, test set and options)" : ""))
+        if let warning = result.heldOutWarning { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// A stored evaluation's probe C as it reads (evaluations recorded before `--probe-c` used C = 1).
+    static func probeDescription(_ result: EvaluationResult) -> String {
+        String(format: "%g", result.probeC ?? 1) + (result.probeC == nil ? " (recorded before --probe-c)" : "")
+    }
+
+    /// A point of the label-budget curve as a table row: labels, accuracy, random mean ± std.
+    static func budgetRow(_ point: BudgetPoint) -> [String] {
+        let (mean, deviation) = meanAndDeviation(point.baselineAccuracy)
+        return [String(point.trainSize), number(point.accuracy),
+                point.baselineAccuracy.isEmpty ? "—" : "\(number(mean)) ± \(number(deviation))"]
     }
 
     /// A run's evaluation as one JSON object.
@@ -77,12 +96,23 @@ extension Reports {
             mean[measure.key] = m
             deviation[measure.key] = s
         }
-        return [
+        var out: [String: Any] = [
             "run": run.id, "job": run.job, "method": run.method, "budget": run.budget, "test": test, "reused": reused,
             "train_size": result.trainSize, "test_size": result.testSize, "held_out_selected": result.heldOutSelected,
-            "bandwidth": result.bandwidth, "selection": object(result.selection),
+            "bandwidth": result.bandwidth, "probe_c": result.probeC ?? 1, "selection": object(result.selection),
             "baseline": ["draws": result.baseline.map(object), "mean": mean, "std": deviation] as [String: Any],
+            "budget_curve": (result.budgetCurve ?? []).map { point -> [String: Any] in
+                let (mean, deviation) = meanAndDeviation(point.baselineAccuracy)
+                return ["train_size": point.trainSize, "accuracy": point.accuracy,
+                        "baseline_accuracy": point.baselineAccuracy, "baseline_mean": mean, "baseline_std": deviation]
+            },
         ]
+        if let expected = result.heldOutExpected, let deviation = result.heldOutDeviation {
+            out["held_out_expected"] = expected
+            out["held_out_std"] = deviation
+        }
+        if let warning = result.heldOutWarning { out["warning"] = warning }
+        return out
     }
 
     /// Runs side by side: one row per run, one column per measure, the best of each column marked `*`
@@ -95,21 +125,33 @@ extension Reports {
             best[measure.key] = measure.larger ? values.max() : values.min()
         }
         let rows = evaluations.map { entry -> [String] in
-            [String(entry.run.id), entry.run.job, entry.run.method, String(entry.run.budget)] + shown.map { measure in
+            [String(entry.run.id), entry.run.job, entry.run.method, String(entry.run.budget),
+             String(entry.result.trainSize)] + shown.map { measure in
                 guard let value = measure.value(entry.result.selection) else { return "—" }
                 return number(value) + (evaluations.count > 1 && value == best[measure.key] ? "*" : " ")
             }
         }
         let baselineRows = evaluations.map { entry -> [String] in
-            ["", "random, same K", "(\(entry.result.baseline.count) draws)", String(entry.run.budget)] + shown.map { measure in
+            ["", "random, same size", "(\(entry.result.baseline.count) draws)", "",
+             String(entry.result.trainSize)] + shown.map { measure in
                 let values = entry.result.baseline.compactMap(measure.value)
                 return values.isEmpty ? "—" : number(meanAndDeviation(values).mean) + " "
             }
         }
-        let header = ["run", "job", "method", "K"] + shown.map(\.name)
+        let header = ["run", "job", "method", "K", "trained"] + shown.map(\.name)
         var interleaved: [[String]] = []
         for (row, baseline) in zip(rows, baselineRows) { interleaved += [row, baseline] }
-        return table(header: header, rows: interleaved, rightAligned: Set([0, 3] + (4..<(4 + shown.count))))
+        var text = table(header: header, rows: interleaved, rightAligned: Set([0, 3, 4] + (5..<(5 + shown.count))))
             + "\n* best of the runs compared (largest accuracy, macro-F1, classes, smallest share; smallest radius, mean distance, MMD)"
+            + "\ntrained: the picks the probe trained on (picks that fell in a held-out part are left out)"
+        let curves = evaluations.filter { !($0.result.budgetCurve ?? []).isEmpty }
+        if !curves.isEmpty {
+            text += "\n\nlabel-budget curve: accuracy of the probe on each run's first picks (random: the first rows of each draw)\n"
+            text += table(header: ["run", "job", "labels", "accuracy", "random (mean ± std)"], rows: curves.flatMap { entry in
+                entry.result.budgetCurve!.map { [String(entry.run.id), entry.run.job] + budgetRow($0) }
+            }, rightAligned: [0, 2, 3, 4])
+        }
+        if let probe = evaluations.first?.result { text += "\nprobe: logistic regression, C = \(probeDescription(probe))" }
+        return text
     }
 }

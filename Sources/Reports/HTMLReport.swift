@@ -325,8 +325,23 @@ extension Reports {
             }
             out += "</tr>"
         }
-        return out + "</table><p class=\"sub\">↑ larger is better, ↓ smaller is better"
-            + (evaluated.count > 1 ? "; bold: best of the runs" : "") + ". Measures are defined in the README (selectjob evaluate).</p></section>\n"
+        out += "</table><p class=\"sub\">↑ larger is better, ↓ smaller is better"
+            + (evaluated.count > 1 ? "; bold: best of the runs" : "")
+            + "; probe C = \(e(probeDescription(evaluated[0].evaluation!))). Measures are defined in docs/evaluation.md.</p>"
+        let curves = evaluated.filter { !($0.evaluation!.budgetCurve ?? []).isEmpty }
+        if !curves.isEmpty {
+            out += "<h3>Label-budget curve</h3><table><tr><th>run</th><th class=\"num\">labels</th><th class=\"num\">accuracy</th>"
+                + "<th class=\"num\">random, first rows (mean ± std)</th></tr>"
+            for entry in curves {
+                for point in entry.evaluation!.budgetCurve! {
+                    let cells = budgetRow(point)
+                    out += "<tr><td>\(e(runName(entry.run)))</td>" + cells.map { "<td class=\"num\">\(e($0))</td>" }.joined() + "</tr>"
+                }
+            }
+            out += "</table><p class=\"sub\">The probe trained on each run's first picks in rank order: what the labels "
+                + "spent so far buy, beside the first rows of each random subset.</p>"
+        }
+        return out + "</section>\n"
     }
 
     /// The rounds a run built on: the earlier runs whose picks were labelled before it, and the run.

@@ -67,15 +67,13 @@ public enum Reports {
                 ["label": label, "selected": selected[label] ?? 0, "pool": poolLabels[label] ?? 0]
             }
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.encode(object, pretty: true)
     }
 
     /// Runs as a JSON array of objects (the `runs` columns that describe a run).
     public static func runJSON(_ runs: [RunRecord]) -> String {
         let objects = runs.map(runObject)
-        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.encode(objects, pretty: true)
     }
 
     /// Everything about one run: parameters, inputs, timing, its curve, its first selected samples and,
@@ -157,13 +155,17 @@ public enum Reports {
 
     /// `values` as a one-line chart of ▁…█, resampled to at most `width` characters. O(values).
     public static func sparkline(_ values: [Double], width: Int) -> String {
+        // A non-finite value (a curve that overflowed) has no height: the line shows the finite ones.
+        let values = values.filter(\.isFinite)
         guard let low = values.min(), let high = values.max(), !values.isEmpty else { return "" }
         let levels = Array("▁▂▃▄▅▆▇█")
         let count = min(width, values.count)
         return String((0..<count).map { i -> Character in
             let start = i * values.count / count, end = max(start + 1, (i + 1) * values.count / count)
-            let mean = values[start..<end].reduce(0, +) / Double(end - start)
-            let level = high > low ? Int(((mean - low) / (high - low) * Double(levels.count - 1)).rounded()) : 0
+            // Halves and terms divided first: finite for any finite values, even near Double's limits.
+            let mean = values[start..<end].reduce(0) { $0 + $1 / Double(end - start) }
+            let fraction = high > low ? (mean / 2 - low / 2) / (high / 2 - low / 2) : 0
+            let level = min(max(Int((fraction * Double(levels.count - 1)).rounded()), 0), levels.count - 1)
             return levels[level]
         })
     }

@@ -19,11 +19,49 @@ public enum ExportFormat: String, Sendable, CaseIterable {
 public enum ExportError: Error, Equatable, Sendable, LocalizedError {
     case needsOutputFile(format: String)
     case cannotWrite(file: String, reason: String)
+    /// The output is (by device and inode) a file the command must not replace: the database, its
+    /// `-wal`/`-shm`, or an input of the run; `what` says which.
+    case protectedFile(file: String, what: String)
 
     public var errorDescription: String? {
         switch self {
         case let .needsOutputFile(format): return "--format \(format) writes a binary file: give -o FILE"
         case let .cannotWrite(file, reason): return "\(file): cannot write (\(reason))"
+        case let .protectedFile(file, what):
+            return "\(file): refusing to write there: it is \(what); give another output file"
+        }
+    }
+
+    /// Whether the failure is the command's usage (exit 64) rather than the write (exit 74).
+    public var isUsage: Bool {
+        if case .protectedFile = self { return true }
+        return false
+    }
+}
+
+/// Files an output must never replace, each with what it is ("the database data/sel.sqlite").
+public struct ProtectedFiles: Sendable {
+    public var files: [(path: String, what: String)]
+
+    public init(_ files: [(path: String, what: String)] = []) { self.files = files }
+
+    /// The database at `path` with its `-wal` and `-shm` files.
+    public static func database(_ path: String) -> [(path: String, what: String)] {
+        [(path, "the database \(path)"), (path + "-wal", "the database's write-ahead log \(path)-wal"),
+         (path + "-shm", "the database's shared-memory file \(path)-shm")]
+    }
+
+    /// Throws ``ExportError/protectedFile(file:what:)`` when `destination` (symbolic links already
+    /// followed) is one of the files, compared by device and inode, so a hard link or another
+    /// spelling of the same file is caught too. A destination that does not exist is never one. O(files).
+    func check(_ destination: String, shownAs path: String) throws(ExportError) {
+        var target = stat()
+        guard stat(destination, &target) == 0 else { return }
+        for file in files {
+            var info = stat()
+            if stat(file.path, &info) == 0, info.st_dev == target.st_dev, info.st_ino == target.st_ino {
+                throw .protectedFile(file: path, what: file.what)
+            }
         }
     }
 }
@@ -60,8 +98,7 @@ public struct ExportProvenance: Sendable, Equatable {
         object["selectjob_run_id"] = runID
         object["params"] = (try? JSONSerialization.jsonObject(with: Data(paramsJSON.utf8))) ?? paramsJSON
         object["params_json"] = nil
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return JSONText.encode(object, pretty: true) + "\n"
     }
 }
 
@@ -93,13 +130,14 @@ public enum SelectionExport {
 
     /// Writes `selection` to `path` in `format` (see the type's summary for what each kind of path gets).
     public static func write(_ selection: [SelectedSample], format: ExportFormat, to path: String,
-                             provenance: ExportProvenance? = nil) throws(ExportError) {
+                             provenance: ExportProvenance? = nil, protecting: ProtectedFiles = ProtectedFiles()) throws(ExportError) {
         if path == "-" {
             try writeThrough(bytes(selection, format: format, file: "standard output", provenance: provenance),
                              descriptor: STDOUT_FILENO, file: "standard output")
             return
         }
-        let destination = resolvingSymbolicLinks(path)
+        let destination = try resolvingSymbolicLinks(path)
+        try protecting.check(destination, shownAs: path)
         var info = stat()
         let exists = stat(destination, &info) == 0
         let kind = info.st_mode & S_IFMT
@@ -188,15 +226,19 @@ public enum SelectionExport {
         if let failure { throw .cannotWrite(file: file, reason: String(cString: strerror(failure))) }
     }
 
-    /// `path` with symbolic links followed to what they name (which need not exist yet). At most 40 links.
-    static func resolvingSymbolicLinks(_ path: String) -> String {
+    /// The longest chain of symbolic links followed (Linux's own limit, as in ELOOP).
+    static let maximumSymbolicLinks = 40
+
+    /// `path` with symbolic links followed to what they name (which need not exist yet). A chain
+    /// longer than ``maximumSymbolicLinks`` (a loop) is refused: the last link must not be replaced.
+    static func resolvingSymbolicLinks(_ path: String) throws(ExportError) -> String {
         var current = path
-        for _ in 0..<40 {
+        for _ in 0..<maximumSymbolicLinks {
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current }
             current = target.hasPrefix("/") ? target
                 : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(target).path
         }
-        return current
+        throw .cannotWrite(file: path, reason: "too many levels of symbolic links (a loop?)")
     }
 
     private static func writeHDF5(_ selection: [SelectedSample], to path: String, provenance: ExportProvenance?) throws {

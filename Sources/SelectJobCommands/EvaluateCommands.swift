@@ -20,7 +20,12 @@ struct EvaluationArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Hold out this seeded fraction of the labelled pool as the test set (0 < f < 1); selected samples in it are left out of training and reported.",
                                valueName: "fraction"))
     var holdout: Double?
-    @Option(help: "Seed of the hold-out split, the MMD subsample and the random subsets.") var seed: UInt64 = 0
+    @Option(help: "Seed of the hold-out split, the MMD subsample and the random subsets (0 ... 2^53 − 1); each draws from a stream of its own, never a selection's.")
+    var seed: UInt64 = 0
+    @Option(name: .customLong("probe-c"), help: ArgumentHelp(
+        "C of the linear probe (inverse L2 strength, > 0); the default was chosen by measurement (docs/evaluation.md).",
+        valueName: "C"))
+    var probeC: Double = SubsetEvaluation.defaultProbeC
     @Option(help: "The baseline every figure is read against: random (seeded subsets of the same size).") var baseline = "random"
     @Option(help: "Random subsets measured for the baseline.") var draws = 5
     @Option(help: "Threads for the measures; the numbers do not depend on it.") var threads: Int = ParallelChunks.processorCount
@@ -34,6 +39,12 @@ struct EvaluationArguments: ParsableArguments {
         if testLabels != nil, test == nil { throw ValidationError("--test-labels needs --test PATH:DATASET") }
         if let test, !test.contains(":") { throw ValidationError("--test: expected PATH:DATASET, got \"\(test)\"") }
         if let holdout, !(holdout > 0 && holdout < 1) { throw ValidationError("--holdout: expected a fraction in (0, 1), got \(holdout)") }
+        guard seed <= UInt64(JobSpec.maximumSeed) else {
+            throw ValidationError("--seed: expected 0 ... \(JobSpec.maximumSeed) (as a job's seed), got \(seed)")
+        }
+        guard probeC > 0, probeC.isFinite, probeC <= 1e6 else {
+            throw ValidationError("--probe-c: expected a number in (0, 1e6], got \(probeC)")
+        }
         guard baseline == "random" else { throw ValidationError("--baseline: expected \"random\", got \"\(baseline)\"") }
         guard (1...100).contains(draws) else { throw ValidationError("--draws: expected 1...100, got \(draws)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -49,7 +60,7 @@ struct EvaluationArguments: ParsableArguments {
         } else if let holdout {
             kind = .holdout(fraction: holdout)
         }
-        return EvaluationOptions(test: kind, seed: seed, baselineDraws: draws, threads: threads)
+        return EvaluationOptions(test: kind, seed: seed, baselineDraws: draws, probeC: probeC, threads: threads)
     }
 
     /// How the test set reads in the output.
@@ -71,6 +82,7 @@ struct EvaluationArguments: ParsableArguments {
             try requireSelection(try query { () throws(StoreError) in try store.run(id: id) })
             do {
                 let (run, result, reused) = try JobRunner.evaluate(runID: id, store: store, options: options)
+                if let warning = result.heldOutWarning { printError("warning: run \(run.id): \(warning)") }
                 out.append((run, result, reused))
             } catch {
                 printError(error.message)
@@ -85,8 +97,12 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure selections with your labels: linear probe, class coverage, covering radius, MMD — each beside random subsets of the same size.",
         discussion: """
-            The probe is a multinomial L2 logistic regression (C = 1) trained on the selected samples' \
-            labels and scored on --test or a --holdout part of the pool. Results are recorded in the \
+            The probe is a multinomial L2 logistic regression (C = --probe-c) trained on the selected \
+            samples' labels and scored on --test or a --holdout part of the pool; with a test set, the \
+            label-budget curve probes the first 25 %, 50 % and 100 % of the ranked picks. The hold-out \
+            split, the MMD subsample and the random subsets draw from streams of their own, never the \
+            selection's, and a hold-out that takes an improbable share of the picks is warned about. \
+            Results are recorded in the \
             evaluations table; the same run, test set and options are read back, not recomputed. The \
             pool needs labels (exit 64 without); a test file of another width is exit 65.
             """

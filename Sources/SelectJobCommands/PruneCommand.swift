@@ -9,7 +9,9 @@ struct Prune: ParsableCommand {
         discussion: """
             The filters combine: runs given by id, of --job, started more than --older-than days ago. \
             Each job's latest succeeded run (what latest_selections and export --job read) is kept \
-            unless --include-latest, and a run still marked running is never deleted. Everything \
+            unless --include-latest; a run still marked running is never deleted, nor is a run whose \
+            picks a job treats as labelled (its "labelled" names that run or its job): deleting it would \
+            make the job forget those labels and select the samples again. Everything \
             that belongs to a deleted run goes with it in one transaction (foreign keys cascade). \
             --dry-run lists what would go; --vacuum compacts the file after.
             """
@@ -49,8 +51,10 @@ struct Prune: ParsableCommand {
         let latest = Set(candidates.map(\.job).uniqued().compactMap { name in
             try? store.latestSucceededRun(job: name).id
         })
+        let holdingLabels = try query { () throws(StoreError) in try JobRunner.runsHoldingLabels(store: store) }
         let doomed = candidates.filter { run in
             if run.status == .running { kept.append("run \(run.id) (\(run.job)) is running"); return false }
+            if let reason = holdingLabels[run.id] { kept.append("run \(run.id) (\(run.job)): \(reason)"); return false }
             if !includeLatest, latest.contains(run.id) {
                 kept.append("run \(run.id) is the latest succeeded run of \(run.job) (--include-latest deletes it)")
                 return false

@@ -59,9 +59,11 @@ struct Report: ParsableCommand {
         let pool = ReportPool(featuresPath: picture.featuresPath, rows: picture.rows, columns: picture.columns,
                               x: picture.x, y: picture.y, labels: picture.labels, explainedShare: picture.plane.explainedShare)
         let html = Reports.html(pool: pool, runs: reportRuns, generatedAt: Date(), toolVersion: selectjobVersion)
-        do { try OutputFile.write(Data(html.utf8), to: output) } catch {
+        let protected = ProtectedFiles(ProtectedFiles.database(database.path)
+                                       + picture.runs.flatMap { JobRunner.inputFiles(of: $0.run, store: store) })
+        do { try OutputFile.write(Data(html.utf8), to: output, protecting: protected) } catch {
             printError(error.errorDescription ?? "\(error)")
-            throw ExitCode(ExitStatus.ioError.rawValue)
+            throw ExitCode((error.isUsage ? ExitStatus.badJob : ExitStatus.ioError).rawValue)
         }
     }
 }

@@ -125,9 +125,13 @@ struct Export: ParsableCommand {
             try emit(SelectionExport.text(selection, format: format), terminator: "")
             return
         }
-        do { try SelectionExport.write(selection, format: format, to: output, provenance: ExportProvenance(run: record)) } catch {
+        let protected = ProtectedFiles(ProtectedFiles.database(database.path) + JobRunner.inputFiles(of: record, store: store))
+        do {
+            try SelectionExport.write(selection, format: format, to: output, provenance: ExportProvenance(run: record),
+                                      protecting: protected)
+        } catch {
             printError(error.errorDescription ?? "\(error)")
-            throw ExitCode(ExitStatus.ioError.rawValue)
+            throw ExitCode((error.isUsage ? ExitStatus.badJob : ExitStatus.ioError).rawValue)
         }
     }
 }

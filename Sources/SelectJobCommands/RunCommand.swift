@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import JobRunner
 import Logging
+import Reports
 import Selection
+import SelectionStore
 
 /// `selectjob run`; `selectjob-mpi run` parses the same options and passes its MPI process group.
 public struct Run: ParsableCommand {
@@ -46,8 +48,8 @@ public struct Run: ParsableCommand {
     public func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard wait >= 0, wait.isFinite else { throw ValidationError("--wait must be a number of seconds ≥ 0, got \(wait)") }
-        guard busyTimeout >= 0, busyTimeout.isFinite else {
-            throw ValidationError("--busy-timeout must be a number of seconds ≥ 0, got \(busyTimeout)")
+        guard busyTimeout >= 0, busyTimeout <= SelectionStore.maximumBusyTimeout else {
+            throw ValidationError("--busy-timeout must be a number of seconds in 0 ... \(Int(SelectionStore.maximumBusyTimeout)) (SQLite's limit), got \(busyTimeout)")
         }
     }
 
@@ -65,6 +67,16 @@ public struct Run: ParsableCommand {
         runner.group = group
         let signals = StopSignals()
         var firstFailure: ExitStatus?
+        // A reader that went away (`run a b c | head -1`) fails the output, not the jobs: every job
+        // still runs and is recorded, and the command ends with exit 74 (emit names the failure once).
+        var outputFailed = false
+        func output(_ text: String) {
+            guard !outputFailed else { return }
+            do { try emit(text) } catch {
+                outputFailed = true
+                firstFailure = firstFailure ?? .ioError
+            }
+        }
         for job in jobs {
             let reporter = ProgressReporter(job: job, logger: logger, enabled: !quiet && isRoot)
             let outcome: RunOutcome
@@ -77,7 +89,7 @@ public struct Run: ParsableCommand {
                 let message = error.errorDescription ?? "\(error)"
                 if isRoot { printError(jobs.count > 1 && !message.hasPrefix(job) ? "\(job): \(message)" : message) }
                 if json && isRoot {
-                    try emit(jsonLine(["job_file": job, "outcome": "failed", "error": message,
+                    output(jsonLine(["job_file": job, "outcome": "failed", "error": message,
                                        "exit_code": Int(error.exitStatus.rawValue)]))
                 }
                 if case .cancelled = error { throw ExitCode(error.exitStatus.rawValue) }
@@ -95,14 +107,14 @@ public struct Run: ParsableCommand {
                     "round": summary.round, "labelled_count": summary.labelledCount,
                 ]
                 if let value = summary.finalValue { object["final"] = value }
-                try emit(jsonLine(object))
+                output(jsonLine(object))
             case let .completed(summary):
-                try emit(summary.formatted)
+                output(summary.formatted)
             case let .unchanged(name, runID, database) where json:
-                try emit(jsonLine(["job_file": job, "outcome": "unchanged", "job": name, "run": runID,
+                output(jsonLine(["job_file": job, "outcome": "unchanged", "job": name, "run": runID,
                                    "database": database, "exit_code": 0]))
             case let .unchanged(name, runID, database):
-                try emit("job \(name): unchanged since run \(runID) in \(database) (--force runs it anyway)")
+                output("job \(name): unchanged since run \(runID) in \(database) (--force runs it anyway)")
             }
         }
         if let firstFailure { throw ExitCode(firstFailure.rawValue) }
@@ -141,10 +153,7 @@ struct Validate: ParsableCommand {
 }
 
 /// One compact JSON object, keys sorted, on one line.
-func jsonLine(_ object: [String: Any]) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-    return String(decoding: data, as: UTF8.self)
-}
+func jsonLine(_ object: [String: Any]) -> String { JSONText.encode(object) }
 
 extension RunSummary {
     var formatted: String {

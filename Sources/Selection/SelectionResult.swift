@@ -25,6 +25,14 @@ public struct SelectionResult: Sendable {
         self.curve = curve
         self.initialRows = initialRows
     }
+
+    /// The first non-finite score or curve value, described ("score inf at rank 3"), or nil when every
+    /// number is finite: what must never be recorded (JSON and the report cannot show it). O(K + steps).
+    public var firstNonFinite: String? {
+        if let rank = picks.firstIndex(where: { !$0.score.isFinite }) { return "score \(picks[rank].score) at rank \(rank)" }
+        if let step = curve.firstIndex(where: { !$0.isFinite }) { return "\(curveName) \(curve[step]) at step \(step)" }
+        return nil
+    }
 }
 
 /// Progress of a running method: `step` of `total` done, and the curve's latest value.

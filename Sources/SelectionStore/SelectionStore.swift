@@ -69,7 +69,7 @@ public final class SelectionStore: Sendable {
         self.path = path
         isReadOnly = false
         var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
+        configuration.busyMode = .timeout(min(max(busyTimeout, 0), Self.maximumBusyTimeout))
         configuration.label = "selectjob"
         try Self.checkPlace(path)
         do {
@@ -79,6 +79,12 @@ public final class SelectionStore: Sendable {
             throw Self.translate(error, database: path)
         }
     }
+
+    /// The longest busy timeout SQLite can take (its milliseconds are a 32-bit integer): about 24 days.
+    public static let maximumBusyTimeout: TimeInterval = Double(Int32.max) / 1000
+
+    /// The tables a selectjob database of this version has; one missing means the file was damaged.
+    static let requiredTables = ["evaluations", "pool_labels", "run_metrics", "runs", "selections"]
 
     /// What opening `path` for writing would find, found without writing or creating anything (what
     /// `validate` reports): an existing file must be a selectjob database this version knows and be
@@ -104,6 +110,24 @@ public final class SelectionStore: Sendable {
         }
     }
 
+    /// An existing database file must be one regular file with one name: a FIFO or device would block
+    /// or swallow SQLite's writes, and SQLite keeps a database's journal and WAL by path, so a second
+    /// hard link is a second, unsynchronised WAL (writes that succeeded are lost). O(1).
+    static func checkFileKind(_ path: String) throws(StoreError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG else {
+            let name = kind == S_IFIFO ? "a FIFO" : kind == S_IFCHR ? "a character device" : kind == S_IFBLK ? "a block device"
+                : kind == S_IFSOCK ? "a socket" : kind == S_IFDIR ? "a directory" : "not a regular file"
+            throw .cannotOpen(database: path, reason: "is \(name), not a database file")
+        }
+        guard info.st_nlink == 1 else {
+            throw .cannotOpen(database: path, reason: "the file has \(info.st_nlink) hard links; SQLite keeps its journal "
+                              + "and WAL by path, so two names for one database lose writes: use one path (a symbolic link is fine)")
+        }
+    }
+
     /// Opens an existing database for reading only: nothing is written, migrated or created (no
     /// `-wal` or `-shm` file where none is), so it works on read-only media and immutable files.
     public init(readingAt path: String) throws(StoreError) {
@@ -121,6 +145,7 @@ public final class SelectionStore: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.label = "selectjob (read-only)"
+        try checkFileKind(path)
         func open(_ location: String) throws -> DatabaseQueue {
             let queue = try DatabaseQueue(path: location, configuration: configuration)
             try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
@@ -150,6 +175,11 @@ public final class SelectionStore: Sendable {
             }
             let unknown = applied.subtracting(Schema.migrator.migrations)
             guard unknown.isEmpty else { throw StoreError.newerSchema(database: path, unknownMigrations: unknown.sorted()) }
+            // Every migration applied, yet a table gone: damaged, found before any computation.
+            if applied.isSuperset(of: Schema.migrator.migrations),
+               let missing = requiredTables.first(where: { !tables.contains($0) }) {
+                throw StoreError.cannotOpen(database: path, reason: "the selectjob table '\(missing)' is missing (damaged database)")
+            }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -168,7 +198,7 @@ public final class SelectionStore: Sendable {
         case .SQLITE_READONLY: return .readOnly(database: database)
         case .SQLITE_FULL: return .diskFull(database: database)
         case .SQLITE_IOERR: return .ioError(database: database, reason: error.message ?? "\(error.resultCode)")
-        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_NOTADB, .SQLITE_AUTH:
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_NOTADB, .SQLITE_AUTH, .SQLITE_CORRUPT:
             return .cannotOpen(database: database, reason: error.message ?? "\(error.resultCode)")
         default: return .sqlite(database: database, reason: error.message ?? "\(error.resultCode)")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import JobRunner
 import MPI
@@ -41,4 +42,6 @@ struct DistributedRun: ParsableCommand {
     }
 }
 
+// As in selectjob: a closed reader is exit 74, not SIGPIPE.
+signal(SIGPIPE, SIG_IGN)
 SelectJobMPI.main()

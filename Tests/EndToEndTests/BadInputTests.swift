@@ -51,7 +51,7 @@ let badInputs: [BadInput] = [
              prepare: rawJob("noname", #"{"features": {"path": "f.h5"}, "method": {"name": "activeft"}, "budget": {"count": 1}}"#)),
     BadInput(name: "unknown method", status: 64, message: "method.name: expected one of " + MethodRegistry.names.map { "\"\($0)\"" }.joined(separator: ", ") + #", got "kmedians""#,
              prepare: jobWith("kmedians", method: #"{"name": "kmedians"}"#)),
-    BadInput(name: "negative temperature", status: 64, message: "method.temperature: expected a number > 0, got -1",
+    BadInput(name: "negative temperature", status: 64, message: "method.temperature: expected a number > 0.0001, got -1",
              prepare: jobWith("temp", method: #"{"name": "activeft", "temperature": -1}"#)),
     BadInput(name: "fractional iterations", status: 64, message: "method.iterations: expected an integer, got number 2.5",
              prepare: jobWith("iters", method: #"{"name": "activeft", "iterations": 2.5}"#)),

@@ -80,7 +80,78 @@ import Testing
         let lines = outcome.stdout.split(separator: "\n")
         #expect(lines.contains { $0.contains("kmeans") } && lines.contains { $0.contains(" random ") })
         #expect(outcome.stdout.contains("*"))
-        #expect(lines.filter { $0.contains("random, same K") }.count == 2)
+        #expect(lines.filter { $0.contains("random, same size") }.count == 2)
+        #expect(lines.first { $0.hasPrefix("run ") }?.contains("trained") == true)
+        #expect(outcome.stdout.contains("label-budget curve"))
+        #expect(outcome.stdout.contains("probe: logistic regression, C = 10"))
+    }
+
+    /// The evaluation's seed cannot bias it: a random run and its evaluation with the same seed used to
+    /// hold out exactly the run's picks (exit 64, nothing to train on); now the share held out is what
+    /// chance gives, and the training size is printed and recorded.
+    @Test func anEvaluationSeededLikeTheRunIsIndependentOfIt() throws {
+        for seed in [0, 7] {
+            try workspace.writeJob("random\(seed)", method: #"{"name": "random"}"#, budget: #"{"count": 60}"#,
+                                   extra: #", "database": "../data/sel.sqlite""#)
+            var text = try String(contentsOfFile: workspace.path("jobs/random\(seed).json"), encoding: .utf8)
+            text = text.replacingOccurrences(of: #""seed": 7"#, with: "\"seed\": \(seed)")
+            try text.write(toFile: workspace.path("jobs/random\(seed).json"), atomically: true, encoding: .utf8)
+            #expect(try selectjob(["run", "--quiet", "jobs/random\(seed).json"], in: workspace.url).status == 0)
+            let outcome = try evaluate(["--job", "random\(seed)", "--holdout", "0.2", "--seed", String(seed), "--json"])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(!outcome.stderr.contains("warning"), "\(outcome.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as! [String: Any]
+            let held = object["held_out_selected"] as! Int
+            // 60 picks, 120 of 600 rows held out: 12 ± 2.8 by chance; the old shared stream held out 60.
+            #expect((3...21).contains(held), "held out \(held)")
+            #expect(object["train_size"] as? Int == 60 - held)
+            #expect(object["held_out_expected"] as? Double == 12)
+            let stored = try workspace.database().read { db in
+                try String.fetchOne(db, sql: "SELECT results_json FROM evaluations ORDER BY id DESC LIMIT 1")!
+            }
+            #expect(stored.contains("\"train_size\":\(60 - held)"), "\(stored)")
+        }
+    }
+
+    /// A hold-out fraction that holds out no row is exit 64 and stores nothing (it stored accuracy 0).
+    @Test func anEmptyTestSetIsRefused() throws {
+        let outcome = try evaluate(["--job", "kmeans", "--holdout", "1e-9"])
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("--holdout 1e-09 holds out no sample of the 600-sample pool"), "\(outcome.stderr)")
+        #expect(try storedEvaluations() == 0)
+    }
+
+    /// --seed past a job seed's range and a --probe-c out of range are exit 64 with a message, not a trap.
+    @Test func outOfRangeOptionsAreUsageErrors() throws {
+        let seed = try evaluate(["--job", "kmeans", "--seed", "9223372036854775808"])
+        #expect(seed.status == 64)
+        #expect(seed.stderr.contains("--seed: expected 0 ... 9007199254740991"), "\(seed.stderr)")
+        for bad in ["0", "-1", "nan", "1e300"] {
+            let probe = try evaluate(["--job", "kmeans", "--probe-c=\(bad)"])
+            #expect(probe.status == 64, "\(bad)")
+        }
+        #expect(try storedEvaluations() == 0)
+    }
+
+    /// --probe-c is the probe's C: recorded with the evaluation, another C is another evaluation, and
+    /// the label-budget curve (25 / 50 / 100 % of the picks) is printed, recorded and ends at the
+    /// selection's accuracy.
+    @Test func probeCIsRecordedAndTheBudgetCurveShown() throws {
+        let first = try evaluate(["--job", "kmeans", "--holdout", "0.25", "--probe-c", "3", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as! [String: Any]
+        #expect(object["probe_c"] as? Double == 3)
+        let curve = object["budget_curve"] as! [[String: Any]]
+        let trained = object["train_size"] as! Int
+        #expect(curve.map { $0["train_size"] as! Int } == [(trained + 3) / 4, (trained + 1) / 2, trained])
+        #expect(curve.last?["accuracy"] as? Double == (object["selection"] as! [String: Any])["accuracy"] as? Double)
+        #expect(curve.allSatisfy { ($0["baseline_accuracy"] as! [Double]).count == 5 })
+        let params = try workspace.database().read { db in try String.fetchOne(db, sql: "SELECT params_json FROM evaluations")! }
+        #expect(params.contains("\"probe_c\":3.0"), "\(params)")
+        let text = try evaluate(["--job", "kmeans", "--holdout", "0.25"])
+        #expect(text.stdout.contains("label-budget curve"))
+        #expect(text.stdout.contains("C = 10"))
+        #expect(try storedEvaluations() == 2)
     }
 
     /// A pool without labels is exit 64; features changed since the run are exit 65; bad usage is exit 64.

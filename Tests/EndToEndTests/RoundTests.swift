@@ -227,4 +227,44 @@ import Testing
         #expect(try workspace.database().read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs WHERE job IN ('bad', 'short')")! } == 0)
     }
+
+    /// prune keeps the earlier rounds a self-labelled job builds on (it deleted them: the next round said
+    /// "20 samples labelled before" when 30 were, and picked labelled samples again), and says why.
+    @Test func pruneKeepsTheRoundsAJobCountsAsLabelled() throws {
+        try workspace.writeJob("nightly", method: #"{"name": "kcenter"}"#, budget: #"{"count": 10}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"job": "nightly"}"#)
+        try workspace.writeJob("other", method: #"{"name": "random"}"#, budget: #"{"count": 10}"#)
+        for _ in 1...3 { #expect(try selectjob(["run", "--quiet", "jobs/nightly.json"], in: workspace.url).status == 0) }
+        for _ in 1...2 { #expect(try selectjob(["run", "--quiet", "--force", "jobs/other.json"], in: workspace.url).status == 0) }
+        let prune = try selectjob(["prune", "--db", "data/sel.sqlite", "--older-than", "0"], in: workspace.url)
+        #expect(prune.status == 0, "\(prune.stderr)")
+        #expect(prune.stdout.contains("kept: run 1 (nightly): job nightly counts its picks as labelled"), "\(prune.stdout)")
+        #expect(prune.stdout.contains("deleted 1 run: 4"), "\(prune.stdout)")
+        let outcome = try selectjob(["run", "--quiet", "jobs/nightly.json"], in: workspace.url)
+        #expect(outcome.status == 0)
+        #expect(try latestRun("nightly")["labelled_count"] as Int == 30)
+    }
+
+    /// A labelled run that is gone says it came from `labelled`; a string id against an integer-id
+    /// pool says the kinds differ.
+    @Test func labelledSourcesThatCannotResolveSayWhy() throws {
+        try workspace.writeJob("gone", method: #"{"name": "random"}"#, budget: #"{"count": 10}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"run": 42}"#)
+        let first = try workspace.writeJob("first", method: #"{"name": "random"}"#, budget: #"{"count": 5}"#)
+        #expect(try selectjob(["run", "--quiet", first], in: workspace.url).status == 0)
+        let gone = try selectjob(["run", "--quiet", "jobs/gone.json"], in: workspace.url)
+        #expect(gone.status == 64)
+        #expect(gone.stderr.contains("labelled: run 42 is not in"), "\(gone.stderr)")
+        #expect(gone.stderr.contains("pruned"), "\(gone.stderr)")
+
+        do {
+            let file = try HDF5File.create(at: workspace.path("data/names.h5"))
+            try file.write(strings: ["3"], to: "ids")
+        }
+        try workspace.writeJob("kinds", method: #"{"name": "random"}"#, budget: #"{"count": 10}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"path": "../data/names.h5"}"#)
+        let kinds = try selectjob(["run", "--quiet", "jobs/kinds.json"], in: workspace.url)
+        #expect(kinds.status == 65)
+        #expect(kinds.stderr.contains("the pool's ids are integers, this id is a string"), "\(kinds.stderr)")
+    }
 }

@@ -266,4 +266,37 @@ import Testing
         #expect(outcome.status == 0)
         #expect(!outcome.stdout.isEmpty)
     }
+
+    /// A reader that closes the pipe (`run a b c | head -c 1`) no longer kills run with SIGPIPE: the
+    /// command ends with exit 74 and every job still runs and is recorded.
+    @Test func aClosedPipeIsExit74AndEveryJobStillRuns() throws {
+        for name in ["a", "b", "c"] {
+            try workspace.writeJob(name, method: #"{"name": "random"}"#, budget: #"{"count": 10}"#)
+        }
+        let script = "\"$0\" run jobs/a.json jobs/b.json jobs/c.json | head -c 1 > /dev/null; echo \"status ${PIPESTATUS[0]}\""
+        let shell = try selectjob(["-c", script, selectjobBinary.path], in: workspace.url,
+                                  executable: URL(fileURLWithPath: "/bin/bash"), timeout: 120)
+        #expect(shell.stdout.contains("status 74"), "\(shell.stdout) \(shell.stderr)")
+        #expect(shell.stderr.contains("standard output: cannot write"), "\(shell.stderr)")
+        let jobs = try workspace.database().read { db in
+            try String.fetchAll(db, sql: "SELECT job FROM runs WHERE status = 'succeeded' ORDER BY id")
+        }
+        #expect(jobs == ["a", "b", "c"])
+    }
+
+    /// Two job files with one name and different content: the second run warns that each replaces the
+    /// other's latest selection (they alternated silently, never skipped as unchanged).
+    @Test func twoJobFilesWithOneNameAreWarnedAbout() throws {
+        try workspace.writeJob("same", method: #"{"name": "random"}"#, budget: #"{"count": 10}"#)
+        #expect(try selectjob(["run", "--quiet", "jobs/same.json"], in: workspace.url).status == 0)
+        try FileManager.default.createDirectory(atPath: workspace.path("other"), withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: workspace.path("jobs/same.json"), encoding: .utf8)
+            .replacingOccurrences(of: #""count": 10"#, with: #""count": 12"#)
+        try text.write(toFile: workspace.path("other/same.json"), atomically: true, encoding: .utf8)
+        let second = try selectjob(["run", "--quiet", "other/same.json"], in: workspace.url)
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("another job file with other content has this job's name"), "\(second.stderr)")
+        let quiet = try selectjob(["run", "--quiet", "--force", "other/same.json"], in: workspace.url)
+        #expect(!quiet.stderr.contains("another job file"), "the same file again: \(quiet.stderr)")
+    }
 }

@@ -44,8 +44,11 @@ func prepareProcess(_ executable: URL, _ arguments: [String], in folder: URL,
 }
 
 /// Runs `selectjob` with `arguments` in `folder`, stdin closed, stdout and stderr captured (not a terminal).
+///
+/// With `timeout`, a process still running after that many seconds is killed (SIGKILL) and the
+/// outcome's status is 9 (the signal): a test of "never hangs" fails instead of hanging the suite.
 func selectjob(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
-               executable: URL = selectjobBinary) throws -> Outcome {
+               executable: URL = selectjobBinary, timeout: Double? = nil) throws -> Outcome {
     let process = prepareProcess(executable, arguments, in: folder, environment: environment)
     // Files rather than pipes: the child can never block on a full pipe, and neither is a terminal.
     let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-out-\(UUID().uuidString)")
@@ -60,6 +63,12 @@ func selectjob(_ arguments: [String], in folder: URL, environment: [String: Stri
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    if let timeout {
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [process] in
+            if process.isRunning { kill(pid, SIGKILL) }
+        }
+    }
     process.waitUntilExit()
     try out.close()
     try err.close()

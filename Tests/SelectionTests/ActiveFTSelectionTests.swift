@@ -165,32 +165,8 @@ import Testing
     }
 }
 
-/// The seeded generator all randomness flows through.
-@Suite struct SeededGeneratorTests {
-    @Test func sameSeedSameSequenceOtherSeedOtherSequence() {
-        var a = SeededGenerator(seed: 7), b = SeededGenerator(seed: 7), c = SeededGenerator(seed: 8)
-        let first = (0..<16).map { _ in a.next() }
-        #expect(first == (0..<16).map { _ in b.next() })
-        #expect(first != (0..<16).map { _ in c.next() })
-    }
-
-    @Test(arguments: [(0, 5), (5, 5), (3, 1_000_000), (100, 150)])
-    func distinctIndicesAreDistinctAndInRange(count: Int, population: Int) {
-        var generator = SeededGenerator(seed: 99)
-        let drawn = generator.distinctIndices(count: count, from: population)
-        #expect(drawn.count == count)
-        #expect(Set(drawn).count == count)
-        #expect(drawn.allSatisfy { (0..<population).contains($0) })
-    }
-
-    @Test func distinctIndicesCoverThePopulationUniformly() {
-        var generator = SeededGenerator(seed: 2024)
-        var counts = [Int](repeating: 0, count: 10)
-        for _ in 0..<20_000 { for i in generator.distinctIndices(count: 3, from: 10) { counts[i] += 1 } }
-        // Each index is expected 6,000 times; 5 standard deviations is about ±330.
-        #expect(counts.allSatisfy { abs($0 - 6000) < 400 }, "\(counts)")
-    }
-
+/// ActiveFT on a pool the runner normalised in place.
+@Suite struct ActiveFTUnitPoolTests {
     /// The runner hands ActiveFT a pool it normalised in place (`usesUnitRows`); the selection must be
     /// the one ActiveFT makes from the raw features.
     @Test func aPoolNormalisedInPlaceGivesTheSameSelection() throws {

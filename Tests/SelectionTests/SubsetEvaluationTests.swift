@@ -17,7 +17,7 @@ import Testing
     @Test func distancesAndClassesMatchADirectCount() {
         let selected = [3, 40, 77, 101, 150, 9]
         let quality = SubsetEvaluation.measure(pool: pool, labels: labels, selected: selected, test: nil,
-                                               mmdRows: Array(0..<180), bandwidth: 1, threads: 2)
+                                               mmdRows: Array(0..<180), bandwidth: 1, probeC: 1, threads: 2)
         let nearest = (0..<180).map { i in selected.map { distance(pool.row(i), pool.row($0)) }.min()! }
         #expect(quality.coveringRadius.isApproximatelyEqual(to: nearest.max()!, absoluteTolerance: 1e-5))
         #expect(quality.meanDistance.isApproximatelyEqual(to: nearest.reduce(0, +) / 180, absoluteTolerance: 1e-5))
@@ -47,26 +47,87 @@ import Testing
     /// The probe's accuracy and macro-F1: a one-class training set predicts that class everywhere.
     @Test func probeScoresAgainstAHandCount() {
         let test = LabelledTestSet(features: pool.selecting(rows: [0, 1, 2, 3]), labels: [0, 0, 1, 1])
-        let (accuracy, f1) = SubsetEvaluation.linearProbe(train: pool.selecting(rows: [5, 6]), labels: [0, 0], test: test, threads: 1)
+        let (accuracy, f1) = SubsetEvaluation.linearProbe(train: pool.selecting(rows: [5, 6]), labels: [0, 0], test: test,
+                                                          probeC: 1, threads: 1)
         #expect(accuracy == 0.5)
         // Class 0: TP 2, FP 2, FN 0 → F1 2/3; class 1: F1 0; macro = 1/3.
         #expect(f1.isApproximatelyEqual(to: 1.0 / 3, absoluteTolerance: 1e-12))
         // Trained on every class, the probe scores the training data itself almost perfectly here.
         let all = LabelledTestSet(features: pool, labels: labels)
-        let fitted = SubsetEvaluation.linearProbe(train: pool, labels: labels, test: all, threads: 2)
+        let fitted = SubsetEvaluation.linearProbe(train: pool, labels: labels, test: all, probeC: 1, threads: 2)
         #expect(fitted.accuracy > 0.5)
     }
 
-    /// The random baseline is a function of the seed, and draws only from the candidates.
-    @Test func randomBaselineIsSeeded() {
-        func draws(_ seed: UInt64) -> [SubsetQuality] {
-            var generator = SeededGenerator(seed: seed)
-            return SubsetEvaluation.randomBaseline(pool: pool, labels: labels, count: 10, candidates: Array(0..<90), test: nil,
-                                                   mmdRows: Array(0..<180), bandwidth: 1, draws: 3, generator: &generator,
-                                                   threads: 2)
+    /// The random subsets are a function of the seed, and draw only from the candidates.
+    @Test func randomSubsetsAreSeeded() {
+        func draws(_ seed: UInt64) -> [[Int]] {
+            var generator = SeededGenerator(seed: seed, stream: .evaluationBaseline)
+            return SubsetEvaluation.randomSubsets(count: 10, candidates: Array(0..<90), draws: 3, generator: &generator)
         }
         #expect(draws(1) == draws(1))
         #expect(draws(1) != draws(2))
-        #expect(draws(1).count == 3)
+        #expect(draws(1).count == 3 && draws(1).allSatisfy { $0.count == 10 && Set($0).count == 10 && $0.allSatisfy { $0 < 90 } })
+    }
+
+    /// The curve's sizes: a quarter, a half and all of the picks, rounded up, at least one, no repeats.
+    @Test func budgetCurveSizesAreQuarterHalfAndAll() {
+        #expect(SubsetEvaluation.budgetCurveSizes(count: 100) == [25, 50, 100])
+        #expect(SubsetEvaluation.budgetCurveSizes(count: 10) == [3, 5, 10])
+        #expect(SubsetEvaluation.budgetCurveSizes(count: 2) == [1, 2])
+        #expect(SubsetEvaluation.budgetCurveSizes(count: 1) == [1])
+    }
+
+    /// Each point of the curve is the probe trained on exactly the first picks (checked by refitting
+    /// on the prefix directly), and its last point is the whole selection's accuracy.
+    @Test func budgetCurveProbesThePrefixOfTheRankedPicks() {
+        let ranked = [3, 40, 77, 101, 150, 9, 12, 33, 64, 88, 120, 171]
+        let test = LabelledTestSet(features: pool.selecting(rows: Array(0..<60)), labels: Array(labels[0..<60]))
+        let baselines = [[5, 6, 7, 8, 90, 91, 92, 93, 140, 141, 142, 143]]
+        let curve = SubsetEvaluation.budgetCurve(pool: pool, labels: labels, ranked: ranked, baselines: baselines, test: test,
+                                                 probeC: 10, threads: 2)
+        #expect(curve.map(\.trainSize) == [3, 6, 12])
+        for point in curve {
+            let prefix = Array(ranked.prefix(point.trainSize))
+            let direct = SubsetEvaluation.linearProbe(train: pool.selecting(rows: prefix), labels: prefix.map { labels[$0] },
+                                                      test: test, probeC: 10, threads: 1).accuracy
+            #expect(point.accuracy == direct)
+            let base = Array(baselines[0].prefix(point.trainSize))
+            #expect(point.baselineAccuracy == [SubsetEvaluation.linearProbe(
+                train: pool.selecting(rows: base), labels: base.map { labels[$0] }, test: test, probeC: 10, threads: 1).accuracy])
+        }
+        let whole = SubsetEvaluation.measure(pool: pool, labels: labels, selected: ranked, test: test,
+                                             mmdRows: Array(0..<180), bandwidth: 1, probeC: 10, threads: 2)
+        #expect(curve.last?.accuracy == whole.accuracy)
+    }
+
+    /// The probe's C is used: on three samples of one class and one of another, a strong penalty
+    /// (tiny C) predicts the majority class everywhere, a weak one (large C) fits all four.
+    @Test func probeCChangesTheFit() {
+        let rows = [0, 1, 2, 3]
+        let train = pool.selecting(rows: rows)
+        let test = LabelledTestSet(features: train, labels: [0, 0, 0, 1])
+        let strong = SubsetEvaluation.linearProbe(train: train, labels: [0, 0, 0, 1], test: test, probeC: 1e-6, threads: 1)
+        let weak = SubsetEvaluation.linearProbe(train: train, labels: [0, 0, 0, 1], test: test, probeC: 1e6, threads: 1)
+        #expect(strong.accuracy == 0.75)
+        #expect(weak.accuracy == 1)
+    }
+}
+
+/// When a held-out split took an improbable share of the picks.
+@Suite struct HeldOutWarningTests {
+    func result(heldOut: Int, expected: Double?, deviation: Double?) -> EvaluationResult {
+        EvaluationResult(selection: SubsetQuality(coveringRadius: 0, meanDistance: 0, mmd: 0), baseline: [],
+                         heldOutSelected: heldOut, trainSize: 100 - heldOut, testSize: 10, bandwidth: 1,
+                         heldOutExpected: expected, heldOutDeviation: deviation)
+    }
+
+    /// Within 4 standard deviations of chance: no warning; beyond, on either side: a warning naming the counts.
+    @Test func warnsBeyondFourStandardDeviations() {
+        #expect(result(heldOut: 20, expected: 20, deviation: 4).heldOutWarning == nil)
+        #expect(result(heldOut: 35, expected: 20, deviation: 4).heldOutWarning == nil)
+        #expect(result(heldOut: 37, expected: 20, deviation: 4).heldOutWarning?.contains("37 of the 100 picks") == true)
+        #expect(result(heldOut: 3, expected: 20, deviation: 4).heldOutWarning != nil)
+        #expect(result(heldOut: 100, expected: 20, deviation: 4).heldOutWarning != nil)
+        #expect(result(heldOut: 50, expected: nil, deviation: nil).heldOutWarning == nil)
     }
 }

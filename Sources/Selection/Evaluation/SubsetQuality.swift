@@ -57,15 +57,19 @@ public struct LabelledTestSet: Sendable {
 public enum SubsetEvaluation {
     /// Pool rows the MMD's pool term uses at most (a seeded subsample beyond that).
     public static let mmdPoolSample = 2000
-    /// C of the probe's multinomial logistic regression (scikit-learn's default).
-    public static let probeRegularization = 1.0
+    /// The default C of the probe's multinomial logistic regression (inverse L2 strength). Chosen by
+    /// measurement on real embeddings (docs/evaluation.md): C = 1, scikit-learn's default, underfits a
+    /// few hundred picks of many classes so much that it hides the differences between selections.
+    public static let defaultProbeC = 10.0
+    /// The share of a run's ranked picks each point of the label-budget curve trains on.
+    public static let budgetCurveFractions = [0.25, 0.5, 1.0]
 
     /// Measures the subset `selected` (pool rows) of `pool`. `labels` are the pool's labels (the
     /// probe trains on the selected samples' labels); `test` is what the probe is scored on;
     /// `candidates` the rows a random subset may be drawn from (for the MMD subsample too).
     /// Cost: O(N·K·d) for the distances, O(m²·d) for the MMD (m ≤ 2,000), and the probe's fit.
     public static func measure(pool unitPool: FeatureMatrix, labels: [Int64]?, selected: [Int], test: LabelledTestSet?,
-                               mmdRows: [Int], bandwidth: Double, threads: Int) -> SubsetQuality {
+                               mmdRows: [Int], bandwidth: Double, probeC: Double, threads: Int) -> SubsetQuality {
         let subset = unitPool.selecting(rows: selected)
         let distances = nearestDistances(pool: unitPool, subset: subset, threads: threads)
         var quality = SubsetQuality(coveringRadius: distances.max() ?? 0,
@@ -82,7 +86,7 @@ public enum SubsetEvaluation {
             quality.smallestClassSharePool = poolCounts.values.map { Double($0) / Double(labels.count) }.min()
             if let test {
                 let (accuracy, f1) = linearProbe(train: subset, labels: selected.map { labels[$0] }, test: test,
-                                                 threads: threads)
+                                                 probeC: probeC, threads: threads)
                 quality.accuracy = accuracy
                 quality.macroF1 = f1
             }
@@ -99,12 +103,13 @@ public enum SubsetEvaluation {
         return search.nearest(unitPool, threads: threads).similarity.map { (max(0, 2 - 2 * Double($0))).squareRoot() }
     }
 
-    /// A multinomial L2 logistic regression (C = 1) trained on `train` and its labels, scored on
+    /// A multinomial L2 logistic regression (inverse strength `probeC`) trained on `train` and its labels, scored on
     /// `test`: accuracy and macro-F1 (the mean F1 over the classes in the test labels or the
     /// predictions, as scikit-learn's `f1_score(average="macro")`). With one class in `train`, every
     /// test sample is predicted that class. Features must already be unit rows.
-    public static func linearProbe(train: FeatureMatrix, labels: [Int64], test: LabelledTestSet, threads: Int)
-        -> (accuracy: Double, macroF1: Double) {
+    public static func linearProbe(train: FeatureMatrix, labels: [Int64], test: LabelledTestSet, probeC: Double,
+                                   threads: Int) -> (accuracy: Double, macroF1: Double) {
+        precondition(!test.labels.isEmpty, "a probe needs at least one test sample")
         let classes = Array(Set(labels)).sorted()
         let predicted: [Int64]
         if classes.count == 1 {
@@ -112,7 +117,7 @@ public enum SubsetEvaluation {
         } else {
             let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
             let model = LogisticRegression.fit(features: train, labels: labels.map { index[$0]! }, classes: classes.count,
-                                               inverseRegularization: probeRegularization, tolerance: 1e-6,
+                                               inverseRegularization: probeC, tolerance: 1e-6,
                                                maxIterations: 500, threads: threads)
             let p = model.probabilities(test.features)
             predicted = (0..<test.features.rows).map { row in
@@ -158,16 +163,56 @@ public enum SubsetEvaluation {
         return median > 0 ? median : 1
     }
 
-    /// The mean and standard deviation (n − 1) of each measure over `draws` seeded random subsets of
-    /// `count` rows from `candidates`, measured exactly as ``measure``.
-    public static func randomBaseline(pool: FeatureMatrix, labels: [Int64]?, count: Int, candidates: [Int],
-                                      test: LabelledTestSet?, mmdRows: [Int], bandwidth: Double, draws: Int,
-                                      generator: inout SeededGenerator, threads: Int) -> [SubsetQuality] {
-        (0..<draws).map { _ in
-            let rows = generator.distinctIndices(count: count, from: candidates.count).map { candidates[$0] }
-            return measure(pool: pool, labels: labels, selected: rows, test: test, mmdRows: mmdRows, bandwidth: bandwidth,
-                           threads: threads)
+    /// `draws` seeded random subsets of `count` rows from `candidates`, each in draw order (so any
+    /// prefix is a random subset too). O(draws·count).
+    public static func randomSubsets(count: Int, candidates: [Int], draws: Int,
+                                     generator: inout SeededGenerator) -> [[Int]] {
+        (0..<draws).map { _ in generator.distinctIndices(count: count, from: candidates.count).map { candidates[$0] } }
+    }
+
+    /// The training sizes of the label-budget curve for `count` ranked picks: ⌈f·count⌉ for each of
+    /// ``budgetCurveFractions``, each at least 1, without repeats. O(1).
+    public static func budgetCurveSizes(count: Int) -> [Int] {
+        var sizes: [Int] = []
+        for fraction in budgetCurveFractions {
+            let size = max(1, Int((fraction * Double(count)).rounded(.up)))
+            if size <= count, !sizes.contains(size) { sizes.append(size) }
         }
+        return sizes
+    }
+
+    /// The probe's accuracy when it trains on the first `size` rows of `ranked` only, for each size of
+    /// ``budgetCurveSizes(count:)``: how the selection's value grows with the labels spent on it,
+    /// beside the same for each random subset's first rows. O(sizes · probe fit).
+    public static func budgetCurve(pool unitPool: FeatureMatrix, labels: [Int64], ranked: [Int], baselines: [[Int]],
+                                   test: LabelledTestSet, probeC: Double, threads: Int) -> [BudgetPoint] {
+        func accuracy(_ rows: ArraySlice<Int>) -> Double {
+            let rows = Array(rows)
+            return linearProbe(train: unitPool.selecting(rows: rows), labels: rows.map { labels[$0] }, test: test,
+                               probeC: probeC, threads: threads).accuracy
+        }
+        return budgetCurveSizes(count: ranked.count).map { size in
+            BudgetPoint(trainSize: size, accuracy: accuracy(ranked.prefix(size)),
+                        baselineAccuracy: baselines.map { accuracy($0.prefix(size)) })
+        }
+    }
+}
+
+/// One point of a label-budget curve: the probe trained on a run's first `trainSize` ranked picks,
+/// and on the first `trainSize` rows of each random subset.
+public struct BudgetPoint: Sendable, Equatable, Codable {
+    public var trainSize: Int
+    public var accuracy: Double
+    public var baselineAccuracy: [Double]
+
+    public init(trainSize: Int, accuracy: Double, baselineAccuracy: [Double]) {
+        self.trainSize = trainSize
+        self.accuracy = accuracy
+        self.baselineAccuracy = baselineAccuracy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case trainSize = "train_size", accuracy, baselineAccuracy = "baseline_accuracy"
     }
 }
 
@@ -178,23 +223,52 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
     public var baseline: [SubsetQuality]
     /// Selected samples that fell in the held-out part and were left out of training.
     public var heldOutSelected: Int
+    /// What a held-out split leaves in the held-out part of a selection of this size by chance: the
+    /// hypergeometric mean and standard deviation (nil without a hold-out).
+    public var heldOutExpected: Double?
+    public var heldOutDeviation: Double?
     /// Samples trained on (the selection minus the held-out ones) and test samples.
     public var trainSize: Int
     public var testSize: Int
     public var bandwidth: Double
+    /// The probe's C (nil in evaluations recorded before it was an option: C = 1).
+    public var probeC: Double?
+    /// Accuracy against the labels spent: the probe on the first picks (nil without a test set).
+    public var budgetCurve: [BudgetPoint]?
 
     enum CodingKeys: String, CodingKey {
         case selection, baseline, heldOutSelected = "held_out_selected", trainSize = "train_size"
-        case testSize = "test_size", bandwidth
+        case testSize = "test_size", bandwidth, probeC = "probe_c", budgetCurve = "budget_curve"
+        case heldOutExpected = "held_out_expected", heldOutDeviation = "held_out_std"
     }
 
     public init(selection: SubsetQuality, baseline: [SubsetQuality], heldOutSelected: Int, trainSize: Int, testSize: Int,
-                bandwidth: Double) {
+                bandwidth: Double, probeC: Double? = nil, budgetCurve: [BudgetPoint]? = nil,
+                heldOutExpected: Double? = nil, heldOutDeviation: Double? = nil) {
         self.selection = selection
         self.baseline = baseline
         self.heldOutSelected = heldOutSelected
         self.trainSize = trainSize
         self.testSize = testSize
         self.bandwidth = bandwidth
+        self.probeC = probeC
+        self.budgetCurve = budgetCurve
+        self.heldOutExpected = heldOutExpected
+        self.heldOutDeviation = heldOutDeviation
+    }
+
+    /// Standard deviations beyond which the held-out share of the picks is called improbable.
+    public static let improbableHeldOutDeviations = 4.0
+
+    /// A warning when the held-out part took an improbable share of the picks (more than
+    /// ``improbableHeldOutDeviations`` standard deviations from what a random split would take):
+    /// the split is then not independent of the selection. Nil otherwise.
+    public var heldOutWarning: String? {
+        guard let expected = heldOutExpected, let deviation = heldOutDeviation else { return nil }
+        let distance = abs(Double(heldOutSelected) - expected)
+        guard distance > Self.improbableHeldOutDeviations * max(deviation, 1e-12) else { return nil }
+        return String(format: "%d of the %d picks fell in the held-out part where a random split holds out %.1f ± %.1f: "
+                      + "the split is not independent of the selection (%.1f standard deviations); read these numbers with care",
+                      heldOutSelected, heldOutSelected + trainSize, expected, deviation, distance / max(deviation, 1e-12))
     }
 }

@@ -223,11 +223,18 @@ public enum ActiveFT {
     }
 }
 
+extension ActiveFTParameters {
+    /// τ must exceed this: the loss grows as 1/τ, and far below it (τ ≈ 10⁻¹²) the objective's sums
+    /// leave double precision and the centroids become NaN. The paper uses 0.07.
+    public static let temperatureFloor = 1e-4
+}
+
 extension ActiveFTParameters: MethodParameters {
     public static var fields: [ParameterField] {
         let defaults = Self()
         return [
-            ParameterField("temperature", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.temperature),
+            ParameterField("temperature", .number(exclusiveMinimum: ActiveFTParameters.temperatureFloor, maximum: nil),
+                           default: .number(defaults.temperature),
                            help: "τ, the softmax temperature of the matching loss."),
             ParameterField("iterations", .integer(0...1_000_000), default: .integer(Int64(defaults.iterations)),
                            help: "Adam steps on the centroids."),
