@@ -205,7 +205,8 @@ extension JobRunner {
                 try store.completeRun(id: runID, selection: selection, metrics: metrics,
                                       paramsJSON: job.recordedParameters(initialRows: result.initialRows).jsonText,
                                       finishedAt: finished, durationSeconds: seconds,
-                                      poolLabels: labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:])
+                                      poolLabels: labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:],
+                                      notesJSON: result.notesJSON)
             } catch {
                 end(.failed, error.errorDescription ?? "\(error)")
                 throw .store(error)
@@ -215,7 +216,7 @@ extension JobRunner {
         }
         return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: totalRows,
                                      d: pool.columns, budget: budget, seconds: seconds, database: databasePath,
-                                     finalValue: result.curve.last, round: 1, labelledCount: 0))
+                                     finalValue: result.curve.last, round: 1, labelledCount: 0, notesJSON: result.notesJSON))
     }
 
     /// Runs `body` on every process, then agrees: when any process failed, every process throws —

@@ -23,6 +23,8 @@ public struct RunSummary: Sendable {
     /// The labelling round, and how many samples were already labelled.
     public let round: Int
     public let labelledCount: Int
+    /// The method's notes on its selection, as recorded (`runs.notes_json`); nil without.
+    public var notesJSON: String? = nil
 }
 
 /// Runs jobs: job file → features → selection → database, in that order, so that a bad job or bad
@@ -270,7 +272,8 @@ public struct JobRunner: Sendable {
         do {
             try store.completeRun(id: runID, selection: selection, metrics: metrics, paramsJSON: recorded.jsonText,
                                   finishedAt: finished, durationSeconds: seconds,
-                                  poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:])
+                                  poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:],
+                                  notesJSON: result.notesJSON)
         } catch {
             let reason = error.errorDescription ?? "\(error)"
             if case .busy = error {
@@ -293,7 +296,7 @@ public struct JobRunner: Sendable {
         return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
                                      d: features.columns, budget: budget, seconds: seconds, database: databasePath,
                                      finalValue: result.curve.last, round: job.labelled.round,
-                                     labelledCount: job.labelled.rows.count))
+                                     labelledCount: job.labelled.rows.count, notesJSON: result.notesJSON))
     }
 
     /// Marks as 'crashed' the 'running' runs whose job lock no process holds (their process died),
@@ -441,6 +444,15 @@ public struct ValidatedJob: Sendable {
 extension FeatureTable {
     /// The features as the math module's matrix.
     var matrix: FeatureMatrix { FeatureMatrix(rows: rows, columns: columns, values: values) }
+}
+
+extension SelectionResult {
+    /// The method's notes as `runs.notes_json` stores them (keys sorted), nil without notes.
+    var notesJSON: String? {
+        guard !notes.isEmpty else { return nil }
+        let keys = notes.keys.sorted()
+        return JSONValue.object(notes.mapValues { .number($0) }, keys: keys).jsonText
+    }
 }
 
 extension JSONValue {

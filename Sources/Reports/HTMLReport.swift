@@ -128,6 +128,9 @@ extension Reports {
         row("budget K", { "\($0.budget) of N = \($0.n) (\(String(format: "%.2f", 100 * Double($0.budget) / Double(max($0.n, 1)))) %)" })
         row("seed", { String($0.seed) })
         row("round", { "\($0.round)" + ($0.labelledCount > 0 ? " (\($0.labelledCount) labelled before)" : "") })
+        if runs.contains(where: { $0.run.notesJSON != nil }) {
+            row("notes", { notesLine($0.notesJSON, budget: $0.budget) ?? "-" })
+        }
         row("features", \.featuresPath, mono: true)
         row("fingerprint", \.featuresFingerprint, mono: true)
         row("started", { timestamp($0.startedAt) + " UTC" })

@@ -37,6 +37,8 @@ public enum Reports {
         if let seconds = run.durationS { object["duration_s"] = seconds }
         if let error = run.error { object["error"] = error }
         if let fingerprint = run.labelledFingerprint { object["labelled_fingerprint"] = fingerprint }
+        let notes = notes(run.notesJSON)
+        if !notes.isEmpty { object["notes"] = notes }
         return object
     }
 
@@ -91,6 +93,7 @@ public enum Reports {
             "pool       N=\(run.n), d=\(run.d)",
             "budget     K=\(run.budget), seed \(run.seed)",
             "round      \(run.round)" + (run.labelledCount > 0 ? " (\(run.labelledCount) samples labelled before)" : ""),
+        ] + (notesLine(run.notesJSON, budget: run.budget).map { ["notes      \($0)"] } ?? []) + [
             "started    \(timestamp(run.startedAt)) UTC",
             "finished   " + (run.finishedAt.map { timestamp($0) + " UTC" } ?? "-")
                 + (run.durationS.map { String(format: "  (%.2f s)", $0) } ?? ""),

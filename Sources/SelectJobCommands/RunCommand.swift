@@ -107,6 +107,8 @@ public struct Run: ParsableCommand {
                     "round": summary.round, "labelled_count": summary.labelledCount,
                 ]
                 if let value = summary.finalValue { object["final"] = value }
+                let notes = Reports.notes(summary.notesJSON)
+                if !notes.isEmpty { object["notes"] = notes }
                 output(jsonLine(object))
             case let .completed(summary):
                 output(summary.formatted)
@@ -166,6 +168,7 @@ extension RunSummary {
         ]
         if round > 1 || labelledCount > 0 { lines.append("round     \(round) (\(labelledCount) samples labelled before)") }
         if let finalValue { lines.append("final     \(String(format: "%.6g", finalValue))") }
+        if let notes = Reports.notesLine(notesJSON, budget: budget) { lines.append("notes     \(notes)") }
         lines.append("seconds   \(String(format: "%.2f", seconds))")
         lines.append("database  \(database)")
         return lines.joined(separator: "\n")

@@ -18,12 +18,15 @@ public struct SelectionResult: Sendable {
     public let curve: [Double]
     /// Rows that seeded the method (ActiveFT's initial centroids), for reproducing the run.
     public let initialRows: [Int]
+    /// What the method reports about how its selection came about, by name (recorded with the run).
+    public var notes: [String: Double] = [:]
 
-    public init(picks: [Pick], curveName: String, curve: [Double], initialRows: [Int]) {
+    public init(picks: [Pick], curveName: String, curve: [Double], initialRows: [Int], notes: [String: Double] = [:]) {
         self.picks = picks
         self.curveName = curveName
         self.curve = curve
         self.initialRows = initialRows
+        self.notes = notes
     }
 
     /// The first non-finite score or curve value, described ("score inf at rank 3"), or nil when every

@@ -162,12 +162,15 @@ public struct RunRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var round: Int
     public var labelledCount: Int
     public var labelledFingerprint: String?
+    /// The method's notes on its selection (`runs.notes_json`), nil when it had none.
+    public var notesJSON: String?
 
     public init(id: Int64, job: String, jobPath: String, jobSHA256: String, featuresPath: String,
                 featuresFingerprint: String, method: String, paramsJSON: String, n: Int, d: Int, budget: Int,
                 seed: Int64, status: RunStatus, startedAt: Date, finishedAt: Date?, durationS: Double?,
                 toolVersion: String, error: String?, round: Int = 1, labelledCount: Int = 0,
-                labelledFingerprint: String? = nil) {
+                labelledFingerprint: String? = nil, notesJSON: String? = nil) {
+        self.notesJSON = notesJSON
         self.round = round
         self.labelledCount = labelledCount
         self.labelledFingerprint = labelledFingerprint
@@ -196,7 +199,7 @@ public struct RunRecord: Sendable, Equatable, Codable, FetchableRecord {
         case featuresFingerprint = "features_fingerprint", method, paramsJSON = "params_json", n, d, budget, seed
         case status, startedAt = "started_at", finishedAt = "finished_at", durationS = "duration_s"
         case toolVersion = "tool_version", error, round, labelledCount = "labelled_count"
-        case labelledFingerprint = "labelled_fingerprint"
+        case labelledFingerprint = "labelled_fingerprint", notesJSON = "notes_json"
     }
 }
 

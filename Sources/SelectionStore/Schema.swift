@@ -100,6 +100,11 @@ enum Schema {
                 t.uniqueKey(["run_id", "test_fingerprint", "params_json"])
             }
         }
+        migrator.registerMigration("v5: runs.notes_json") { db in
+            // What a method reports about how its selection came about, e.g. ActiveFT's picks that are
+            // still the rows its centroids started at: a JSON object of named numbers, or NULL.
+            try db.alter(table: "runs") { t in t.add(column: "notes_json", .text) }
+        }
         return migrator
     }
 }

@@ -231,7 +231,7 @@ public final class SelectionStore: Sendable {
     /// Records a run's selection and curve and marks it 'succeeded', all in one transaction.
     public func completeRun(id: Int64, selection: [SelectedSample], metrics: [RunMetric], paramsJSON: String,
                             finishedAt: Date, durationSeconds: Double,
-                            poolLabels: [Int64: Int] = [:]) throws(StoreError) {
+                            poolLabels: [Int64: Int] = [:], notesJSON: String? = nil) throws(StoreError) {
         try write { db in
             for sample in selection { try sample.insert(db) }
             for metric in metrics { try metric.insert(db) }
@@ -240,9 +240,10 @@ public final class SelectionStore: Sendable {
                                arguments: [id, label, count])
             }
             try db.execute(sql: """
-                UPDATE runs SET status = 'succeeded', params_json = ?, finished_at = ?, duration_s = ?, error = NULL
+                UPDATE runs SET status = 'succeeded', params_json = ?, finished_at = ?, duration_s = ?, error = NULL,
+                       notes_json = ?
                 WHERE id = ?
-                """, arguments: [paramsJSON, finishedAt, durationSeconds, id])
+                """, arguments: [paramsJSON, finishedAt, durationSeconds, notesJSON, id])
         }
     }
 

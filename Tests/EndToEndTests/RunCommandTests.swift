@@ -299,4 +299,22 @@ import Testing
         let quiet = try selectjob(["run", "--quiet", "--force", "other/same.json"], in: workspace.url)
         #expect(!quiet.stderr.contains("another job file"), "the same file again: \(quiet.stderr)")
     }
+
+    /// ActiveFT's notes (picks still at their initial rows, the centroids' mean movement) are recorded
+    /// and shown by run, show and runs --json.
+    @Test func activeFTNotesAreRecordedAndShown() throws {
+        let job = try workspace.writeJob("moved")
+        let run = try selectjob(["run", job], in: workspace.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("notes     "), "\(run.stdout)")
+        #expect(run.stdout.contains("of 30 picks are the rows the centroids started at"), "\(run.stdout)")
+        let show = try selectjob(["show", "1", "--db", "data/sel.sqlite"], in: workspace.url)
+        #expect(show.stdout.contains("centroids moved"), "\(show.stdout)")
+        let runs = try selectjob(["runs", "--db", "data/sel.sqlite", "--json"], in: workspace.url)
+        let objects = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
+        let notes = try #require(objects.first?["notes"] as? [String: Any])
+        #expect(notes["picks_at_initial_rows"] != nil && notes["mean_centroid_movement"] != nil)
+        let stored = try workspace.database().read { db in try String.fetchOne(db, sql: "SELECT notes_json FROM runs")! }
+        #expect(stored.hasPrefix("{\"mean_centroid_movement\":"), "\(stored)")
+    }
 }

@@ -34,7 +34,7 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
         let path = folder.path("db.sqlite")
         let store = try SelectionStore(path: path)
         #expect(try store.appliedMigrations() == ["v1: runs, selections, run_metrics, latest_selections", "v2: pool_labels",
-                                                 "v3: rounds", "v4: evaluations"])
+                                                 "v3: rounds", "v4: evaluations", "v5: runs.notes_json"])
         let queue = try DatabaseQueue(path: path)
         try queue.read { db in
             for table in ["runs", "selections", "run_metrics", "pool_labels", "evaluations"] { #expect(try db.tableExists(table)) }
@@ -44,13 +44,13 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
             #expect(runColumns == ["id", "job", "job_path", "job_json", "job_sha256", "features_path",
                                    "features_fingerprint", "method", "params_json", "n", "d", "budget", "seed",
                                    "status", "started_at", "finished_at", "duration_s", "tool_version", "error",
-                                   "round", "labelled_count", "labelled_fingerprint"])
+                                   "round", "labelled_count", "labelled_fingerprint", "notes_json"])
             #expect(Set(try db.columns(in: "selections").map(\.name))
                 == ["run_id", "rank", "row_index", "sample_id", "score", "label"])
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
         }
         // Opening again migrates nothing new.
-        #expect(try SelectionStore(path: path).appliedMigrations().count == 4)
+        #expect(try SelectionStore(path: path).appliedMigrations().count == 5)
     }
 
     /// A database written before rounds existed upgrades in place: its runs are round 1 with nothing labelled.
@@ -67,9 +67,9 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
         }
         try queue.close()
         let store = try SelectionStore(path: path)
-        #expect(try store.appliedMigrations().last == "v4: evaluations")
+        #expect(try store.appliedMigrations().last == "v5: runs.notes_json")
         let run = try store.latestSucceededRun(job: "old")
-        #expect(run.round == 1 && run.labelledCount == 0 && run.labelledFingerprint == nil)
+        #expect(run.round == 1 && run.labelledCount == 0 && run.labelledFingerprint == nil && run.notesJSON == nil)
         // New runs record their round.
         var next = newRun(job: "new")
         next.round = 3

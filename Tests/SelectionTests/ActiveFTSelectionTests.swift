@@ -9,6 +9,24 @@ import Testing
         return RandomProblem.features(rows: rows, columns: columns, generator: &generator).normalizedRows()
     }
 
+    /// The notes say how far the optimisation went: with no iteration every pick is its initial row and
+    /// nothing moved; after some, the counts and the mean movement equal a direct recomputation.
+    @Test func notesCountUnmovedPicksAndMeasureTheMovement() throws {
+        let features = unitProblem(seed: 4, rows: 800, columns: 10)
+        var generator = SeededGenerator(seed: 2)
+        let still = try ActiveFT.select(features: features, budget: 15, parameters: ActiveFTParameters(iterations: 0),
+                                        generator: &generator)
+        #expect(still.notes["picks_at_initial_rows"] == 15)
+        #expect(try #require(still.notes["mean_centroid_movement"]) < 1e-6)  // float32 rounding of the unit rows
+        generator = SeededGenerator(seed: 2)
+        let moved = try ActiveFT.select(features: features, budget: 15,
+                                        parameters: ActiveFTParameters(iterations: 50, learningRate: 0.01), generator: &generator)
+        let starts = Set(moved.initialRows)
+        #expect(moved.notes["picks_at_initial_rows"] == Double(moved.picks.filter { starts.contains($0.row) }.count))
+        let movement = try #require(moved.notes["mean_centroid_movement"])
+        #expect(movement > 0 && movement < 2)
+    }
+
     /// The rows grouped by nearest centroid: a permutation, each centroid's rows together in row order.
     @Test func rowsByCentroidIsAStableGrouping() {
         let nearest: [Int32] = [2, 0, 2, 1, 0, 2, 3, 0]

@@ -76,6 +76,7 @@ public enum ActiveFT {
         // (samples they match need no free centroid; free centroids are repelled by them) but never move.
         let fixed = labelled.count * unit.columns
         var theta = partition.gatherRows(labelled + initialRows, from: unit, group: group).values.map(Double.init)
+        let initialCentroids = Array(theta[(labelled.count * unit.columns)...])
         let localRows = unit.rows, columns = unit.columns
         var objective = ActiveFTObjective(features: consume unit, temperature: parameters.temperature,
                                           balance: parameters.balance)
@@ -111,9 +112,33 @@ public enum ActiveFT {
             progress(SelectionProgress(step: iteration + 1, total: parameters.iterations, value: step.loss))
         }
         if let order { objective.restoreRows(order) }
-        let picks = assignDistinct(features: objective.features, centroids: normalizedRows(Array(theta[fixed...]), columns: columns),
+        let finalCentroids = normalizedRows(Array(theta[fixed...]), columns: columns)
+        let picks = assignDistinct(features: objective.features, centroids: finalCentroids,
                                    excluding: labelled, unitRows: true, threads: max(1, threads), partition: partition, group: group)
-        return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows)
+        return SelectionResult(picks: picks, curveName: "loss", curve: losses, initialRows: initialRows,
+                               notes: notes(picks: picks, initialRows: initialRows, initial: initialCentroids,
+                                            final: finalCentroids, columns: columns))
+    }
+
+    /// How far the optimisation took the selection from its start (issue: with random initial rows and
+    /// the paper's learning rate the centroids barely move, and most picks are their starting rows):
+    /// `picks_at_initial_rows`, the picks that are initial rows, and `mean_centroid_movement`, the mean
+    /// Euclidean distance between each centroid's unit start and unit end (0 … 2). O(K·d).
+    static func notes(picks: [Pick], initialRows: [Int], initial: [Double], final: [Float], columns d: Int)
+        -> [String: Double] {
+        let starts = Set(initialRows)
+        let k = initialRows.count
+        var movement = 0.0
+        for c in 0..<k {
+            var squared = 0.0
+            for j in 0..<d {
+                let difference = Double(final[c * d + j]) - initial[c * d + j]
+                squared += difference * difference
+            }
+            movement += squared.squareRoot()
+        }
+        return ["picks_at_initial_rows": Double(picks.filter { starts.contains($0.row) }.count),
+                "mean_centroid_movement": k > 0 ? movement / Double(k) : 0]
     }
 
     /// The rows grouped by their nearest centroid, centroid by centroid, each group in row order (a
