@@ -6,7 +6,7 @@ import Selection
 import SelectionStore
 
 /// The version recorded in `runs.tool_version`.
-public let selectjobVersion = "0.1.0"
+public let selectjobVersion = "0.2.0"
 
 /// What a finished run reports back.
 public struct RunSummary: Sendable {

@@ -24,7 +24,7 @@ public enum KCenterGreedy: SelectionMethod {
             [ParameterField("metric", .choice(Metric.allCases.map(\.rawValue)), default: .string(Self().metric.rawValue),
                             help: "cosine: 1 − x·y on normalised features; euclidean: ‖x − y‖ on the features as stored."),
              ParameterField("first_row", .integer(0...Int64(Int32.max)), default: nil,
-                            help: "The 0-based row picked first; default a seeded random row (0 with euclidean: the activeft package's MaxDist).")]
+                            help: "The 0-based row picked first; default a seeded random row, whatever the metric (set 0 with euclidean for the activeft package's MaxDist).")]
         }
 
         public init(_ reader: ParameterReader) throws(ParameterError) {
