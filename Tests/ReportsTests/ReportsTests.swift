@@ -12,6 +12,18 @@ import Testing
         #expect(Reports.sparkline([], width: 5) == "")
     }
 
+    /// A curve with infinities or values near Double's limits draws (it trapped in `show`).
+    @Test func sparklineSurvivesNonFiniteAndHugeValues() {
+        #expect(Reports.sparkline([1, .infinity, 3, .nan], width: 4) == "▁█")
+        #expect(Reports.sparkline([-1.7e308, 1.7e308], width: 2) == "▁█")
+    }
+
+    /// JSON output keeps its fields when a number is not finite: null instead of `{}` for the whole object.
+    @Test func jsonWritesNonFiniteNumbersAsNull() {
+        #expect(JSONText.encode(["a": Double.infinity, "b": [1.5, Double.nan], "c": "x/y"])
+            == #"{"a":null,"b":[1.5,null],"c":"x/y"}"#)
+    }
+
     @Test func csvQuotesIdsThatNeedIt() {
         let selection = [
             SelectedSample(runID: 1, rank: 0, rowIndex: 4, sampleID: .text("cat, black"), score: 0.5, label: nil),
