@@ -174,11 +174,15 @@ extension JobRunner {
             SubsetEvaluation.measure(pool: unit, labels: labels, selected: rows, test: test, mmdRows: mmdRows,
                                      bandwidth: bandwidth, probeC: options.probeC, threads: options.threads)
         }
+        let selectionQuality = measure(train), baselineQualities = subsets.map(measure)
         let curve = test.map {
             SubsetEvaluation.budgetCurve(pool: unit, labels: labels, ranked: train, baselines: subsets, test: $0,
-                                         probeC: options.probeC, threads: options.threads)
+                                         probeC: options.probeC,
+                                         whole: BudgetPoint(trainSize: train.count, accuracy: selectionQuality.accuracy ?? 0,
+                                                            baselineAccuracy: baselineQualities.map { $0.accuracy ?? 0 }),
+                                         threads: options.threads)
         }
-        let evaluation = EvaluationResult(selection: measure(train), baseline: subsets.map(measure),
+        let evaluation = EvaluationResult(selection: selectionQuality, baseline: baselineQualities,
                                           heldOutSelected: selection.count - train.count, trainSize: train.count,
                                           testSize: test?.labels.count ?? 0, bandwidth: bandwidth, probeC: options.probeC,
                                           budgetCurve: curve, heldOutExpected: heldOutExpectation?.mean,

@@ -83,8 +83,15 @@ import Testing
         let ranked = [3, 40, 77, 101, 150, 9, 12, 33, 64, 88, 120, 171]
         let test = LabelledTestSet(features: pool.selecting(rows: Array(0..<60)), labels: Array(labels[0..<60]))
         let baselines = [[5, 6, 7, 8, 90, 91, 92, 93, 140, 141, 142, 143]]
+        let whole = SubsetEvaluation.measure(pool: pool, labels: labels, selected: ranked, test: test,
+                                             mmdRows: Array(0..<180), bandwidth: 1, probeC: 10, threads: 2)
+        let wholeBaseline = SubsetEvaluation.measure(pool: pool, labels: labels, selected: baselines[0], test: test,
+                                                     mmdRows: Array(0..<180), bandwidth: 1, probeC: 10, threads: 2)
         let curve = SubsetEvaluation.budgetCurve(pool: pool, labels: labels, ranked: ranked, baselines: baselines, test: test,
-                                                 probeC: 10, threads: 2)
+                                                 probeC: 10,
+                                                 whole: BudgetPoint(trainSize: 12, accuracy: whole.accuracy!,
+                                                                    baselineAccuracy: [wholeBaseline.accuracy!]),
+                                                 threads: 2)
         #expect(curve.map(\.trainSize) == [3, 6, 12])
         for point in curve {
             let prefix = Array(ranked.prefix(point.trainSize))
@@ -95,8 +102,6 @@ import Testing
             #expect(point.baselineAccuracy == [SubsetEvaluation.linearProbe(
                 train: pool.selecting(rows: base), labels: base.map { labels[$0] }, test: test, probeC: 10, threads: 1).accuracy])
         }
-        let whole = SubsetEvaluation.measure(pool: pool, labels: labels, selected: ranked, test: test,
-                                             mmdRows: Array(0..<180), bandwidth: 1, probeC: 10, threads: 2)
         #expect(curve.last?.accuracy == whole.accuracy)
     }
 

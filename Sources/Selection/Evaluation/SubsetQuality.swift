@@ -183,18 +183,21 @@ public enum SubsetEvaluation {
 
     /// The probe's accuracy when it trains on the first `size` rows of `ranked` only, for each size of
     /// ``budgetCurveSizes(count:)``: how the selection's value grows with the labels spent on it,
-    /// beside the same for each random subset's first rows. O(sizes · probe fit).
+    /// beside the same for each random subset's first rows. The last point, the whole of `ranked` and
+    /// of each subset, is `whole` (already measured by ``measure(pool:labels:selected:test:mmdRows:bandwidth:probeC:threads:)``,
+    /// so no probe is fitted twice). O((sizes − 1) · (1 + draws) probe fits).
     public static func budgetCurve(pool unitPool: FeatureMatrix, labels: [Int64], ranked: [Int], baselines: [[Int]],
-                                   test: LabelledTestSet, probeC: Double, threads: Int) -> [BudgetPoint] {
+                                   test: LabelledTestSet, probeC: Double, whole: BudgetPoint, threads: Int) -> [BudgetPoint] {
+        precondition(whole.trainSize == ranked.count, "the whole point trains on every ranked pick")
         func accuracy(_ rows: ArraySlice<Int>) -> Double {
             let rows = Array(rows)
             return linearProbe(train: unitPool.selecting(rows: rows), labels: rows.map { labels[$0] }, test: test,
                                probeC: probeC, threads: threads).accuracy
         }
-        return budgetCurveSizes(count: ranked.count).map { size in
+        return budgetCurveSizes(count: ranked.count).dropLast().map { size in
             BudgetPoint(trainSize: size, accuracy: accuracy(ranked.prefix(size)),
                         baselineAccuracy: baselines.map { accuracy($0.prefix(size)) })
-        }
+        } + [whole]
     }
 }
 
@@ -267,8 +270,9 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
         guard let expected = heldOutExpected, let deviation = heldOutDeviation else { return nil }
         let distance = abs(Double(heldOutSelected) - expected)
         guard distance > Self.improbableHeldOutDeviations * max(deviation, 1e-12) else { return nil }
-        return String(format: "%d of the %d picks fell in the held-out part where a random split holds out %.1f ± %.1f: "
-                      + "the split is not independent of the selection (%.1f standard deviations); read these numbers with care",
-                      heldOutSelected, heldOutSelected + trainSize, expected, deviation, distance / max(deviation, 1e-12))
+        return "\(heldOutSelected) of the \(heldOutSelected + trainSize) picks fell in the held-out part where a random split "
+            + String(format: "holds out %.1f ± %.1f: the split is not independent of the selection (%.1f standard deviations); ",
+                     expected, deviation, distance / max(deviation, 1e-12))
+            + "read these numbers with care"
     }
 }
