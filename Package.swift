@@ -85,7 +85,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+            "BLAS", "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )
