@@ -78,13 +78,31 @@ extension StoreError {
     }
 }
 
+extension StoreError {
+    /// The store's message with what a user of the command line can do about it: the store speaks of
+    /// files, this layer adds the options.
+    public var userMessage: String {
+        let base = errorDescription ?? "\(self)"
+        if case .missingDatabase = self { return base + " (give --db or set SELECTJOB_DB)" }
+        return base
+    }
+}
+
+extension SelectionError {
+    /// The method's message with what a user of the command line can do about it.
+    public var userMessage: String {
+        if case .notDistributable = self { return description + "; run it in one process (without mpirun)" }
+        return description
+    }
+}
+
 extension RunError: LocalizedError {
     public var errorDescription: String? {
         switch self {
         case let .job(error): return error.errorDescription
         case let .input(error): return error.errorDescription
-        case let .parameters(file, error): return "\(file): \(error.description)"
-        case let .store(error): return error.errorDescription
+        case let .parameters(file, error): return "\(file): \(error.userMessage)"
+        case let .store(error): return error.userMessage
         case let .labelled(error): return error.message
         case let .locked(job, lockFile, holder):
             let who = holder.map { "process \($0)" } ?? "another process"

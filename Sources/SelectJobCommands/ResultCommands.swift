@@ -23,7 +23,7 @@ struct ReadDatabaseOptions: ParsableArguments {
 
 /// Prints a store failure as selectjob's error line and returns the exit code to throw.
 func fail(_ error: StoreError) -> ExitCode {
-    printError(error.errorDescription ?? "\(error)")
+    printError(error.userMessage)
     return ExitCode(error.exitStatus.rawValue)
 }
 

@@ -72,7 +72,7 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
     public var description: String {
         switch self {
         case let .notDistributable(method, processes, reason):
-            return "method '\(method)' cannot run on \(processes) processes: \(reason); run it in one process (without mpirun)"
+            return "method '\(method)' cannot run on \(processes) processes: \(reason)"
         case let .budgetOutOfRange(budget, poolSize):
             return "budget \(budget) is outside 1...\(poolSize) (the pool has \(poolSize) samples)"
         case let .initialRowsCount(given, budget):

@@ -40,7 +40,7 @@ extension StoreError: LocalizedError {
         case let .sqlite(database, reason): return "\(database): \(reason)"
         case let .unknownRun(database, id): return "\(database): no run with id \(id)"
         case let .unknownJob(database, job): return "\(database): no succeeded run of job '\(job)'"
-        case let .missingDatabase(database): return "\(database): no such database (give --db or set SELECTJOB_DB)"
+        case let .missingDatabase(database): return "\(database): no such database"
         case let .foreignSchema(database, tables):
             return "\(database): not a selectjob database (it has tables \(tables.prefix(5).joined(separator: ", "))"
                 + "\(tables.count > 5 ? ", …" : "") but no selectjob schema); left untouched"

@@ -94,6 +94,7 @@ struct RecordedRun: Equatable, CustomStringConvertible {
                                 in: workspace.url, executable: mpirunBinary)
         #expect(run.status == 64)
         #expect(run.stderr.contains("method 'probcover' cannot run on 2 processes"), "\(run.stderr)")
+        #expect(run.stderr.contains("run it in one process (without mpirun)"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: workspace.path("data/none.sqlite")))
         // ActiveFT's farthest-point seeding reads the whole pool: refused too, naming the parameter.
         let fps = try workspace.writeJob("fps", method: #"{"name": "activeft", "init": "fps"}"#, features: "../data/odd.h5", extra: "")

@@ -119,7 +119,7 @@ func writeNpy(_ path: String, rows: Int, dimensions: Int, header override: Strin
         for command in [["runs"], ["show", "1"], ["export", "1", "--format", "txt"], ["diff", "1", "2"]] {
             let outcome = try selectjob(command + ["--db", "data/none.sqlite"], in: workspace.url)
             #expect(outcome.status == 64)
-            #expect(outcome.stderr.contains("data/none.sqlite: no such database"))
+            #expect(outcome.stderr.contains("data/none.sqlite: no such database (give --db or set SELECTJOB_DB)"))
         }
         #expect(!FileManager.default.fileExists(atPath: workspace.path("data/none.sqlite")))
     }

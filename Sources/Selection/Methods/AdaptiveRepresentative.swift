@@ -4,8 +4,8 @@
 ///
 /// Munro, "Human-in-the-Loop Machine Learning", Manning 2021, ch. 4.4 and 5 (adaptive representative
 /// sampling; rmunro/pytorch_active_learning, `diversity_sampling.py`, `get_adaptive_representative_samples`),
-/// with the deterministic logistic head of ``ActiveTransferLearning``. It needs labelled samples (the
-/// job's `"labelled"`): they are the first "labelled" side. A pick's score is P(unlabelled) when its
+/// with the deterministic logistic head of ``ActiveTransferLearning``. It needs labelled samples
+/// (``SelectionProblem/labelled``): they are the first side of the labelled-vs-unlabelled head. A pick's score is P(unlabelled) when its
 /// batch was chosen. Cost: ⌈K / per_iteration⌉ fits on all N rows, each O(iterations·N·d).
 public enum AdaptiveRepresentative: SelectionMethod {
     public typealias Parameters = ActiveTransferLearning.BatchParameters
