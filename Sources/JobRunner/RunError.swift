@@ -3,7 +3,7 @@ import Foundation
 import Selection
 import SelectionStore
 
-/// The process exit codes of `selectjob`: a contract for schedulers, documented in the README and tested.
+/// The process exit codes of `selectjob`: a contract for schedulers, documented in the README and docs/commands.md, and tested.
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Success.
     case ok = 0

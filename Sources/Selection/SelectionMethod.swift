@@ -125,7 +125,7 @@ public enum LabelledUse: Sendable, Equatable {
     /// As `used`, and the method cannot run without them.
     case required(String)
 
-    /// One sentence for `selectjob methods` and the README.
+    /// One sentence for `selectjob methods` and the README's method table.
     public var description: String {
         switch self {
         case .excluded: return "Runs on the unlabelled samples only; the labelled ones play no part."

@@ -4,7 +4,7 @@ import GRDB
 ///
 /// Tables `runs`, `selections`, `run_metrics`, `pool_labels`, `evaluations` and the views `latest_selections` and
 /// `round_selections` are a public
-/// contract (the README documents them); column names are never renamed.
+/// contract (docs/database.md documents them); column names are never renamed.
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -71,26 +71,28 @@ import Testing
         #expect(MethodRegistry.method(named: "kmedians") == nil)
     }
 
-    /// The README's method table and its "Selection methods" section list every registered method and
-    /// every parameter and input of each, with the parameter's default.
-    @Test func readmeDocumentsEveryMethodParameterAndDefault() throws {
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
-        let sections = readme.components(separatedBy: "\n**`").dropFirst()
+    /// The README's method table and docs/methods.md list every registered method and every parameter
+    /// and input of each, with the parameter's default.
+    @Test func docsDescribeEveryMethodParameterAndDefault() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let reference = try String(contentsOf: root.appendingPathComponent("docs/methods.md"), encoding: .utf8)
+        let sections = reference.components(separatedBy: "\n**`").dropFirst()
         for method in MethodRegistry.all {
             #expect(readme.contains("| `\(method.name)` |"), "README's method table lacks \(method.name)")
             guard let section = sections.first(where: { $0.hasPrefix("\(method.name)`**") }) else {
-                Issue.record("README's Selection methods section lacks \(method.name)")
+                Issue.record("docs/methods.md lacks \(method.name)")
                 continue
             }
             let body = section.components(separatedBy: "\n\n**").first ?? section
             for field in method.parameterFields {
                 let shown = field.defaultValue.map { "`\($0.quoted)`" } ?? "none"
                 #expect(body.contains("| `\(field.name)` |") && body.contains(shown),
-                        "README: \(method.name).\(field.name) missing or its default \(shown) not shown")
+                        "docs/methods.md: \(method.name).\(field.name) missing or its default \(shown) not shown")
             }
             for input in method.inputs {
-                #expect(body.contains("| `\(input.name)` |"), "README: \(method.name)'s input \(input.name) missing")
+                #expect(body.contains("| `\(input.name)` |"), "docs/methods.md: \(method.name)'s input \(input.name) missing")
             }
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// How good a selected subset is, by measures a user can check against their own labels.
 ///
-/// Every measure is defined in the README with its formula. Features are L2-normalised first (as the
+/// Every measure is defined in docs/evaluation.md with its formula. Features are L2-normalised first (as the
 /// selection methods see them); distances are Euclidean between unit vectors, ‖x − y‖ = √(2 − 2x·y).
 public struct SubsetQuality: Sendable, Equatable, Codable {
     /// Linear-probe accuracy and macro-F1 on the test set (nil without a test set).
