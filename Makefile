@@ -111,14 +111,15 @@ clean:
 ## tables. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.
 ## PART=table|rounds|probe (comma-separated) refreshes only those tables.
 QUALITY_VENV := .venv-quality
-PART ?= table,rounds,probe
 quality: deps python-venv
 	@[ -x $(QUALITY_VENV)/bin/python ] || python3 -m venv $(QUALITY_VENV)
 	$(QUALITY_VENV)/bin/pip install -q numpy h5py scikit-learn
 	$(SWIFT) build -c release --product selectjob
-	$(QUALITY_VENV)/bin/python quality/run_quality.py --selectjob $(RELEASE)/selectjob --output QUALITY.md --experiments $(PART)
+	$(QUALITY_VENV)/bin/python quality/run_quality.py --selectjob $(RELEASE)/selectjob --output QUALITY.md --experiments $(or $(PART),table,rounds,probe)
 
-## bench: the benchmark suite in release mode (CIFAR-scale synthetic data); writes BENCHMARKS.md.
+## bench: the benchmark suite in release mode (CIFAR-scale synthetic data); writes BENCHMARKS.md's
+## generated sections, keeping its hand-written conclusions. The whole suite takes about three hours:
+## PART=core|reference|large|imagenet|mpi|scale (comma-separated) measures and rewrites only those.
 ## The PyTorch reference rows need torch: installed (CPU build) into $(REFERENCE_VENV); if pip cannot
 ## reach an index, the suite runs without them and says so. ACTIVEFT_REFERENCE_DIR=path/to/ActiveFT
 ## (a checkout of yichen928/ActiveFT) runs the reference's own code instead of its restatement.
@@ -132,4 +133,4 @@ bench: deps mpi-deps python-venv
 	@$(REFERENCE_VENV)/bin/pip install -q numpy h5py "torch==2.13.0+cpu" 2>/dev/null || \
 		$(REFERENCE_VENV)/bin/pip install -q numpy h5py torch || echo "torch not installed: the reference rows will be skipped"
 	$(RELEASE)/selectjob-bench --output BENCHMARKS.md --repetitions 5 --reference-python $(REFERENCE_VENV)/bin/python \
-		$(if $(ACTIVEFT_REFERENCE_DIR),--reference-dir $(ACTIVEFT_REFERENCE_DIR))
+		$(if $(ACTIVEFT_REFERENCE_DIR),--reference-dir $(ACTIVEFT_REFERENCE_DIR)) $(if $(PART),--part $(PART))

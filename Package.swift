@@ -69,7 +69,7 @@ let package = Package(
         ]),
         // The benchmark suite (`make bench`), apart from the tests.
         .executableTarget(name: "SelectJobBenchmarks", dependencies: [
-            "BLAS", "FeatureIO", "HDF5", "Selection", "SelectionStore", "SyntheticData",
+            "BLAS", "FeatureIO", "HDF5", "Reports", "Selection", "SelectionStore", "SyntheticData",
         ], path: "Benchmarks/SelectJobBenchmarks"),
 
         .testTarget(name: "SelectionTests", dependencies: [

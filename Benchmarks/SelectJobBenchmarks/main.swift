@@ -2,25 +2,24 @@ import BLAS
 import FeatureIO
 import Foundation
 import HDF5
+import Reports
 import Selection
 import SelectionStore
 import SyntheticData
 
 // selectjob's benchmark suite (`make bench`): CIFAR-scale synthetic features, each case run several
 // times in a child process of its own (so its peak memory is its own), medians written to
-// BENCHMARKS.md. Not a test: nothing here passes or fails on the machine's speed.
+// BENCHMARKS.md. Not a test: nothing here passes or fails on the machine's speed. Each part of the
+// suite rewrites only its own section of the file (between `MarkedSections` comments), with its date
+// and machine; the hand-written conclusions and every other section are kept.
 //
-//   selectjob-bench [--output BENCHMARKS.md] [--repetitions 5] [--threads N] [--rows 50000] [--dimensions 384]
-//                   [--large-rows 1000000]   (the report rows' pool; 0 leaves them out)
-//                   [--large-only]           (only the million-row report rows, printed; nothing written)
-//                   [--imagenet-rows 1281167] (ActiveFT at ImageNet-1k scale; 0 leaves it out)
-//                   [--imagenet-only]        (only those rows, printed; nothing written)
-//                   [--mpi-only]             (only the ImageNet-scale rows under mpirun, P = 1 and 2; printed)
-//                   [--reference-python PATH] [--reference-dir DIR]  (the PyTorch reference rows; see referenceRows)
-//                   [--reference-only]       (only `selectjob run` beside the reference; printed)
-//                   [--load-rows 1281167] [--vtl-rows 1000000]  (the scale rows; 0 leaves each out)
-//                   [--scale-only]           (only the cost model, load and VTL scale rows; printed)
-//                   [--no-cost-model]        (leaves ActiveFT's cost model out)
+//   selectjob-bench [--output BENCHMARKS.md] [--part core,reference,large,imagenet,mpi,scale] (default: all)
+//                   [--repetitions 5] [--threads N] [--rows 50000] [--dimensions 384]
+//                   [--large-rows 1000000]   (the `large` part's pool; 0 leaves it out)
+//                   [--imagenet-rows 1281167] (the `imagenet` and `mpi` parts' pool; 0 leaves them out)
+//                   [--reference-python PATH] [--reference-dir DIR]  (the `reference` part; see referenceRows)
+//                   [--load-rows 1281167] [--vtl-rows 1000000]  (the `scale` part's rows; 0 leaves each out)
+//                   [--no-cost-model]        (leaves ActiveFT's cost model out of the `scale` part)
 //   selectjob-bench case NAME DATA_FOLDER THREADS      (internal: one measurement, JSON on stdout)
 
 struct Case {
@@ -269,7 +268,10 @@ func largeReportRows(folder: String, rows largeRows: Int, dimensions: Int, repet
 /// and random batches of 100,000 (the reference's ImageNet script: 100 iterations) — runs with 0
 /// and 5 iterations; the difference gives the time per iteration, the 0-iteration run the load,
 /// set-up and final step. Returns the rows' explanation.
-func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String, mpiOnly: Bool = false,
+/// Which ImageNet-scale runs ``imagenetRows(folder:rows:threads:selectjob:including:row:)`` makes.
+enum ImagenetRuns { case variants, mpi }
+
+func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String, including runs: ImagenetRuns,
                   row: (String, (Double, Double, Int)) -> Void) throws -> String {
     let imagenetFolder = folder + "/imagenet"
     try FileManager.default.createDirectory(atPath: imagenetFolder, withIntermediateDirectories: true)
@@ -283,8 +285,9 @@ func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String, mp
     }
     let budget = rows / 100
     var sentences: [String] = []
-    let mpi = try mpiRows(folder: imagenetFolder, rows: rows, budget: budget, threads: threads, selectjob: selectjob, row: row)
-    if mpiOnly { return mpi }
+    if runs == .mpi {
+        return try mpiRows(folder: imagenetFolder, rows: rows, budget: budget, threads: threads, selectjob: selectjob, row: row)
+    }
     for (variant, batch, planned) in [("full pool", nil, 300), ("batches of 100,000", Optional(100_000), 100)] {
         let batchMember = batch.map { ", \"batch_size\": \($0)" } ?? ""
         let measured = try zeroAndFiveIterations(
@@ -296,7 +299,7 @@ func imagenetRows(folder: String, rows: Int, threads: Int, selectjob: String, mp
         sentences.append(String(format: "%@: %.1f s per iteration, so %d iterations ≈ %.1f min (load, set-up and final step %.0f s)",
                                 variant, perIteration, planned, projected / 60, measured[0]!.0))
     }
-    return "ActiveFT at ImageNet-1k scale (one run each, so read them as estimates): " + sentences.joined(separator: "; ") + ". " + mpi
+    return "ActiveFT at ImageNet-1k scale (one run each, so read them as estimates): " + sentences.joined(separator: "; ") + "."
 }
 
 /// Runs an ActiveFT job on `folder`/pool.h5 with 0 and with 5 iterations (`method`: more members of
@@ -438,6 +441,22 @@ func speedup(ours: Double, reference: Double?) -> String {
                   ours, reference / ours)
 }
 
+/// The sections of BENCHMARKS.md, each measured and rewritten on its own (`make bench PART=…`).
+enum BenchPart: String, CaseIterable {
+    /// The 50,000 × 384 table: every method, loading, the whole `selectjob run`, evaluate and report.
+    case core
+    /// The PyTorch reference beside the whole `selectjob run`, and the floor of an exact run.
+    case reference
+    /// `selectjob report` on a million-row pool.
+    case large
+    /// ActiveFT at ImageNet-1k scale (full pool and batches).
+    case imagenet
+    /// ActiveFT at ImageNet-1k scale across 1 and 2 MPI ranks.
+    case mpi
+    /// The cost model, loading 1.28 M rows, VTL at a million rows.
+    case scale
+}
+
 func runSuite(arguments: [String]) throws {
     func option(_ name: String, _ fallback: String) -> String {
         guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return fallback }
@@ -448,26 +467,32 @@ func runSuite(arguments: [String]) throws {
     let threads = Int(option("--threads", String(ParallelChunks.processorCount))) ?? 1
     let rows = Int(option("--rows", String(pool))) ?? pool
     let dimensions = Int(option("--dimensions", String(width))) ?? width
-    // The report rows' million-row pool; --large-rows 0 leaves them out.
     let largeRows = Int(option("--large-rows", "1000000")) ?? 1_000_000
-    let largeOnly = arguments.contains("--large-only")
     let imagenetRowCount = Int(option("--imagenet-rows", "1281167")) ?? 1_281_167
-    let imagenetOnly = arguments.contains("--imagenet-only")
-    let mpiOnly = arguments.contains("--mpi-only")
-    let referenceOnly = arguments.contains("--reference-only")
-    let scaleOnly = arguments.contains("--scale-only")
     let costModel = !arguments.contains("--no-cost-model")
     let loadRowCount = Int(option("--load-rows", "1281167")) ?? 1_281_167
     let vtlRowCount = Int(option("--vtl-rows", "1000000")) ?? 1_000_000
     let referencePython = arguments.contains("--reference-python") ? option("--reference-python", "") : nil
     let referenceDir = arguments.contains("--reference-dir") ? option("--reference-dir", "") : nil
+    // --part a,b (the Makefile's PART=…) measures and rewrites only those sections; default: all.
+    var parts = BenchPart.allCases
+    if arguments.contains("--part") {
+        parts = try option("--part", "").split(separator: ",").map { name in
+            guard let part = BenchPart(rawValue: String(name)) else {
+                throw NSError(domain: "bench", code: 64, userInfo: [NSLocalizedDescriptionKey:
+                    "--part: expected some of \(BenchPart.allCases.map(\.rawValue).joined(separator: ", ")), got \(name)"])
+            }
+            return part
+        }
+    }
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     let selectjob = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("selectjob").path
 
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-bench-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    emit("generating \(rows) × \(dimensions) features and \(targetCount) targets in \(folder)")
+
+    // Each part's rows go into a table of its own.
     var table: [String] = []
     func row(_ what: String, _ measured: (Double, Double, Int)) {
         let runs = measured.2 < repetitions ? " (\(measured.2) run\(measured.2 == 1 ? "" : "s"))" : ""
@@ -475,161 +500,148 @@ func runSuite(arguments: [String]) throws {
         emit(line)
         table.append(line)
     }
-    if imagenetOnly || mpiOnly {
-        emit(try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob,
-                               mpiOnly: mpiOnly, row: row))
-        return
+    func takeTable() -> String {
+        defer { table = [] }
+        return "| case | wall s (median) | per step | GFLOP/s | peak MiB |\n|---|---:|---:|---:|---:|\n"
+            + table.joined(separator: "\n")
     }
-    if scaleOnly {
-        emit(try scaleSection(folder: folder, threads: threads, repetitions: repetitions, selectjob: selectjob,
-                               costModel: costModel, loadRowCount: loadRowCount, vtlRowCount: vtlRowCount, row: row))
-        return
+    /// Writes `part`'s section of the output file at once, so a part measured is never lost to a later one failing.
+    func write(_ part: BenchPart, _ content: String) throws {
+        let cpu = cpuDescription()
+        let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "`OPENBLAS_CORETYPE=\($0)`" }
+            ?? "`\(BLAS.kernels)` (OPENBLAS_CORETYPE not set; see `BLAS.kernels`)"
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        let stamp = "*Measured by `make bench PART=\(part.rawValue)` on \(formatter.string(from: Date())): "
+            + "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu.model); \(threads) threads; BLAS \(BLAS.configuration), "
+            + "kernels \(coretype); \(repetitions) repetitions per case unless a row says otherwise.*"
+        let existing = (try? String(contentsOfFile: output, encoding: .utf8)) ?? "# Benchmarks\n"
+        let updated = MarkedSections.replacing(part.rawValue, with: stamp + "\n\n" + content, in: existing)
+        try Data(updated.utf8).write(to: URL(fileURLWithPath: output + ".partial"))
+        guard rename(output + ".partial", output) == 0 else {
+            throw NSError(domain: "bench", code: 74, userInfo: [NSLocalizedDescriptionKey: "cannot write \(output)"])
+        }
+        emit("wrote part \(part.rawValue) of \(output)")
     }
-    if largeOnly {
-        emit(try largeReportRows(folder: folder, rows: largeRows, dimensions: dimensions, repetitions: repetitions,
-                                  threads: threads, selectjob: selectjob, row: row))
-        return
+
+    if parts.contains(.core) || parts.contains(.reference) {
+        emit("generating \(rows) × \(dimensions) features and \(targetCount) targets in \(folder)")
+        try writeData(folder: folder, rows: rows, dimensions: dimensions)
     }
-    try writeData(folder: folder, rows: rows, dimensions: dimensions)
-    if referenceOnly {
-        let ours = try endToEndRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob)
-        row(endToEndLabel, ours)
+    var ours: (Double, Double, Int)?
+    if parts.contains(.core) {
+        for benchmark in cases(rows: rows, dimensions: dimensions) {
+            var seconds: [Double] = [], peaks: [Double] = []
+            var planned = repetitions
+            var repetition = 0
+            while repetition < planned {
+                repetition += 1
+                let child = try runChild(me, ["case", benchmark.name, folder, String(threads)])
+                guard child.status == 0, let value = Double(child.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "case \(benchmark.name) failed: \(child.stdout)"])
+                }
+                seconds.append(value)
+                peaks.append(Double(child.peakBytes) / 1_048_576)
+                // A case over a minute is repeated 3 times at most, one over three minutes runs once, so
+                // the suite stays within the hour.
+                if repetition == 1, value > 60 { planned = min(planned, value > 180 ? 1 : 3) }
+            }
+            let wall = median(seconds)
+            let perStep = benchmark.steps > 0 ? String(format: "%.2f ms / %@", wall / Double(benchmark.steps) * 1000, benchmark.stepName) : "—"
+            let gflops = benchmark.flops > 0 ? String(format: "%.0f", benchmark.flops / wall / 1e9) : "—"
+            let line = "| \(benchmark.what)\(seconds.count < repetitions ? " (\(seconds.count) run\(seconds.count == 1 ? "" : "s"))" : "") | \(String(format: "%.3f", wall)) | \(perStep) | \(gflops) | \(String(format: "%.0f", median(peaks))) |"
+            emit(line)
+            table.append(line)
+        }
+        let whole = try endToEndRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob)
+        ours = whole
+        row(endToEndLabel, whole)
+        // Evaluate and report through the binary, on run 1 of that job. Each evaluation gets another
+        // seed, so none is read back from the database.
+        let database = folder + "/bench.sqlite"
+        row("`selectjob evaluate`, ActiveFT 1 % (K = \(rows / 100)), \(testCount)-sample test file, 5 random baselines",
+            try timeCommand(selectjob, repetitions: repetitions) {
+                ["evaluate", "--db", database, "1", "--test", folder + "/test.h5:features", "--test-labels", "labels",
+                 "--seed", String($0 + 1), "--threads", String(threads)]
+            })
+        row("`selectjob report`, ActiveFT 1 % (K = \(rows / 100)), \(rows) × \(dimensions)",
+            try timeCommand(selectjob, repetitions: repetitions) {
+                ["report", "--db", database, "1", "-o", folder + "/report-\($0).html", "--threads", String(threads)]
+            })
+        let reportBytes = (try? FileManager.default.attributesOfItem(atPath: folder + "/report-0.html")[.size] as? Int) ?? 0
+        try write(.core, """
+            Data: \(rows) × \(dimensions) float32 features, a 10-class Gaussian mixture with 5 sub-clusters per
+            class (`SyntheticData.GaussianMixture`, seed 1), and \(targetCount) targets from the same mixture. Each case
+            ran in a child process of its own; the table gives the median wall time and the median of each
+            run's peak resident memory (from `wait4`, including the feature data it loaded).
+
+            \(takeTable())
+
+            GFLOP/s counts the dense work the method stands for (ActiveFT: 2·N·K·d per iteration for the
+            similarities; VTL: 4·N·d per pick for its two products with the pool), divided by the wall
+            time; ActiveFT's pruned search skips most of that work, so its figure is the dense-equivalent
+            rate, not the machine's arithmetic rate. The `method …` rows run every method of the registry
+            (`MethodRegistry.all`) with its default parameters (except where the row says) through the same
+            entry point as `selectjob run`; methods with optional targets run without them (undirected),
+            those that need targets get the suite's 1,000. Uncertainty methods get seeded 10-class softmax
+            predictions for the pool; the ATL methods get the 1,000 targets as validation samples with every
+            fourth one "wrong"; `adaptive_representative` gets the pool's first 500 rows as labelled. The
+            selection cases exclude loading; `hdf5-load` measures it alone, and the `selectjob run` row
+            measures everything together. The `evaluate` and `report` rows run the binary on run 1 of the
+            `selectjob run` row's job (the ActiveFT 1 % selection), loading the pool included: evaluate
+            trains the linear probe on the selection and on 5 random subsets of the same size and scores each
+            on the \(testCount)-sample test file; report projects the pool on its two principal components,
+            measures every sample's distance to the selection and writes the page (\(String(format: "%.2f MB", Double(reportBytes) / 1e6))).
+            `herding` (facility location, lazy greedy) is slow at this size: every stale candidate it
+            re-scores costs a pass over the pool. `probcover` runs with δ = 0.3 because its default δ = 0.6
+            puts more edges in the ball graph of this mixture than `max_edges` allows.
+            """)
+    }
+    if parts.contains(.reference) {
+        let whole = try ours ?? endToEndRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob)
+        row(endToEndLabel, whole)
         let reference = try referenceRows(folder: folder, rows: rows, python: referencePython, referenceDir: referenceDir,
                                           repetitions: repetitions, threads: threads, row: row)
-        emit(reference.sentence + speedup(ours: ours.0, reference: reference.seconds)
-             + (try floorSentence(folder: folder, rows: rows, columns: dimensions, repetitions: repetitions,
-                                  threads: threads, selectjob: selectjob, reference: reference.seconds, row: row)))
-        return
+        let floor = try floorSentence(folder: folder, rows: rows, columns: dimensions, repetitions: repetitions,
+                                      threads: threads, selectjob: selectjob, reference: reference.seconds, row: row)
+        try write(.reference, """
+            The PyTorch reference: yichen928/ActiveFT's `ActiveFT_CIFAR.py` computation on the CPU
+            (`Benchmarks/reference/activeft_reference.py`, in a venv with torch that `make bench` installs; the
+            reference's own code with `ACTIVEFT_REFERENCE_DIR`) on the core table's pool with K = N/100, seeded
+            `random.sample` initial rows, as whole processes like the `selectjob run` row.
+
+            \(takeTable())
+
+            \(reference.sentence)\(speedup(ours: whole.0, reference: reference.seconds))\(floor)
+            """)
     }
+    if parts.contains(.large), largeRows > 0 {
+        let sizes = try largeReportRows(folder: folder, rows: largeRows, dimensions: dimensions, repetitions: repetitions,
+                                        threads: threads, selectjob: selectjob, row: row)
+        try write(.large, """
+            `selectjob report` on a \(largeRows)-row pool: a 100-class mixture (10 sub-clusters each), stored
+            uncompressed.
 
-    for benchmark in cases(rows: rows, dimensions: dimensions) {
-        var seconds: [Double] = [], peaks: [Double] = []
-        var planned = repetitions
-        var repetition = 0
-        while repetition < planned {
-            repetition += 1
-            let child = try runChild(me, ["case", benchmark.name, folder, String(threads)])
-            guard child.status == 0, let value = Double(child.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "case \(benchmark.name) failed: \(child.stdout)"])
-            }
-            seconds.append(value)
-            peaks.append(Double(child.peakBytes) / 1_048_576)
-            // A case over a minute is repeated 3 times at most, one over three minutes runs once, so
-            // the suite stays within the hour.
-            if repetition == 1, value > 60 { planned = min(planned, value > 180 ? 1 : 3) }
-        }
-        let wall = median(seconds)
-        let perStep = benchmark.steps > 0 ? String(format: "%.2f ms / %@", wall / Double(benchmark.steps) * 1000, benchmark.stepName) : "—"
-        let gflops = benchmark.flops > 0 ? String(format: "%.0f", benchmark.flops / wall / 1e9) : "—"
-        let line = "| \(benchmark.what)\(seconds.count < repetitions ? " (\(seconds.count) run\(seconds.count == 1 ? "" : "s"))" : "") | \(String(format: "%.3f", wall)) | \(perStep) | \(gflops) | \(String(format: "%.0f", median(peaks))) |"
-        emit(line)
-        table.append(line)
+            \(takeTable())
+
+            The report's HTML: \(sizes)
+            """)
     }
-
-    let ours = try endToEndRun(folder: folder, repetitions: repetitions, threads: threads, selectjob: selectjob)
-    row(endToEndLabel, ours)
-    let reference = try referenceRows(folder: folder, rows: rows, python: referencePython, referenceDir: referenceDir,
-                                      repetitions: repetitions, threads: threads, row: row)
-    let floor = try floorSentence(folder: folder, rows: rows, columns: dimensions, repetitions: repetitions,
-                                  threads: threads, selectjob: selectjob, reference: reference.seconds, row: row)
-
-    // Evaluate and report through the binary, on run 1 of that job. Each evaluation gets another
-    // seed, so none is read back from the database.
-    let database = folder + "/bench.sqlite"
-    row("`selectjob evaluate`, ActiveFT 1 % (K = \(rows / 100)), \(testCount)-sample test file, 5 random baselines",
-        try timeCommand(selectjob, repetitions: repetitions) {
-            ["evaluate", "--db", database, "1", "--test", folder + "/test.h5:features", "--test-labels", "labels",
-             "--seed", String($0 + 1), "--threads", String(threads)]
-        })
-    row("`selectjob report`, ActiveFT 1 % (K = \(rows / 100)), \(rows) × \(dimensions)",
-        try timeCommand(selectjob, repetitions: repetitions) {
-            ["report", "--db", database, "1", "-o", folder + "/report-\($0).html", "--threads", String(threads)]
-        })
-    let smallReportBytes = (try? FileManager.default.attributesOfItem(atPath: folder + "/report-0.html")[.size] as? Int) ?? 0
-
-    var largeReport = ""
-    if largeRows > 0 {
-        largeReport = "The report's HTML: \(String(format: "%.2f MB", Double(smallReportBytes) / 1e6)) at \(rows) × \(dimensions), "
-            + (try largeReportRows(folder: folder, rows: largeRows, dimensions: dimensions, repetitions: repetitions,
-                                   threads: threads, selectjob: selectjob, row: row))
+    if parts.contains(.imagenet), imagenetRowCount > 0 {
+        let text = try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob,
+                                    including: .variants, row: row)
+        try write(.imagenet, "\(takeTable())\n\n\(text)")
     }
-
-    var imagenet = ""
-    if imagenetRowCount > 0 {
-        imagenet = try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob, row: row)
+    if parts.contains(.mpi), imagenetRowCount > 0 {
+        let text = try imagenetRows(folder: folder, rows: imagenetRowCount, threads: threads, selectjob: selectjob,
+                                    including: .mpi, row: row)
+        try write(.mpi, "\(takeTable())\n\n\(text)")
     }
-
-    let scale = try scaleSection(folder: folder, threads: threads, repetitions: repetitions, selectjob: selectjob,
-                                 costModel: costModel, loadRowCount: loadRowCount, vtlRowCount: vtlRowCount, row: row)
-
-    let cpu = cpuDescription()
-    let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "`OPENBLAS_CORETYPE=\($0)`" }
-        ?? "`\(BLAS.kernels)` (OPENBLAS_CORETYPE not set; see `BLAS.kernels`)"
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withFullDate]
-    let document = """
-        # Benchmarks
-
-        Written by `make bench` (the `selectjob-bench` target, release build) on \(formatter.string(from: Date())).
-        Each case ran \(repetitions) times, each time in a child process of its own; the table gives the
-        median wall time and the median of each run's peak resident memory (that child's own, from
-        `wait4`, including the feature data it loaded). The machine is shared and noisy: compare rows
-        of one run of this file, not numbers across machines or days.
-
-        - Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu.model); CPU flags: \(cpu.flags)
-        - Threads: \(threads) (selectjob's own parallel loops; BLAS runs single-threaded inside them)
-        - BLAS: \(BLAS.configuration); OpenBLAS kernel selection: \(coretype)
-        - Data: \(rows) × \(dimensions) float32 features, a 10-class Gaussian mixture with 5 sub-clusters per
-          class (`SyntheticData.GaussianMixture`, seed 1), and \(targetCount) targets from the same mixture
-
-        | case | wall s (median) | per step | GFLOP/s | peak MiB |
-        |---|---:|---:|---:|---:|
-        \(table.joined(separator: "\n"))
-
-        GFLOP/s counts the dense work the method stands for (ActiveFT: 2·N·K·d per iteration for the
-        similarities; VTL: 4·N·d per pick for its two products with the pool), divided by the wall
-        time; ActiveFT's pruned search skips most of that work, so its figure is the dense-equivalent
-        rate, not the machine's arithmetic rate.
-        The `PyTorch reference` rows run yichen928/ActiveFT's `ActiveFT_CIFAR.py` computation on the CPU
-        (`Benchmarks/reference/activeft_reference.py`, in a venv with torch that `make bench` installs)
-        on the same pool with K = N/100, seeded `random.sample` initial rows, as whole processes like the
-        `selectjob run` row. \(reference.sentence)\(speedup(ours: ours.0, reference: reference.seconds))\(floor)
-        The `method …` rows run every method of the registry (`MethodRegistry.all`) with its default
-        parameters (except where the row says) through the same entry point as `selectjob run`;
-        methods with optional targets run without them (undirected), those that need targets get the
-        suite's 1,000.
-        Uncertainty methods get seeded 10-class softmax predictions for the pool; the ATL methods get the
-        1,000 targets as validation samples with every fourth one "wrong"; `adaptive_representative`
-        gets the pool's first 500 rows as labelled.
-        The `evaluate` and `report` rows run the binary on run 1 of the `selectjob run` row's job (the
-        ActiveFT 1 % selection), loading the pool included: evaluate trains the linear probe on the
-        selection and on 5 random subsets of the same size and scores each on the \(testCount)-sample test
-        file; report projects the pool on its two principal components (O(N·d²)), measures every
-        sample's distance to the selection (exact, by `NearestTargetSearch`: the selection in c·√K
-        groups, c ∈ {1, 2, 4, 8} tuned on 2,048 sample rows, a group skipped when its angular bound proves it holds no nearer sample; at most
-        O(N·K·d), far less on clustered data) and writes the page. The million-row pool is a 100-class
-        mixture (10 sub-clusters each) stored uncompressed, like the 50,000-row one.
-        \(largeReport)
-        \(imagenet)
-
-        \(scale)
-
-        The selection cases exclude loading; `hdf5-load` measures it alone, and the `selectjob run`
-        row measures everything together.
-        Two method rows need a word. `herding` (facility location, lazy greedy) is slow at this
-        size: every stale candidate it re-scores costs a pass over the pool (N similarities and N
-        exponentials, batched 32 candidates per sgemm), and with a Gaussian kernel many go stale
-        each pick. `probcover` runs with δ = 0.3 because its default δ = 0.6 puts more edges in
-        the ball graph of this mixture than `max_edges` allows (the run would stop with exit 64).
-        OpenBLAS picks its kernels from the CPU model; on a CPU model it does not know (this virtual
-        Xeon) it falls back to its `Prescott` (SSE3) kernels. selectjob then asks it for the widest
-        kernels the CPU supports (`BLAS.kernels`: `SkylakeX` with AVX-512, `Haswell` with AVX2 + FMA)
-        unless `OPENBLAS_CORETYPE` is set; the BLAS line above says which kernels this run used.
-        Before that change (2026-11-22, 3 paired runs) the whole ActiveFT 1 % `selectjob run` took
-        1.40× the wall time it took with `OPENBLAS_CORETYPE=Haswell`.
-        """
-    try Data(document.utf8).write(to: URL(fileURLWithPath: output))
-    emit("wrote \(output)")
+    if parts.contains(.scale) {
+        let text = try scaleSection(folder: folder, threads: threads, repetitions: repetitions, selectjob: selectjob,
+                                    costModel: costModel, loadRowCount: loadRowCount, vtlRowCount: vtlRowCount, row: row)
+        try write(.scale, "\(table.isEmpty ? "" : takeTable() + "\n\n")\(text)")
+    }
 }
 
 /// Writes `line` to standard output at once (unbuffered, so a log file shows each row as it is measured).

@@ -105,3 +105,40 @@ import Testing
         #expect(abs(left - 20) < 0.5)
     }
 }
+
+/// A generator rewrites only its own section of a hand-kept file.
+@Suite struct MarkedSectionsTests {
+    @Test func replacingASectionKeepsEveryOtherByte() {
+        let document = "# Title\n\nby hand, before\n" + MarkedSections.begin("core") + "\nold rows\n" + MarkedSections.end("core")
+            + "\n\n## Conclusions\nby hand, after\n" + MarkedSections.begin("mpi") + "\nold mpi\n" + MarkedSections.end("mpi") + "\n"
+        let replaced = MarkedSections.replacing("core", with: "new rows\nmore\n\n", in: document)
+        #expect(replaced == document.replacingOccurrences(of: "\nold rows\n", with: "\nnew rows\nmore\n"))
+        #expect(MarkedSections.replacing("mpi", with: "old mpi", in: document) == document)
+    }
+
+    @Test func aMissingSectionIsAppended() {
+        #expect(MarkedSections.replacing("scale", with: "rows", in: "# T\n")
+            == "# T\n\n" + MarkedSections.begin("scale") + "\nrows\n" + MarkedSections.end("scale") + "\n")
+        #expect(MarkedSections.replacing("scale", with: "rows", in: "")
+            == MarkedSections.begin("scale") + "\nrows\n" + MarkedSections.end("scale") + "\n")
+    }
+
+    /// The committed BENCHMARKS.md: rewriting each generated section leaves the hand-written
+    /// conclusions exactly as they are.
+    @Test func benchmarksKeepsItsHandWrittenSection() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("BENCHMARKS.md")
+        let document = try String(contentsOf: url, encoding: .utf8)
+        func handWritten(_ text: String) -> String? {
+            guard let start = text.range(of: "<!-- conclusions: written by hand"),
+                  let end = text.range(of: "<!-- end of conclusions -->") else { return nil }
+            return String(text[start.lowerBound..<end.upperBound])
+        }
+        let kept = try #require(handWritten(document), "BENCHMARKS.md has no hand-written conclusions section")
+        var rewritten = document
+        for part in ["core", "reference", "large", "imagenet", "mpi", "scale"] {
+            rewritten = MarkedSections.replacing(part, with: "regenerated \(part)", in: rewritten)
+        }
+        #expect(handWritten(rewritten) == kept)
+    }
+}
