@@ -72,20 +72,25 @@ let package = Package(
             "BLAS", "FeatureIO", "HDF5", "Reports", "Selection", "SelectionStore", "SyntheticData",
         ], path: "Benchmarks/SelectJobBenchmarks"),
 
+        // What the test targets share: temporary folders, workspaces with generated pools and job
+        // files, and the runner of the built binaries.
+        .target(name: "TestSupport", dependencies: [
+            "FeatureIO", "HDF5", "SyntheticData", .product(name: "GRDB", package: "GRDB.swift"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "SelectionTests", dependencies: [
             "Selection", "FeatureIO", .product(name: "Numerics", package: "swift-numerics"),
         ]),
-        .testTarget(name: "FeatureIOTests", dependencies: ["FeatureIO", "HDF5"]),
+        .testTarget(name: "FeatureIOTests", dependencies: ["FeatureIO", "HDF5", "TestSupport"]),
         .testTarget(name: "SelectionStoreTests", dependencies: [
-            "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
+            "SelectionStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Selection", "SelectionStore", "HDF5"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Selection", "SelectionStore", "HDF5", "TestSupport"]),
         .testTarget(name: "JobRunnerTests", dependencies: [
-            "JobRunner", "FeatureIO", "HDF5", "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
+            "JobRunner", "TestSupport", "FeatureIO", "HDF5", "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "BLAS", "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+            "TestSupport", "BLAS", "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import HDF5
 import Selection
 import Testing
+import TestSupport
 
 /// One bad input: what to write into the workspace, the job's method and budget, and what the user sees.
 struct BadInput: Sendable, CustomTestStringConvertible {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Selection
 import Testing
+import TestSupport
 
 /// Starts `selectjob` in the background; the caller signals and waits for it.
 func startSelectjob(_ arguments: [String], in folder: URL) throws -> (Process, URL) {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// What `--db` may name: one regular SQLite file with one name, reachable, undamaged. Anything else is
 /// exit 73 at once, before a lock file or a computation, never a hang or a lost run.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The README is the front door and docs/ the reference: every relative link in them resolves to a
 /// file of the repository and, with a `#fragment`, to a heading of that file.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HDF5
 import Testing
+import TestSupport
 
 /// `selectjob evaluate` and `selectjob compare` through the binary.
 @Suite struct EvaluateCommandTests {

@@ -1,6 +1,7 @@
 import Foundation
 import JobRunner
 import Testing
+import TestSupport
 
 /// The exit codes are a contract for schedulers: `--help` and the README list every one of them.
 @Suite struct ExitCodeContractTests {

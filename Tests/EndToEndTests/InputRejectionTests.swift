@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HDF5
 import Testing
+import TestSupport
 
 /// Input that used to trap, hang or give silently wrong results: each refused with a message naming
 /// the file, field or dataset and the value, exit 64 (job) or 65 (data), and nothing recorded.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HDF5
 import Testing
+import TestSupport
 
 /// `selectjob-mpi`, built next to `selectjob`.
 let selectjobMPIBinary = selectjobBinary.deletingLastPathComponent().appendingPathComponent("selectjob-mpi")

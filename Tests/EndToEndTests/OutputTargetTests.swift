@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// Where `export` and `report` may write: never over the database, its WAL, or a file the run read;
 /// never through a loop of links.

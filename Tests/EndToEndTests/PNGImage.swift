@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import TestSupport
 
 /// A decoded 8-bit RGB or RGBA PNG (what Chromium's `--screenshot` writes), for checking a screenshot
 /// is not blank. Non-interlaced only; other kinds are reported as errors, not guessed at.

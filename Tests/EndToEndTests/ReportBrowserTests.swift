@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Headless Chromium, if installed (`make test` installs Debian's `chromium`; SELECTJOB_CHROMIUM overrides).
 enum Browser {
@@ -20,8 +21,8 @@ enum Browser {
 
     /// Runs headless Chromium on `page` with `arguments`, killed after `seconds`; its own profile folder.
     static func run(_ arguments: [String], page: URL, seconds: Double = 120) throws -> Outcome {
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: profile) }
+        let profileFolder = try TemporaryFolder(prefix: "chromium")
+        let profile = profileFolder.url
         let process = prepareProcess(URL(fileURLWithPath: path!), [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run", "--mute-audio",
             "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0",

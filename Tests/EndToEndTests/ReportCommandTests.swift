@@ -1,6 +1,7 @@
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 /// `selectjob report` through the binary: what the page holds, and its errors and exit codes.
 @Suite struct ReportCommandTests {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HDF5
 import Testing
+import TestSupport
 
 /// Writes an ActiveFT-style `.npy` dump: N × (d+1) little-endian float32, the label in the last column.
 func writeNpy(_ path: String, rows: Int, dimensions: Int, header override: String? = nil) throws {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HDF5
 import Testing
+import TestSupport
 
 /// Labelling rounds and predictions, through the binary: what cron sees.
 @Suite struct RoundTests {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HDF5
 import Testing
+import TestSupport
 
 /// `selectjob run` and `selectjob validate` through the built binary: output, database, exit codes.
 @Suite struct RunCommandTests {

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import HDF5
 import Testing
+import TestSupport
 
 /// The committed guard for "same bits": a fixed set of small jobs through the binary — every
 /// registered method, ActiveFT and k-means on both sides of the large-K search threshold, batches,

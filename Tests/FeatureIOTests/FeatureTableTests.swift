@@ -2,17 +2,7 @@ import FeatureIO
 import Foundation
 import HDF5
 import Testing
-
-/// A fresh temporary folder per test, removed at the end.
-final class TemporaryFolder {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-}
+import TestSupport
 
 /// Writes an HDF5 file with the given datasets, the way the tests need it.
 func writeFile(_ path: String, _ body: (HDF5File) throws -> Void) throws {

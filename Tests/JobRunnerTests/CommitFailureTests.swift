@@ -5,13 +5,13 @@ import HDF5
 import Logging
 import SelectionStore
 import Testing
+import TestSupport
 
 /// Issue 10 item 9: a commit blocked past the busy timeout must not leave the run 'running'.
 @Suite struct CommitFailureTests {
     @Test func aCommitBlockedPastTheBusyTimeoutIsRecordedAsFailed() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-commit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let temporary = try TemporaryFolder(prefix: "commit")
+        let folder = temporary.url
         let file = try HDF5File.create(at: folder.appendingPathComponent("f.h5").path)
         try file.write(floats: (0..<(200 * 4)).map { Float(($0 * 7919) % 101) + 1 }, shape: [200, 4], to: "features")
         file.flush()

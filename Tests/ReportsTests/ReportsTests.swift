@@ -3,6 +3,7 @@ import HDF5
 import Reports
 import SelectionStore
 import Testing
+import TestSupport
 
 @Suite struct ReportsTests {
     @Test func sparklineSpansLowestToHighestAndResamples() {
@@ -39,8 +40,8 @@ import Testing
     }
 
     @Test func hdf5ExportKeepsStringIds() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).h5").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let folder = try TemporaryFolder(prefix: "export")
+        let path = folder.path("export.h5")
         let selection = [
             SelectedSample(runID: 1, rank: 0, rowIndex: 7, sampleID: .text("img-7"), score: 0.123456789012345, label: 1),
             SelectedSample(runID: 1, rank: 1, rowIndex: 3, sampleID: .text("img-3"), score: 0.8, label: 0),

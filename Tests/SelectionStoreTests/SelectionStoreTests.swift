@@ -2,16 +2,7 @@ import Foundation
 import GRDB
 @testable import SelectionStore
 import Testing
-
-final class TemporaryFolder {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-}
+import TestSupport
 
 func newRun(job: String = "job-a", n: Int = 10) -> NewRun {
     NewRun(job: job, jobPath: "/jobs/\(job).json", jobJSON: "{}", jobSHA256: "00", featuresPath: "/data/f.h5",

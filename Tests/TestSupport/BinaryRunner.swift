@@ -1,11 +1,7 @@
 import Foundation
-import FeatureIO
-import GRDB
-import HDF5
-import SyntheticData
 
 /// The `selectjob` binary built next to this test bundle (override with SELECTJOB_BINARY).
-let selectjobBinary: URL = {
+public let selectjobBinary: URL = {
     if let path = ProcessInfo.processInfo.environment["SELECTJOB_BINARY"] { return URL(fileURLWithPath: path) }
     let candidates = [
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
@@ -21,15 +17,21 @@ let selectjobBinary: URL = {
 }()
 
 /// What a finished `selectjob` process left behind.
-struct Outcome {
-    let status: Int32
-    let stdout: String
-    let stderr: String
+public struct Outcome: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// A not yet started process for `executable` in `folder`, stdin closed, without the caller's
 /// SELECTJOB_DB (so only the test's own database settings count), plus `environment`.
-func prepareProcess(_ executable: URL, _ arguments: [String], in folder: URL,
+public func prepareProcess(_ executable: URL, _ arguments: [String], in folder: URL,
                     environment: [String: String] = [:]) -> Process {
     let process = Process()
     process.executableURL = executable
@@ -47,7 +49,7 @@ func prepareProcess(_ executable: URL, _ arguments: [String], in folder: URL,
 ///
 /// With `timeout`, a process still running after that many seconds is killed (SIGKILL) and the
 /// outcome's status is 9 (the signal): a test of "never hangs" fails instead of hanging the suite.
-func selectjob(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
+public func selectjob(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
                executable: URL = selectjobBinary, timeout: Double? = nil) throws -> Outcome {
     let process = prepareProcess(executable, arguments, in: folder, environment: environment)
     // Files rather than pipes: the child can never block on a full pipe, and neither is a terminal.
@@ -75,57 +77,4 @@ func selectjob(_ arguments: [String], in folder: URL, environment: [String: Stri
     let stdoutData = try Data(contentsOf: outURL), stderrData = try Data(contentsOf: errURL)
     return Outcome(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                    stderr: String(decoding: stderrData, as: UTF8.self))
-}
-
-/// A temporary project folder with a generated feature file and job files.
-final class Workspace {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("selectjob-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url.appendingPathComponent("jobs"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: url.appendingPathComponent("data"), withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
-
-    /// Writes a labelled mixture of `rows × dimensions` features with ids 1,000,000 + row.
-    func writeFeatures(_ relative: String = "data/features.h5", rows: Int = 600, dimensions: Int = 16,
-                       transform: (inout [Float]) -> Void = { _ in }) throws {
-        var (features, labels) = GaussianMixture(rows: rows, dimensions: dimensions, classes: 5, subclustersPerClass: 2)
-            .generate(seed: 11)
-        transform(&features)
-        let file = try HDF5File.create(at: path(relative))
-        try file.write(floats: features, shape: [rows, dimensions], to: "features", chunkRows: 128, gzipLevel: 4)
-        try file.write(int64s: labels, to: "labels")
-        try file.write(int64s: (0..<rows).map { 1_000_000 + Int64($0) }, to: "ids")
-    }
-
-    /// Writes `jobs/NAME.json` with the given method and budget JSON; the database is data/sel.sqlite.
-    @discardableResult
-    func writeJob(_ name: String, method: String = #"{"name": "activeft", "iterations": 40}"#,
-                  budget: String = #"{"percent": 5}"#, features: String = "../data/features.h5",
-                  extra: String = #", "database": "../data/sel.sqlite""#) throws -> String {
-        let json = """
-            {"name": "\(name)", "features": {"path": "\(features)", "dataset": "features", "ids": "ids", "labels": "labels"},
-             "method": \(method), "budget": \(budget), "seed": 7\(extra)}
-            """
-        try Data(json.utf8).write(to: url.appendingPathComponent("jobs/\(name).json"))
-        return "jobs/\(name).json"
-    }
-
-    func database(_ relative: String = "data/sel.sqlite") throws -> DatabaseQueue {
-        var configuration = Configuration()
-        configuration.readonly = true
-        return try DatabaseQueue(path: path(relative), configuration: configuration)
-    }
-}
-
-/// The fingerprint selectjob records for a feature file written by ``Workspace/writeFeatures``.
-enum FeatureTableFingerprint {
-    static func of(_ path: String) throws -> String {
-        try FeatureTable.load(FeatureSource(path: path, dataset: "features", ids: "ids", labels: "labels")).fingerprint
-    }
 }
