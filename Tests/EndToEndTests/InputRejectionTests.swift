@@ -91,12 +91,9 @@ import TestSupport
 
     /// A .npy header whose shape overflows (2^62 × 4) is exit 65 naming the file (it trapped).
     @Test func anNpyHeaderThatOverflowsIsRefused() throws {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"
-        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-        header += "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
-        data += Data(header.utf8) + Data(count: 64)
-        try data.write(to: URL(fileURLWithPath: workspace.path("data/huge.npy")))
+        try writeNpy([Float](repeating: 1, count: 16), rows: 4, columns: 4,
+                     header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }",
+                     to: workspace.path("data/huge.npy"))
         let job = #"{"name": "npy-huge", "features": {"path": "../data/huge.npy"}, "method": {"name": "kmeans"}, "budget": {"count": 2}}"#
         try Data(job.utf8).write(to: URL(fileURLWithPath: workspace.path("jobs/npy-huge.json")))
         for command in ["run", "validate"] {
@@ -142,15 +139,4 @@ import TestSupport
         #expect(outcome.status == 65, "\(outcome.stderr)")
         #expect(outcome.stderr.contains("dataset 'predicted' has nan at row 37, column 2"), "\(outcome.stderr)")
     }
-}
-
-/// Writes a little-endian float32 C-order .npy (version 1) of `rows × columns`.
-func writeNpy(_ values: [Float], rows: Int, columns: Int, to path: String) throws {
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
-    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
-    data += Data(header.utf8)
-    values.withUnsafeBytes { data += Data($0) }
-    try data.write(to: URL(fileURLWithPath: path))
 }

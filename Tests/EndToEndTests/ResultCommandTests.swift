@@ -4,19 +4,13 @@ import HDF5
 import Testing
 import TestSupport
 
-/// Writes an ActiveFT-style `.npy` dump: N × (d+1) little-endian float32, the label in the last column.
-func writeNpy(_ path: String, rows: Int, dimensions: Int, header override: String? = nil) throws {
-    var header = override ?? "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(dimensions + 1)), }"
-    while (10 + header.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
-    data.append(Data(header.utf8))
-    var generator = (0..<(rows * (dimensions + 1))).map { i -> Float in
+/// Writes an ActiveFT-style `.npy` dump: N × (d+1) float32, the label (0, 1, 2) in the last column.
+func writeActiveFTDump(_ path: String, rows: Int, dimensions: Int, header: String? = nil) throws {
+    let values = (0..<(rows * (dimensions + 1))).map { i -> Float in
         let column = i % (dimensions + 1)
         return column == dimensions ? Float((i / (dimensions + 1)) % 3) : Float(sin(Double(i) * 0.37) + 1.5)
     }
-    data.append(Data(bytes: &generator, count: generator.count * 4))
-    try data.write(to: URL(fileURLWithPath: path))
+    try writeNpy(values, rows: rows, columns: dimensions + 1, header: header, to: path)
 }
 
 /// `runs`, `show`, `export`, `diff` and `.npy` input through the built binary.
@@ -126,7 +120,7 @@ func writeNpy(_ path: String, rows: Int, dimensions: Int, header override: Strin
     }
 
     @Test func activeFTNpyDumpsAreReadAsFeatures() throws {
-        try writeNpy(workspace.path("data/dump.npy"), rows: 200, dimensions: 12)
+        try writeActiveFTDump(workspace.path("data/dump.npy"), rows: 200, dimensions: 12)
         let job = try Data(#"""
             {"name": "npy", "features": {"path": "../data/dump.npy"}, "method": {"name": "activeft", "iterations": 10},
              "budget": {"count": 8}, "database": "../data/sel.sqlite"}
@@ -141,7 +135,7 @@ func writeNpy(_ path: String, rows: Int, dimensions: Int, header override: Strin
             #expect(rows.allSatisfy { ($0["row_index"] as Int) == ($0["sample_id"] as Int) && ($0["label"] as Int) == ($0["row_index"] as Int) % 3 })
         }
 
-        try writeNpy(workspace.path("data/bad.npy"), rows: 5, dimensions: 3,
+        try writeActiveFTDump(workspace.path("data/bad.npy"), rows: 5, dimensions: 3,
                      header: "{'descr': '<i8', 'fortran_order': False, 'shape': (5, 4), }")
         let badJob = try Data(#"""
             {"name": "badnpy", "features": {"path": "../data/bad.npy"}, "method": {"name": "activeft"}, "budget": {"count": 2}}
