@@ -192,7 +192,7 @@ public struct ActiveFTObjective: Sendable {
         }
         withSharedPointers(&partTotals) { partTotals in
             c.withUnsafeBufferPointer { centroids in
-                let input = SharedRows(x: centroids.baseAddress!)
+                let input = ReadOnlyPointer(base: centroids.baseAddress!)
                 ParallelChunks.run(costs: partCosts, threads: threads) { part in
                     let block = OwnedBuffer<Double>(capacity: size * size)
                     let columnSums = OwnedBuffer<Double>(capacity: size)
@@ -201,8 +201,8 @@ public struct ActiveFTObjective: Sendable {
                         let (i, j) = pairs[pair]
                         let first = i * size, rows = min(size, k - first)
                         let firstColumn = j * size, columns = min(size, k - firstColumn)
-                        BLAS.multiplyTransposed(m: rows, n: columns, k: d, a: input.x + first * d, lda: d,
-                                                b: input.x + firstColumn * d, ldb: d, c: block.base, ldc: columns)
+                        BLAS.multiplyTransposed(m: rows, n: columns, k: d, a: input.base + first * d, lda: d,
+                                                b: input.base + firstColumn * d, ldb: d, c: block.base, ldc: columns)
                         for column in 0..<columns { columnSums.base[column] = 0 }
                         for r in 0..<rows {
                             let row = block.base + r * columns
@@ -216,11 +216,11 @@ public struct ActiveFTObjective: Sendable {
                             sums[first + r] += rowSum
                         }
                         BLAS.multiply(m: rows, n: d, k: columns, a: block.base, lda: columns,
-                                      b: input.x + firstColumn * d, ldb: d, beta: 1, c: weighted + first * d, ldc: d)
+                                      b: input.base + firstColumn * d, ldb: d, beta: 1, c: weighted + first * d, ldc: d)
                         guard j > i else { continue }
                         for column in 0..<columns { sums[firstColumn + column] += columnSums.base[column] }
                         BLAS.multiplyFirstTransposed(m: columns, n: d, k: rows, a: block.base, lda: columns,
-                                                     b: input.x + first * d, ldb: d, beta: 1,
+                                                     b: input.base + first * d, ldb: d, beta: 1,
                                                      c: weighted + firstColumn * d, ldc: d)
                     }
                 }
@@ -232,15 +232,15 @@ public struct ActiveFTObjective: Sendable {
         let rowsPerChunk = 64
         withSharedPointers(&logSums, &repelled) { logSums, repelled in
             partTotals.withUnsafeBufferPointer { totals in
-                let input = SharedRows(x: totals.baseAddress!)
+                let input = ReadOnlyPointer(base: totals.baseAddress!)
                 ParallelChunks.run(chunks: (k + rowsPerChunk - 1) / rowsPerChunk, threads: threads) { chunk in
                     let weight = OwnedBuffer<Double>(capacity: d)
                     for r in (chunk * rowsPerChunk)..<min(k, (chunk + 1) * rowsPerChunk) {
-                        var sum = input.x[r]
-                        let firstWeighted = input.x + k + r * d
+                        var sum = input.base[r]
+                        let firstWeighted = input.base + k + r * d
                         for j in 0..<d { weight.base[j] = firstWeighted[j] }
                         for part in 1..<parts {
-                            sum += input.x[part * width + r]
+                            sum += input.base[part * width + r]
                             let weighted = firstWeighted + part * width
                             for j in 0..<d { weight.base[j] += weighted[j] }
                         }
@@ -285,7 +285,7 @@ public struct ActiveFTObjective: Sendable {
         // Totals: [loss, W_0..W_{K-1}, F_0 (d values) ... F_{K-1}]; parts of at least 4,096 samples.
         let width = 1 + k + k * d
         var totals = features.values.withUnsafeBufferPointer { x in
-            let rows = SharedRows(x: x.baseAddress!)
+            let rows = ReadOnlyPointer(base: x.baseAddress!)
             return ParallelChunks.integerTotals(count: count, parts: min(threads, count / 4096), width: width,
                                                 threads: threads) { positions, base in
                 for position in positions {
@@ -294,7 +294,7 @@ public struct ActiveFTObjective: Sendable {
                     let (loss, u) = softplusAndSigmoid(z)
                     base[0] &+= lossScale.encode(loss)
                     base[1 + c] &+= pullScale.encode(u)
-                    pullScale.accumulate(u, times: rows.x + (batch?[position] ?? position) * d, count: d,
+                    pullScale.accumulate(u, times: rows.base + (batch?[position] ?? position) * d, count: d,
                                          into: base + 1 + k + c * d)
                 }
             }
@@ -304,11 +304,6 @@ public struct ActiveFTObjective: Sendable {
         let sum = (0..<(k * d)).map { pullScale.decode(totals[1 + k + $0]) }
         return (lossScale.decode(totals[0]), weight, sum)
     }
-}
-
-/// Row-major data read by the chunks of a parallel loop.
-private struct SharedRows<Element>: @unchecked Sendable {
-    let x: UnsafePointer<Element>
 }
 
 /// softplus(x) = log(1 + eˣ) and sigmoid(x) = 1/(1 + e⁻ˣ), without overflow, from one exponential
