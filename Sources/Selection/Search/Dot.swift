@@ -1,6 +1,7 @@
-/// The dot product every search and assignment compares similarities with: one definition, so
-/// every caller rounds the same way (the exact comparisons of the searches rely on it).
 /// a·b over `count` floats, 16 lanes at a time. O(count).
+///
+/// The one dot product every search and assignment compares similarities with, so every caller
+/// rounds the same way (the searches' exact comparisons rely on it).
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
     var sum = SIMD16<Float>()
