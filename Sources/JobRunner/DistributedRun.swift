@@ -189,9 +189,8 @@ extension JobRunner {
         let seconds = finished.timeIntervalSince(started)
         try agreed { () throws(RunError) in
             guard isRoot, let store else { return }
-            if let detail = result.firstNonFinite {
-                let error = RunError.nonFiniteResult(file: jobPath, method: spec.method.name, detail: detail)
-                end(.failed, error.errorDescription ?? detail)
+            if let error = RunError.unrecordable(result, file: jobPath, method: spec.method.name) {
+                end(.failed, error.errorDescription ?? "\(error)")
                 throw error
             }
             let selection = result.picks.enumerated().map { rank, pick in

@@ -254,9 +254,8 @@ public struct JobRunner: Sendable {
 
         logger.debug("selection computed", metadata: ["run": "\(runID)", "seconds": "\(elapsed())",
                                                       "picks": "\(result.picks.count)", "curve": "\(result.curve.count)"])
-        if let detail = result.firstNonFinite {
-            let error = RunError.nonFiniteResult(file: jobPath, method: spec.method.name, detail: detail)
-            end(.failed, error.errorDescription ?? detail)
+        if let error = RunError.unrecordable(result, file: jobPath, method: spec.method.name) {
+            end(.failed, error.errorDescription ?? "\(error)")
             throw error
         }
         let selection = result.picks.enumerated().map { rank, pick in

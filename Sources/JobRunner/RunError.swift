@@ -78,6 +78,15 @@ extension StoreError {
     }
 }
 
+extension RunError {
+    /// The error that keeps `result` out of the database — a non-finite score or curve value, which
+    /// JSON and the report cannot show — or nil when every number is finite. Both run paths ask it
+    /// before their commit. O(K + steps).
+    static func unrecordable(_ result: SelectionResult, file: String, method: String) -> RunError? {
+        result.firstNonFinite.map { .nonFiniteResult(file: file, method: method, detail: $0) }
+    }
+}
+
 extension StoreError {
     /// The store's message with what a user of the command line can do about it: the store speaks of
     /// files, this layer adds the options.

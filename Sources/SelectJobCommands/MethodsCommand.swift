@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobRunner
+import Reports
 import Selection
 
 struct Methods: ParsableCommand {
@@ -79,9 +80,5 @@ struct Methods: ParsableCommand {
         ]
     }
 
-    private func jsonText(_ object: Any) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys,
-                                                                                   .withoutEscapingSlashes]),
-               as: UTF8.self)
-    }
+    private func jsonText(_ object: Any) -> String { JSONText.encode(object, pretty: true) }
 }
