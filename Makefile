@@ -8,7 +8,7 @@ RELEASE      := .build/release
 DEMO_FEATURES := data/demo_features.h5
 DEMO_DB      := data/selections.sqlite
 
-.PHONY: all deps mpi-deps python-venv mpi browser build run screenshot test bench quality clean
+.PHONY: all deps mpi-deps python-venv mpi browser build run screenshot test generated bench quality clean
 
 all: build
 
@@ -103,6 +103,14 @@ browser:
 test: deps mpi-deps browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## generated: rewrite what the method registry states — the job schema's method branches and the
+## method sections of docs/methods.md — after adding a method or changing a parameter (a test fails
+## until the committed files match).
+generated: deps
+	$(SWIFT) build --product selectjob
+	$$($(SWIFT) build --show-bin-path)/selectjob methods --schema --update schemas/job.schema.json
+	$$($(SWIFT) build --show-bin-path)/selectjob methods --markdown --update docs/methods.md
 
 clean:
 	rm -rf .build data

@@ -15,7 +15,27 @@ struct Methods: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(name: .long, help: "Print the job schema's method branches (properties.method.oneOf), generated from the registry.")
+    var schema = false
+
+    @Flag(name: .long, help: "Print docs/methods.md's generated sections: each method's parameter and input table.")
+    var markdown = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "With --schema or --markdown: rewrite the generated parts of this file in place (make generated).",
+        valueName: "file"))
+    var update: String?
+
+    func validate() throws {
+        if schema && markdown { throw ValidationError("give --schema or --markdown, not both") }
+        if update != nil && !(schema || markdown) { throw ValidationError("--update needs --schema or --markdown") }
+        if (schema || markdown) && (name != nil || json) {
+            throw ValidationError("--schema and --markdown describe every method: give no NAME and no --json")
+        }
+    }
+
     func run() throws {
+        if schema || markdown { return try generate() }
         guard let name else {
             if json {
                 try emit(jsonText(MethodRegistry.all.map(description)))
@@ -62,6 +82,39 @@ struct Methods: ParsableCommand {
         lines.append("")
         lines.append("Samples already labelled (the job's \"labelled\"): \(method.labelledUse.description)")
         try emit(lines.joined(separator: "\n"))
+    }
+
+    /// Prints the generated schema branches or Markdown sections, or writes them into `update`'s file.
+    private func generate() throws {
+        guard let update else {
+            let text = schema ? MethodCatalog.prettyText(.array(MethodRegistry.all.map(MethodCatalog.schemaBranch)))
+                : MethodRegistry.all.map(MethodCatalog.markdownSection).joined(separator: "\n\n")
+            return try emit(text)
+        }
+        let url = URL(fileURLWithPath: update)
+        let existing: Data
+        do { existing = try Data(contentsOf: url) } catch {
+            printError("\(update): cannot read it (\(error.localizedDescription))")
+            throw ExitCode(ExitStatus.badJob.rawValue)
+        }
+        var text: String
+        if schema {
+            do { text = try MethodCatalog.updatingSchema(existing) } catch {
+                printError("\(update): not a job schema (JSON with an object at properties.method)")
+                throw ExitCode(ExitStatus.badData.rawValue)
+            }
+        } else {
+            text = String(decoding: existing, as: UTF8.self)
+            for method in MethodRegistry.all {
+                text = MarkedSections.replacing(MethodCatalog.sectionName(method), with: MethodCatalog.markdownSection(method),
+                                                in: text)
+            }
+        }
+        guard Data(text.utf8) != existing else { return }
+        do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
+            printError("\(update): cannot write it (\(error.localizedDescription))")
+            throw ExitCode(ExitStatus.ioError.rawValue)
+        }
     }
 
     private func description(_ method: any SelectionMethod.Type) -> [String: Any] {

@@ -1,16 +1,3 @@
-/// A method's typed parameters, read from a ``ParameterReader`` against the fields it declares.
-///
-/// Defaults are stated once, as the stored properties' initial values; ``fields`` reads them from
-/// `Self()` so that the declaration, the job parser and the schema test can never disagree.
-public protocol MethodParameters: Sendable, Equatable {
-    /// Every parameter, with its kind, default and help, in the order `selectjob methods` shows them.
-    static var fields: [ParameterField] { get }
-    /// The parameters with every default.
-    init()
-    /// The parameters a job gives (kinds and ranges of declared fields already checked by `reader`).
-    init(_ reader: ParameterReader) throws(ParameterError)
-}
-
 /// A named input a method needs beyond the pool, which the job layer reads and fingerprints.
 public struct MethodInput: Sendable, Equatable {
     /// What an input is.

@@ -9,8 +9,7 @@ public enum ATLUncertainty: SelectionMethod {
     public struct Parameters: MethodParameters {
         public var head = ActiveTransferLearning.Head()
         public init() {}
-        public static var fields: [ParameterField] { ActiveTransferLearning.Head.fields(Self().head) }
-        public init(_ reader: ParameterReader) throws(ParameterError) { head = .init(reader) }
+        public static var parameters: [Parameter<Self>] { ActiveTransferLearning.Head.parameters.map { $0.nested(at: \.head) } }
     }
 
     public static let name = "atl_uncertainty"

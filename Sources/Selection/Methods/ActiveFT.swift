@@ -255,34 +255,32 @@ extension ActiveFTParameters {
 }
 
 extension ActiveFTParameters: MethodParameters {
-    public static var fields: [ParameterField] {
-        let defaults = Self()
-        return [
-            ParameterField("temperature", .number(exclusiveMinimum: ActiveFTParameters.temperatureFloor, maximum: nil),
-                           default: .number(defaults.temperature),
-                           help: "τ, the softmax temperature of the matching loss."),
-            ParameterField("iterations", .integer(0...1_000_000), default: .integer(Int64(defaults.iterations)),
-                           help: "Adam steps on the centroids."),
-            ParameterField("learning_rate", .number(exclusiveMinimum: 0, maximum: nil),
-                           default: .number(defaults.learningRate), help: "Adam's learning rate."),
-            ParameterField("balance", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.balance),
-                           help: "β, the weight of the centroids' mutual repulsion."),
-            ParameterField("init", .structured(#""random", "fps", "kmeans++" or {"rows": [...]}"#),
-                           default: .string("random"),
-                           help: "Initial centroids: K random rows, farthest-point sampling, k-means++ seeding, or explicit 0-based rows in centroid order."),
-            ParameterField("batch_size", .integer(1...Int64.max), default: nil,
-                           help: "Samples drawn per iteration (the reference's ImageNet variant); default all."),
-        ]
+    public static var parameters: [Parameter<Self>] {
+        [.number("temperature", \.temperature, above: temperatureFloor, help: "τ, the softmax temperature of the matching loss."),
+         .integer("iterations", \.iterations, in: 0...1_000_000, help: "Adam steps on the centroids."),
+         .number("learning_rate", \.learningRate, above: 0, help: "Adam's learning rate."),
+         .number("balance", \.balance, above: 0, help: "β, the weight of the centroids' mutual repulsion."),
+         .structured("init", \.initialization, accepts: #""random", "fps", "kmeans++" or {"rows": [...]}"#,
+                     schema: ["oneOf": [
+                         ["enum": ["random", "fps", "kmeans++"]],
+                         ["type": "object", "additionalProperties": false, "required": ["rows"],
+                          "properties": ["rows": ["type": "array", "minItems": 1,
+                                                  "items": ["type": "integer", "minimum": 0, "maximum": .integer(Int64(Int32.max))]]]],
+                     ]],
+                     encode: { .some(encoded($0)) }, decode: initialization,
+                     help: "Initial centroids: K random rows, farthest-point sampling, k-means++ seeding, or explicit 0-based rows in centroid order."),
+         .integer("batch_size", \.batchSize, in: 1...Int64.max,
+                  help: "Samples drawn per iteration (the reference's ImageNet variant); default all.")]
     }
 
-    public init(_ reader: ParameterReader) throws(ParameterError) {
-        self.init()
-        temperature = reader.number("temperature")
-        iterations = reader.integer("iterations")
-        learningRate = reader.number("learning_rate")
-        balance = reader.number("balance")
-        batchSize = reader.optionalInteger("batch_size")
-        initialization = try Self.initialization(reader.value("init")!)
+    /// `initialization` as a job writes it.
+    static func encoded(_ initialization: Initialization) -> ParameterValue {
+        switch initialization {
+        case .random: return "random"
+        case .farthestPoint: return "fps"
+        case .kMeansPlusPlus: return "kmeans++"
+        case let .rows(rows): return ["rows": .array(rows.map { .integer(Int64($0)) })]
+        }
     }
 
     static func initialization(_ value: ParameterValue) throws(ParameterError) -> Initialization {

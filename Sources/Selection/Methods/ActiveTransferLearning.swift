@@ -17,18 +17,10 @@ public enum ActiveTransferLearning {
 
         public init() {}
 
-        static func fields(_ defaults: Head) -> [ParameterField] {
-            [
-                ParameterField("regularization", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.regularization),
-                               help: "C, the logistic head's inverse L2 regularisation strength (scikit-learn's C)."),
-                ParameterField("normalize", .boolean, default: .bool(defaults.normalize),
-                               help: "L2-normalise the features before fitting the head."),
-            ]
-        }
-
-        init(_ reader: ParameterReader) {
-            regularization = reader.number("regularization")
-            normalize = reader.bool("normalize")
+        static var parameters: [Parameter<Head>] {
+            [.number("regularization", \.regularization, above: 0,
+                     help: "C, the logistic head's inverse L2 regularisation strength (scikit-learn's C)."),
+             .boolean("normalize", \.normalize, help: "L2-normalise the features before fitting the head.")]
         }
     }
 
@@ -43,15 +35,9 @@ public enum ActiveTransferLearning {
         /// Samples selected per retraining of the head.
         public var perIteration = 100
         public init() {}
-        public static var fields: [ParameterField] {
-            Head.fields(Self().head) + [
-                ParameterField("per_iteration", .integer(1...1_000_000), default: .integer(Int64(Self().perIteration)),
-                               help: "Samples selected per retraining of the head."),
-            ]
-        }
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            head = .init(reader)
-            perIteration = reader.integer("per_iteration")
+        public static var parameters: [Parameter<Self>] {
+            Head.parameters.map { $0.nested(at: \.head) }
+                + [.integer("per_iteration", \.perIteration, in: 1...1_000_000, help: "Samples selected per retraining of the head.")]
         }
     }
 

@@ -6,11 +6,7 @@
 /// first, ties to the lower row (a bounded heap). Relevance only: nothing keeps the picks diverse.
 /// Cost: O(N·d + m·d + N log K); O(K) memory beyond the data.
 public enum CosineSimilarity: SelectionMethod {
-    public struct Parameters: MethodParameters {
-        public static let fields: [ParameterField] = []
-        public init() {}
-        public init(_ reader: ParameterReader) throws(ParameterError) {}
-    }
+    public typealias Parameters = NoParameters
 
     public static let name = "cosine"
     public static let summary = "The K samples with the highest mean cosine similarity to the targets."

@@ -22,19 +22,10 @@ public enum Herding: SelectionMethod {
             self.bandwidth = bandwidth
         }
 
-        public static var fields: [ParameterField] {
-            let defaults = Self()
-            return [
-                ParameterField("kernel", .choice(Kernel.allCases.map(\.rawValue)), default: .string(defaults.kernel.rawValue),
-                               help: "gaussian: exp(−‖x − y‖²/(2h²)); cosine: max(0, x·y), on normalised features."),
-                ParameterField("bandwidth", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.bandwidth),
-                               help: "h, the Gaussian kernel's bandwidth (unused by the cosine kernel)."),
-            ]
-        }
-
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            kernel = Kernel(rawValue: reader.choice("kernel"))!
-            bandwidth = reader.number("bandwidth")
+        public static var parameters: [Parameter<Self>] {
+            [.choice("kernel", \.kernel,
+                     help: "gaussian: exp(−‖x − y‖²/(2h²)); cosine: max(0, x·y), on normalised features."),
+             .number("bandwidth", \.bandwidth, above: 0, help: "h, the Gaussian kernel's bandwidth (unused by the cosine kernel).")]
         }
 
         /// k as a function of the similarity s = x·y of unit rows.

@@ -18,19 +18,9 @@ public enum ITL: SelectionMethod {
 
         public init() {}
 
-        public static var fields: [ParameterField] {
-            let defaults = Self()
-            return [
-                ParameterField("noise_variance", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.noiseVariance),
-                               help: "σ², the observation noise variance (the package's default)."),
-                ParameterField("normalize", .boolean, default: .bool(defaults.normalize),
-                               help: "L2-normalise pool and targets first (the package does not)."),
-            ]
-        }
-
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            noiseVariance = reader.number("noise_variance")
-            normalize = reader.bool("normalize")
+        public static var parameters: [Parameter<Self>] {
+            [.number("noise_variance", \.noiseVariance, above: 0, help: "σ², the observation noise variance (the package's default)."),
+             .boolean("normalize", \.normalize, help: "L2-normalise pool and targets first (the package does not).")]
         }
     }
 

@@ -20,16 +20,11 @@ public enum KCenterGreedy: SelectionMethod {
             self.firstRow = firstRow
         }
 
-        public static var fields: [ParameterField] {
-            [ParameterField("metric", .choice(Metric.allCases.map(\.rawValue)), default: .string(Self().metric.rawValue),
-                            help: "cosine: 1 − x·y on normalised features; euclidean: ‖x − y‖ on the features as stored."),
-             ParameterField("first_row", .integer(0...Int64(Int32.max)), default: nil,
-                            help: "The 0-based row picked first; default a seeded random row, whatever the metric (set 0 with euclidean for the activeft package's MaxDist).")]
-        }
-
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            metric = Metric(rawValue: reader.choice("metric"))!
-            firstRow = reader.optionalInteger("first_row")
+        public static var parameters: [Parameter<Self>] {
+            [.choice("metric", \.metric,
+                     help: "cosine: 1 − x·y on normalised features; euclidean: ‖x − y‖ on the features as stored."),
+             .integer("first_row", \.firstRow, in: 0...Int64(Int32.max),
+                      help: "The 0-based row picked first; default a seeded random row, whatever the metric (set 0 with euclidean for the activeft package's MaxDist).")]
         }
     }
 

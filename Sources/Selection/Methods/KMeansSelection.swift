@@ -16,25 +16,13 @@ public enum KMeansSelection: SelectionMethod {
 
         public init() {}
 
-        public static var fields: [ParameterField] {
-            let defaults = Self()
-            return [
-                ParameterField("max_iterations", .integer(1...1_000_000), default: .integer(Int64(defaults.maxIterations)),
-                               help: "Lloyd iterations at most per restart."),
-                ParameterField("tolerance", .number(exclusiveMinimum: 0, maximum: nil), default: .number(defaults.tolerance),
-                               help: "Stop when the total squared centre shift is at most this × the mean feature variance (scikit-learn's tol)."),
-                ParameterField("restarts", .integer(1...1000), default: .integer(Int64(defaults.restarts)),
-                               help: "k-means++ restarts; the clustering with the lowest inertia is kept (scikit-learn's n_init)."),
-                ParameterField("spherical", .boolean, default: .bool(defaults.spherical),
-                               help: "Cosine assignment to unit-norm centres instead of Euclidean."),
-            ]
-        }
-
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            maxIterations = reader.integer("max_iterations")
-            tolerance = reader.number("tolerance")
-            restarts = reader.integer("restarts")
-            spherical = reader.bool("spherical")
+        public static var parameters: [Parameter<Self>] {
+            [.integer("max_iterations", \.maxIterations, in: 1...1_000_000, help: "Lloyd iterations at most per restart."),
+             .number("tolerance", \.tolerance, above: 0,
+                     help: "Stop when the total squared centre shift is at most this × the mean feature variance (scikit-learn's tol)."),
+             .integer("restarts", \.restarts, in: 1...1000,
+                      help: "k-means++ restarts; the clustering with the lowest inertia is kept (scikit-learn's n_init)."),
+             .boolean("spherical", \.spherical, help: "Cosine assignment to unit-norm centres instead of Euclidean.")]
         }
     }
 

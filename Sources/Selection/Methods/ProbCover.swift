@@ -14,19 +14,11 @@ public enum ProbCover: SelectionMethod {
 
         public init() {}
 
-        public static var fields: [ParameterField] {
-            let defaults = Self()
-            return [
-                ParameterField("delta", .number(exclusiveMinimum: 0, maximum: 2), default: .number(defaults.delta),
-                               help: "δ, the ball radius (Euclidean distance between normalised features, 0 < δ ≤ 2)."),
-                ParameterField("max_edges", .integer(1...Int64(Int32.max)), default: .integer(Int64(defaults.maxEdges)),
-                               help: "Refuse a δ whose graph has more edges than this (4 bytes each)."),
-            ]
-        }
-
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            delta = reader.number("delta")
-            maxEdges = reader.integer("max_edges")
+        public static var parameters: [Parameter<Self>] {
+            [.number("delta", \.delta, above: 0, atMost: 2,
+                     help: "δ, the ball radius (Euclidean distance between normalised features, 0 < δ ≤ 2)."),
+             .integer("max_edges", \.maxEdges, in: 1...Int64(Int32.max),
+                      help: "Refuse a δ whose graph has more edges than this (4 bytes each).")]
         }
     }
 

@@ -3,11 +3,7 @@
 /// K distinct rows from the job's seeded generator (a partial Fisher–Yates shuffle), in draw order.
 /// Every pick scores 1: random sampling ranks nothing. O(K) time and memory beyond the pool.
 public enum RandomSampling: SelectionMethod {
-    public struct Parameters: MethodParameters {
-        public static let fields: [ParameterField] = []
-        public init() {}
-        public init(_ reader: ParameterReader) throws(ParameterError) {}
-    }
+    public typealias Parameters = NoParameters
 
     public static let name = "random"
     public static let summary = "K distinct samples drawn uniformly with the job's seed."

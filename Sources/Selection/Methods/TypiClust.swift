@@ -17,22 +17,12 @@ public enum TypiClust: SelectionMethod {
 
         public init() {}
 
-        public static var fields: [ParameterField] {
-            let defaults = Self()
-            return [
-                ParameterField("neighbors", .integer(1...10_000), default: .integer(Int64(defaults.neighbors)),
-                               help: "Nearest cluster-mates whose mean distance defines typicality."),
-                ParameterField("max_clusters", .integer(1...1_000_000), default: .integer(Int64(defaults.maxClusters)),
-                               help: "At most this many clusters (the reference's MAX_NUM_CLUSTERS)."),
-                ParameterField("min_cluster_size", .integer(0...1_000_000), default: .integer(Int64(defaults.minClusterSize)),
-                               help: "Clusters of at most this many samples are never picked from."),
-            ]
-        }
-
-        public init(_ reader: ParameterReader) throws(ParameterError) {
-            neighbors = reader.integer("neighbors")
-            maxClusters = reader.integer("max_clusters")
-            minClusterSize = reader.integer("min_cluster_size")
+        public static var parameters: [Parameter<Self>] {
+            [.integer("neighbors", \.neighbors, in: 1...10_000, help: "Nearest cluster-mates whose mean distance defines typicality."),
+             .integer("max_clusters", \.maxClusters, in: 1...1_000_000,
+                      help: "At most this many clusters (the reference's MAX_NUM_CLUSTERS)."),
+             .integer("min_cluster_size", \.minClusterSize, in: 0...1_000_000,
+                      help: "Clusters of at most this many samples are never picked from.")]
         }
     }
 

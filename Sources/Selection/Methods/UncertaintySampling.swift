@@ -94,7 +94,6 @@ extension UncertaintyMethod {
 
 /// The parameters of a method that has none.
 public struct NoParameters: MethodParameters {
-    public static let fields: [ParameterField] = []
+    public static var parameters: [Parameter<Self>] { [] }
     public init() {}
-    public init(_ reader: ParameterReader) throws(ParameterError) {}
 }

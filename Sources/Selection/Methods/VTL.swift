@@ -362,26 +362,18 @@ func dotPair(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Double>, _ z: UnsafeP
 }
 
 extension VTLParameters: MethodParameters {
-    public static var fields: [ParameterField] {
-        let defaults = Self()
-        return [
-            ParameterField("noise_variance", .number(exclusiveMinimum: 0, maximum: nil),
-                           default: .number(defaults.noiseVariance), help: "σ², the observation noise variance."),
-            ParameterField("normalize", .boolean, default: .bool(defaults.normalize),
-                           help: "L2-normalise pool and targets first (the package does not)."),
-            ParameterField("prefilter", .structured(#"{"k": integer ≥ 1}"#), default: nil,
-                           help: "Keep only the k pool samples with the largest |x·ā| (ā the mean target) before selecting; needs targets."),
-        ]
-    }
-
-    public init(_ reader: ParameterReader) throws(ParameterError) {
-        self.init()
-        noiseVariance = reader.number("noise_variance")
-        normalize = reader.bool("normalize")
-        if let value = reader.value("prefilter") {
-            let members = try ParameterReader.object(value, at: "prefilter", allowed: ["k"], required: ["k"])
-            prefilter = try ParameterReader.integer(members["k"]!, at: "prefilter.k", in: 1...Int64.max)
-        }
+    public static var parameters: [Parameter<Self>] {
+        [.number("noise_variance", \.noiseVariance, above: 0, help: "σ², the observation noise variance."),
+         .boolean("normalize", \.normalize, help: "L2-normalise pool and targets first (the package does not)."),
+         .structured("prefilter", \.prefilter, accepts: #"{"k": integer ≥ 1}"#,
+                     schema: ["type": "object", "additionalProperties": false, "required": ["k"],
+                              "properties": ["k": ["type": "integer", "minimum": 1]]],
+                     encode: { $0.map { ["k": .integer(Int64($0))] } },
+                     decode: { value throws(ParameterError) in
+                         let members = try ParameterReader.object(value, at: "prefilter", allowed: ["k"], required: ["k"])
+                         return try ParameterReader.integer(members["k"]!, at: "prefilter.k", in: 1...Int64.max)
+                     },
+                     help: "Keep only the k pool samples with the largest |x·ā| (ā the mean target) before selecting; needs targets.")]
     }
 }
 
