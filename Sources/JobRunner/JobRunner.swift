@@ -78,186 +78,222 @@ public struct JobRunner: Sendable {
     }
 
 
-    /// Checks an already parsed job against the data it names (features, the method's inputs, budget).
-    func validate(_ spec: JobSpec, jobPath: String) throws(RunError) -> ValidatedJob {
-        let features: FeatureTable
-        do { features = try FeatureTable.load(spec.features) } catch { throw .input(error) }
-        let budget = spec.budget.count(poolSize: features.rows)
-        var inputs: [String: FeatureTable] = [:]
-        var outcomes: [String: [Bool]] = [:]
-        for (name, source) in spec.method.inputs.sorted(by: { $0.key < $1.key }) {
-            do throws(FeatureInputError) {
-                let table = try FeatureTable.load(source)
-                if let kind = spec.method.predictionKinds[name] {
-                    inputs[name] = try table.aligned(toPool: features.ids, poolRows: features.rows)
-                        .classProbabilities(kind, poolRows: features.rows)
-                } else {
-                    inputs[name] = table
-                }
-                if let predictedName = spec.method.predictedDatasets[name], let truth = table.labels {
-                    let predicted = try FeatureTable.loadPredictedClasses(path: source.path, dataset: predictedName,
-                                                                          count: table.rows)
-                    let correct = zip(truth, predicted).map { $0 == $1 }
-                    guard correct.contains(true), correct.contains(false) else {
-                        throw FeatureInputError.oneSidedValidation(
-                            file: source.path, dataset: predictedName,
-                            problem: "the model is \(correct.contains(true) ? "right" : "wrong") on all \(correct.count) validation samples; Active Transfer Learning needs both right and wrong ones")
-                    }
-                    outcomes[name] = correct
-                }
-            } catch { throw .input(error) }
-        }
-        let shape = ProblemShape(poolSize: features.rows, width: features.columns, budget: budget,
-                                 inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) })
-        // With labelled samples the shape is checked once they are resolved (they change what is left).
-        if spec.labelled.isEmpty {
-            do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
-        }
-        return ValidatedJob(spec: spec, features: features, inputs: inputs, outcomes: outcomes, budget: budget)
-    }
-
     /// Runs the job at `jobPath` to completion and records it, unless its latest succeeded run had the
     /// same job file and the same data (then it reports that run; `force` runs anyway).
     ///
     /// Order: job file, lock, data, database, computation, one commit — a bad job or bad data never
     /// reaches the database, a second run of the same job stops at the lock, and `stopSignal` (asked
     /// throughout; it returns the signal that asked the run to stop, if any) ends the run as 'cancelled'.
+    ///
+    /// One pipeline for one process and for many (``group``, under `selectjob-mpi`): every process
+    /// parses the job and reads its own rows of the pool (all of them in one process, see
+    /// `DistributedRun.swift` for blocks); rank 0 alone takes the job lock and opens, writes and
+    /// commits the database. Each phase ends in an agreement (``agreed(_:)``): when any process fails,
+    /// every process stops with that process's exit status. Stop signals are collective too.
     public func run(jobPath: String, logger: Logger, stopSignal: () -> Int32? = { nil },
                     progress: (SelectionProgress) -> Void = { _ in }) throws(RunError) -> RunOutcome {
-        if group.size > 1 {
-            return try runDistributed(jobPath: jobPath, logger: logger, stopSignal: stopSignal, progress: progress)
-        }
+        let group = self.group, isRoot = group.rank == 0
         let started = Date()
-        let contents: Data
-        let parsed: JobSpec
-        do { (parsed, contents) = try JobSpec.load(path: jobPath) } catch { throw .job(error) }
-        let databasePath = databasePath(for: parsed)
-        if let signal = stopSignal() { throw .cancelled(signal: signal, recorded: false) }
-        logger.debug("job parsed", metadata: ["job": "\(parsed.name)", "file": "\(jobPath)", "bytes": "\(contents.count)",
-                                              "method": "\(parsed.method.name)"])
         var phase = Date()
         func elapsed() -> String {
             defer { phase = Date() }
             return String(format: "%.3f", Date().timeIntervalSince(phase))
         }
-        // A database that cannot be opened is exit 73 before anything, a lock file included, is created.
-        do { try SelectionStore.check(path: databasePath) } catch { throw .store(error) }
-        let lock = try JobLock.acquire(database: databasePath, job: parsed.name, wait: lockWait, stopSignal: stopSignal)
-        defer { withExtendedLifetime(lock) {} }
-        logger.debug("lock taken", metadata: ["lock": "\(lock.path)", "seconds": "\(elapsed())"])
+        /// A stop asked of any process stops every process at the same step.
+        func collectiveStop() -> Int32? {
+            let local = stopSignal()
+            guard group.any(local != nil) else { return nil }
+            return local ?? SIGTERM
+        }
 
-        // The spec parsed above, from the same bytes whose SHA-256 the run records.
-        var job = try validate(parsed, jobPath: jobPath)
-        // A method that reads only unit rows gets the pool normalised in place: its values move out of
-        // the table first, so the features are held once.
-        let unitPool = parsed.method.configured.usesUnitRows ? job.takePoolValues() : nil
-        let (spec, features, budget) = (job.spec, job.features, job.budget)
+        let (spec, contents) = try agreed { () throws(RunError) in
+            do throws(JobError) { return try JobSpec.load(path: jobPath) } catch { throw .job(error) }
+        }
+        logger.debug("job parsed", metadata: ["job": "\(spec.name)", "file": "\(jobPath)", "bytes": "\(contents.count)",
+                                              "method": "\(spec.method.name)"])
+        let configured = spec.method.configured
+        if group.size > 1 { try agreed { () throws(RunError) in try checkDistributable(spec, jobPath: jobPath) } }
+        if let signal = collectiveStop() { throw .cancelled(signal: signal, recorded: false) }
+
+        // Rank 0: a database that cannot be opened is exit 73 before anything, a lock file included, is created.
+        let databasePath = databasePath(for: spec)
+        var lock: JobLock?
+        try agreed { () throws(RunError) in
+            guard isRoot else { return }
+            do throws(StoreError) { try SelectionStore.check(path: databasePath) } catch { throw .store(error) }
+            lock = try JobLock.acquire(database: databasePath, job: spec.name, wait: lockWait, stopSignal: stopSignal)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if let lock { logger.debug("lock taken", metadata: ["lock": "\(lock.path)", "seconds": "\(elapsed())"]) }
+
+        // Every process: the job checked against its data, and its own rows of the pool.
+        var (job, poolValues, partition) = group.size > 1
+            ? try loadBlocks(spec, jobPath: jobPath)
+            : try agreed { () throws(RunError) in try loadWhole(spec, jobPath: jobPath) }
+        let features = job.features
         logger.info("read features", metadata: [
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
-            "d": "\(features.columns)", "type": "\(features.storedType)",
+            "d": "\(features.columns)", "type": "\(features.storedType)", "processes": "\(group.size)",
         ])
-        if features.columns > features.rows {
+        if isRoot, features.columns > features.rows {
             logger.warning("the features have more columns than rows: is the dataset transposed (it should be N × d)?", metadata: [
                 "file": "\(features.source.path)", "dataset": "\(features.source.dataset)",
                 "n": "\(features.rows)", "d": "\(features.columns)",
             ])
         }
         logger.debug("features and inputs read and checked", metadata: [
-            "seconds": "\(elapsed())", "megabytes": "\(features.rows * features.columns * 4 / 1_048_576)",
-            "inputs": "\(job.inputs.keys.sorted().joined(separator: ","))", "k": "\(budget)",
+            "seconds": "\(elapsed())", "megabytes": "\(poolValues.count * 4 / 1_048_576)",
+            "inputs": "\(job.inputs.keys.sorted().joined(separator: ","))", "k": "\(job.budget)",
         ])
         let jobSHA256 = SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined()
-
-        let store: SelectionStore
-        do {
-            store = try SelectionStore(path: databasePath, busyTimeout: busyTimeout)
-            // We hold the job's lock, so any run of it still marked 'running' lost its process — or
-            // failed without being able to record it, as its lock file says.
-            for (id, reason) in lock.inheritedFailures { try store.markFailedIfRunning(runID: id, error: reason) }
-            let crashed = try store.markCrashed(job: spec.name, finishedAt: Date())
-            if crashed > 0 { logger.warning("marked earlier runs as crashed", metadata: ["job": "\(spec.name)", "runs": "\(crashed)"]) }
-        } catch {
-            throw .store(error)
-        }
-        try job.resolveLabelled(store: store, database: databasePath, jobPath: jobPath)
-        if !spec.labelled.isEmpty {
-            logger.info("labelled samples", metadata: ["job": "\(spec.name)", "count": "\(job.labelled.rows.count)",
-                                                       "round": "\(job.labelled.round)"])
-        }
-        let previous = try? store.latestSucceededRun(job: spec.name)
-        if !force, let previous, job.isUnchanged(since: previous, jobSHA256: jobSHA256) {
-            logger.info("unchanged", metadata: ["job": "\(spec.name)", "run": "\(previous.id)"])
-            return .unchanged(job: spec.name, runID: previous.id, database: databasePath)
-        }
         let standardPath = URL(fileURLWithPath: jobPath).standardizedFileURL.path
-        if let previous, previous.jobPath != standardPath, previous.jobSHA256 != jobSHA256 {
-            logger.warning("another job file with other content has this job's name: each run replaces the other's latest selection, and neither is ever skipped as unchanged; give each job file its own name", metadata: [
-                "job": "\(spec.name)", "file": "\(standardPath)", "previous_file": "\(previous.jobPath)",
-                "previous_run": "\(previous.id)",
-            ])
-        }
-        logger.debug("database opened", metadata: ["database": "\(databasePath)", "seconds": "\(elapsed())"])
-        if let signal = stopSignal() { throw .cancelled(signal: signal, recorded: false) }
 
-        let runID: Int64
-        do {
-            runID = try store.beginRun(NewRun(
-                job: spec.name, jobPath: standardPath,
-                jobJSON: String(decoding: contents, as: UTF8.self), jobSHA256: jobSHA256,
-                featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
-                method: spec.method.name, paramsJSON: job.recordedParameters(initialRows: []).jsonText,
-                n: features.rows, d: features.columns, budget: budget, seed: Int64(spec.seed),
-                toolVersion: selectjobVersion, startedAt: started, round: job.labelled.round,
-                labelledCount: job.labelled.rows.count, labelledFingerprint: job.labelled.fingerprint))
-        } catch {
-            throw .store(error)
-        }
-        logger.info("run started", metadata: ["run": "\(runID)", "database": "\(databasePath)", "k": "\(budget)"])
-
-        func end(_ status: RunStatus, _ message: String) {
-            try? store.endRun(id: runID, status: status, error: message, finishedAt: Date(),
-                              durationSeconds: Date().timeIntervalSince(started))
-        }
-        var pool: FeatureMatrix
-        if let unitPool {
-            pool = FeatureMatrix(rows: features.rows, columns: features.columns, values: unitPool)
-            pool.normalizeRows(threads: threads)
-        } else {
-            pool = features.matrix
-        }
-        // The problem holds the only reference to the pool and is handed over to the method, which
-        // may then rework the pool in place (ActiveFT reorders its rows) without a second copy.
-        var problem: SelectionProblem? = SelectionProblem(pool: consume pool, budget: budget,
-                                                          inputs: job.inputs.mapValues(\.matrix),
-                                                          labelled: job.labelled.rows, outcomes: job.outcomes)
-        let result: SelectionResult
-        do {
-            result = try withoutActuallyEscaping(stopSignal) { stop throws(SelectionError) in
-                try withoutActuallyEscaping(progress) { progress throws(SelectionError) in
-                    var context = SelectionContext(seed: spec.seed, threads: threads, shouldStop: { stop() != nil },
-                                                   progress: progress)
-                    return try spec.method.configured.select(problem.take()!, &context)
-                }
+        // Rank 0: the database — runs that lost their process marked, labelled samples resolved, and
+        // the unchanged test.
+        var store: SelectionStore?
+        var unchangedRun: Int64?
+        try agreed { () throws(RunError) in
+            guard isRoot, let lock else { return }
+            let opened = try openStore(databasePath, lock: lock, job: spec.name, logger: logger)
+            store = opened
+            try job.resolveLabelled(store: opened, database: databasePath, jobPath: jobPath)
+            if !spec.labelled.isEmpty {
+                logger.info("labelled samples", metadata: ["job": "\(spec.name)", "count": "\(job.labelled.rows.count)",
+                                                           "round": "\(job.labelled.round)"])
             }
-        } catch .cancelled {
-            let signal = stopSignal() ?? SIGINT
-            end(.cancelled, RunError.cancelled(signal: signal).errorDescription ?? "cancelled")
-            throw .cancelled(signal: signal)
-        } catch {
-            end(.failed, error.description)
-            throw .parameters(file: jobPath, error)
+            let previous = try? opened.latestSucceededRun(job: spec.name)
+            if !force, let previous, job.isUnchanged(since: previous, jobSHA256: jobSHA256) {
+                unchangedRun = previous.id
+                return
+            }
+            if let previous, previous.jobPath != standardPath, previous.jobSHA256 != jobSHA256 {
+                logger.warning("another job file with other content has this job's name: each run replaces the other's latest selection, and neither is ever skipped as unchanged; give each job file its own name", metadata: [
+                    "job": "\(spec.name)", "file": "\(standardPath)", "previous_file": "\(previous.jobPath)",
+                    "previous_run": "\(previous.id)",
+                ])
+            }
+            logger.debug("database opened", metadata: ["database": "\(databasePath)", "seconds": "\(elapsed())"])
         }
-        if let signal = stopSignal() {
-            end(.cancelled, RunError.cancelled(signal: signal).errorDescription ?? "cancelled")
-            throw .cancelled(signal: signal)
+        if group.any(unchangedRun != nil) {
+            logger.info("unchanged", metadata: ["job": "\(spec.name)", "run": "\(unchangedRun ?? -1)"])
+            return .unchanged(job: spec.name, runID: unchangedRun ?? -1, database: databasePath)
+        }
+        if let signal = collectiveStop() { throw .cancelled(signal: signal, recorded: false) }
+
+        var runID: Int64 = 0
+        try agreed { () throws(RunError) in
+            guard let store else { return }
+            do throws(StoreError) {
+                runID = try store.beginRun(NewRun(
+                    job: spec.name, jobPath: standardPath,
+                    jobJSON: String(decoding: contents, as: UTF8.self), jobSHA256: jobSHA256,
+                    featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
+                    method: spec.method.name, paramsJSON: job.recordedParameters(initialRows: []).jsonText,
+                    n: features.rows, d: features.columns, budget: job.budget, seed: Int64(spec.seed),
+                    toolVersion: selectjobVersion, startedAt: started, round: job.labelled.round,
+                    labelledCount: job.labelled.rows.count, labelledFingerprint: job.labelled.fingerprint))
+            } catch {
+                throw .store(error)
+            }
+            logger.info("run started", metadata: ["run": "\(runID)", "database": "\(databasePath)", "k": "\(job.budget)"])
+        }
+        func end(_ status: RunStatus, _ message: String) {
+            try? store?.endRun(id: runID, status: status, error: message, finishedAt: Date(),
+                               durationSeconds: Date().timeIntervalSince(started))
         }
 
+        // Every process: the selection on its rows. A method that reads only unit rows gets them
+        // normalised in place; the problem then holds the only reference to the pool and is handed
+        // over to the method, which may rework it in place (ActiveFT reorders its rows) without a copy.
+        var pool = FeatureMatrix(rows: partition.rows.count, columns: features.columns, values: consume poolValues)
+        if configured.usesUnitRows { pool.normalizeRows(threads: threads) }
+        var problem: SelectionProblem? = SelectionProblem(pool: consume pool, budget: job.budget,
+                                                          inputs: job.inputs.mapValues(\.matrix),
+                                                          labelled: job.labelled.rows, outcomes: job.outcomes,
+                                                          partition: partition)
+        let outcome: Result<SelectionResult, SelectionError>
+        do {
+            outcome = .success(try withoutActuallyEscaping(collectiveStop) { stop throws(SelectionError) in
+                try withoutActuallyEscaping(progress) { progress throws(SelectionError) in
+                    var context = SelectionContext(seed: spec.seed, threads: threads, group: group,
+                                                   shouldStop: { stop() != nil }, progress: isRoot ? progress : { _ in })
+                    return try configured.select(problem.take()!, &context)
+                }
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        let result = try agreed { () throws(RunError) in
+            switch outcome {
+            case let .success(result): return result
+            case .failure(.cancelled):
+                let signal = stopSignal() ?? SIGTERM
+                end(.cancelled, RunError.cancelled(signal: signal).errorDescription ?? "cancelled")
+                throw .cancelled(signal: signal)
+            case let .failure(error):
+                end(.failed, error.description)
+                throw .parameters(file: jobPath, error)
+            }
+        }
+        if let signal = collectiveStop() {
+            end(.cancelled, RunError.cancelled(signal: signal).errorDescription ?? "cancelled")
+            throw .cancelled(signal: signal)
+        }
         logger.debug("selection computed", metadata: ["run": "\(runID)", "seconds": "\(elapsed())",
                                                       "picks": "\(result.picks.count)", "curve": "\(result.curve.count)"])
-        if let error = RunError.unrecordable(result, file: jobPath, method: spec.method.name) {
-            end(.failed, error.errorDescription ?? "\(error)")
+
+        // Rank 0: one commit.
+        let finished = Date()
+        let seconds = finished.timeIntervalSince(started)
+        try agreed { () throws(RunError) in
+            guard let store, let lock else { return }
+            try commit(result, job: job, runID: runID, store: store, lock: lock, jobPath: jobPath,
+                       finished: finished, seconds: seconds)
+            logger.debug("committed", metadata: ["run": "\(runID)", "seconds": "\(elapsed())"])
+            logger.info("run succeeded", metadata: ["run": "\(runID)", "seconds": "\(String(format: "%.2f", seconds))",
+                                                    "processes": "\(group.size)"])
+        }
+        return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
+                                     d: features.columns, budget: job.budget, seconds: seconds, database: databasePath,
+                                     finalValue: result.curve.last, round: job.labelled.round,
+                                     labelledCount: job.labelled.rows.count, notesJSON: result.notesJSON))
+    }
+
+    /// Reads the whole pool in this one process: the job checked against its data, the pool's values
+    /// moved out of it (so they are held once), and a partition of one block.
+    private func loadWhole(_ spec: JobSpec, jobPath: String) throws(RunError) -> (ValidatedJob, [Float], RowPartition) {
+        var job = try validate(spec, jobPath: jobPath)
+        let values = job.takePoolValues()
+        return (job, values, RowPartition(totalRows: job.features.rows))
+    }
+
+    /// Opens the database for a run holding `lock`: runs of `job` still marked 'running' lost their
+    /// process (or failed without recording it, as the lock file says) and are marked so.
+    private func openStore(_ path: String, lock: JobLock, job: String, logger: Logger) throws(RunError) -> SelectionStore {
+        do {
+            let store = try SelectionStore(path: path, busyTimeout: busyTimeout)
+            for (id, reason) in lock.inheritedFailures { try store.markFailedIfRunning(runID: id, error: reason) }
+            let crashed = try store.markCrashed(job: job, finishedAt: Date())
+            if crashed > 0 { logger.warning("marked earlier runs as crashed", metadata: ["job": "\(job)", "runs": "\(crashed)"]) }
+            return store
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Records `result` as run `runID`'s selection, metrics and notes in one transaction, or marks the
+    /// run failed: a result with a non-finite number is refused; a commit that waited the whole busy
+    /// timeout is recorded as failed once more, else its reason is left in `lock`'s file.
+    private func commit(_ result: SelectionResult, job: ValidatedJob, runID: Int64, store: SelectionStore, lock: JobLock,
+                        jobPath: String, finished: Date, seconds: Double) throws(RunError) {
+        func end(_ message: String) throws(StoreError) {
+            try store.endRun(id: runID, status: .failed, error: message, finishedAt: Date(), durationSeconds: seconds)
+        }
+        if let error = RunError.unrecordable(result, file: jobPath, method: job.spec.method.name) {
+            try? end(error.errorDescription ?? "\(error)")
             throw error
         }
+        let features = job.features
         let selection = result.picks.enumerated().map { rank, pick in
             SelectedSample(runID: runID, rank: rank, rowIndex: pick.row, sampleID: features.ids.identifier(ofRow: pick.row),
                            score: pick.score, label: features.labels?[pick.row])
@@ -265,11 +301,9 @@ public struct JobRunner: Sendable {
         let metrics = result.curve.enumerated().map { step, value in
             RunMetric(runID: runID, step: step, name: result.curveName, value: value)
         }
-        let recorded = job.recordedParameters(initialRows: result.initialRows)
-        let finished = Date()
-        let seconds = finished.timeIntervalSince(started)
         do {
-            try store.completeRun(id: runID, selection: selection, metrics: metrics, paramsJSON: recorded.jsonText,
+            try store.completeRun(id: runID, selection: selection, metrics: metrics,
+                                  paramsJSON: job.recordedParameters(initialRows: result.initialRows).jsonText,
                                   finishedAt: finished, durationSeconds: seconds,
                                   poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:],
                                   notesJSON: result.notesJSON)
@@ -280,22 +314,15 @@ public struct JobRunner: Sendable {
                 // (the lock holder has usually finished by then), so the run is not left 'running' —
                 // which the next `run` or `runs` would take for a crash.
                 let message = "\(reason); the selection was computed but not saved"
-                if (try? store.endRun(id: runID, status: .failed, error: message, finishedAt: Date(),
-                                      durationSeconds: Date().timeIntervalSince(started))) == nil {
+                if (try? end(message)) == nil {
                     // Still locked: leave the reason in our lock file for whoever finds the run next.
                     lock.noteUnrecordedFailure(runID: runID, reason: message)
                 }
             } else {
-                end(.failed, reason)
+                try? end(reason)
             }
             throw .store(error)
         }
-        logger.debug("committed", metadata: ["run": "\(runID)", "seconds": "\(elapsed())"])
-        logger.info("run succeeded", metadata: ["run": "\(runID)", "seconds": "\(String(format: "%.2f", seconds))"])
-        return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
-                                     d: features.columns, budget: budget, seconds: seconds, database: databasePath,
-                                     finalValue: result.curve.last, round: job.labelled.round,
-                                     labelledCount: job.labelled.rows.count, notesJSON: result.notesJSON))
     }
 
     /// Marks as 'crashed' the 'running' runs whose job lock no process holds (their process died),
@@ -350,131 +377,3 @@ extension SampleIDs {
     }
 }
 
-/// A job checked against its data and ready to run.
-public struct ValidatedJob: Sendable {
-    public let spec: JobSpec
-    public private(set) var features: FeatureTable
-    /// The method's named inputs, read and checked.
-    public let inputs: [String: FeatureTable]
-    /// For validation inputs: whether the model predicted each row correctly.
-    public let outcomes: [String: [Bool]]
-    /// K, the number of samples to select.
-    public let budget: Int
-    /// The samples already labelled (resolved against the database by ``resolveLabelled(store:database:jobPath:)``).
-    public private(set) var labelled = LabelledSet.none
-
-    init(spec: JobSpec, features: FeatureTable, inputs: [String: FeatureTable], outcomes: [String: [Bool]], budget: Int) {
-        self.spec = spec
-        self.features = features
-        self.inputs = inputs
-        self.outcomes = outcomes
-        self.budget = budget
-    }
-
-    /// Moves the pool's values out of ``features`` (which keeps its ids, labels, shape and
-    /// fingerprint), so that the caller holds the only copy.
-    mutating func takePoolValues() -> [Float] { features.takeValues() }
-
-    /// Resolves the job's labelled samples and checks the budget against the samples left.
-    mutating func resolveLabelled(store: SelectionStore?, database: String, jobPath: String) throws(RunError) {
-        labelled = try LabelledSet.resolve(spec.labelled, job: spec.name, features: features, store: store, database: database)
-        let shape = ProblemShape(poolSize: features.rows, width: features.columns, budget: budget,
-                                 inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) },
-                                 labelledCount: labelled.rows.count)
-        do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
-    }
-
-    /// The effective parameters of a run, as stored in `runs.params_json`: the method's name, the
-    /// budget, the seed, every parameter with its default filled in, each named input with its
-    /// fingerprint, and the rows the method started from (`init_rows`) once known.
-    func recordedParameters(initialRows: [Int]) -> JSONValue {
-        var members = spec.method.configured.effective
-        members["name"] = .string(spec.method.name)
-        members["seed"] = .integer(Int64(spec.seed))
-        var recordedBudget: [String: JSONValue] = ["count": .integer(Int64(budget))]
-        if case let .percent(p) = spec.budget { recordedBudget["percent"] = .number(p) }
-        members["budget"] = .object(recordedBudget)
-        if !inputs.isEmpty {
-            members["inputs"] = .object(inputs.mapValues { table in
-                var input: [String: JSONValue] = [
-                    "path": .string(table.source.path), "dataset": .string(table.source.dataset),
-                    "m": .integer(Int64(table.rows)), "fingerprint": .string(table.fingerprint),
-                ]
-                if let rows = table.source.rows {
-                    input["rows"] = .array([.integer(Int64(rows.lowerBound)), .integer(Int64(rows.upperBound))])
-                }
-                return .object(input)
-            })
-        }
-        if !initialRows.isEmpty { members["init_rows"] = .array(initialRows.map { .integer(Int64($0)) }) }
-        if !spec.labelled.isEmpty {
-            members["labelled"] = .object([
-                "sources": .array(spec.labelled.map { .string($0.description) }),
-                "runs": .array(labelled.runIDs.map { .integer($0) }),
-                "count": .integer(Int64(labelled.rows.count)), "round": .integer(Int64(labelled.round)),
-                "fingerprint": labelled.fingerprint.map { .string($0) } ?? .null,
-            ])
-        }
-        return .object(members)
-    }
-
-    /// The fingerprint of each named input, by name.
-    var inputFingerprints: [String: String] { inputs.mapValues(\.fingerprint) }
-
-    /// Whether `previous` ran this very job file, on the same features and inputs, with this version
-    /// of selectjob, so that running again would give the same selection.
-    func isUnchanged(since previous: RunRecord, jobSHA256: String) -> Bool {
-        guard previous.jobSHA256 == jobSHA256, previous.featuresFingerprint == features.fingerprint,
-              previous.toolVersion == selectjobVersion, previous.labelledFingerprint == labelled.fingerprint
-        else { return false }
-        guard let recorded = try? JSONValue.parse(Data(previous.paramsJSON.utf8)), case let .object(members, _) = recorded
-        else { return false }
-        var fingerprints: [String: String] = [:]
-        if case let .object(inputs, _)? = members["inputs"] {
-            for (name, input) in inputs {
-                guard case let .object(fields, _) = input, case let .string(fingerprint)? = fields["fingerprint"] else { return false }
-                fingerprints[name] = fingerprint
-            }
-        }
-        return fingerprints == inputFingerprints
-    }
-}
-
-extension FeatureTable {
-    /// The features as the math module's matrix.
-    var matrix: FeatureMatrix { FeatureMatrix(rows: rows, columns: columns, values: values) }
-}
-
-extension SelectionResult {
-    /// The method's notes as `runs.notes_json` stores them (keys sorted), nil without notes.
-    var notesJSON: String? {
-        guard !notes.isEmpty else { return nil }
-        let keys = notes.keys.sorted()
-        return JSONValue.object(notes.mapValues { .number($0) }, keys: keys).jsonText
-    }
-}
-
-extension JSONValue {
-    /// Compact JSON with sorted keys; numbers in Swift's shortest round-trip form.
-    var jsonText: String {
-        switch self {
-        case .null: return "null"
-        case let .bool(value): return value ? "true" : "false"
-        case let .integer(value): return String(value)
-        case let .number(value): return value.isFinite ? "\(value)" : "null"
-        case let .string(value):
-            return String(decoding: (try? JSONEncoder.plain.encode(value)) ?? Data("\"\"".utf8), as: UTF8.self)
-        case let .array(values): return "[" + values.map(\.jsonText).joined(separator: ",") + "]"
-        case let .object(members, keys):
-            return "{" + keys.map { JSONValue.string($0).jsonText + ":" + members[$0]!.jsonText }.joined(separator: ",") + "}"
-        }
-    }
-}
-
-extension JSONEncoder {
-    static var plain: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }
-}
