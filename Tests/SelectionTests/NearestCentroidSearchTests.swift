@@ -59,9 +59,9 @@ import Testing
 
     /// Rows reordered mid-run (the features and the search's state together, as ActiveFT does after
     /// its first iteration) get the same answers as the plain full search in the old order, with both
-    /// kinds of pruning (group bounds, and the target search from ``NearestCentroidSearch/groupedFrom``
+    /// kinds of pruning (group bounds, and the target search from ``SearchTuning/groupedFrom``
     /// centroids), and the pruning keeps working after the reorder.
-    @Test(arguments: [80, NearestCentroidSearch.groupedFrom + 52])
+    @Test(arguments: [80, SearchTuning.groupedFrom + 52])
     func reorderedRowsKeepTheirAnswers(k: Int) {
         let n = 4000
         let features = clustered(seed: 41, rows: n, columns: 24, clusters: 8)
@@ -134,16 +134,16 @@ import Testing
         #expect(one.picks == two.picks && one.picks == three.picks)
     }
 
-    /// With many centroids (G capped at ``NearestCentroidSearch/largestGroupCount``, over 30 centroids
+    /// With many centroids (G capped at ``SearchTuning/largestGroupCount``, over 30 centroids
     /// a group): the same answers as the full pass, bit for bit, over all rows and over batches, as the
     /// centroids drift; after the first pass, few samples are recomputed against every centroid.
     @Test func groupedBoundsEqualFullWithManyCentroids() {
-        let k = NearestCentroidSearch.groupedFrom - 48
+        let k = SearchTuning.groupedFrom - 48
         let features = clustered(seed: 8, rows: 5000, columns: 16, clusters: 30)
         var generator = SeededGenerator(seed: 9)
         var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: 5000))
         var pruned = NearestCentroidSearch(samples: 5000, centroids: k, pruning: true, threads: 2)
-        #expect(pruned.groupCount == NearestCentroidSearch.largestGroupCount && !pruned.searchesTargets)
+        #expect(pruned.groupCount == SearchTuning.largestGroupCount && !pruned.searchesTargets)
         expectPrunedEqualsFull(&pruned, features: features, centroids: &centroids, steps: 6, stepSize: 0.0005,
                                generator: &generator) { step, generator in
             step.isMultiple(of: 2) ? nil : generator.distinctIndices(count: 1700, from: 5000)
@@ -164,10 +164,10 @@ import Testing
         #expect(pruned.fullComparisons < 3000 + 9 * 3000 / 4, "\(pruned.fullComparisons)")
     }
 
-    /// From ``NearestCentroidSearch/groupedFrom`` centroids on, a target search each call: the same
+    /// From ``SearchTuning/groupedFrom`` centroids on, a target search each call: the same
     /// answers as the full pass, bit for bit, over all rows and over batches, as the centroids drift.
     @Test func targetSearchEqualsFullWithManyCentroids() {
-        let k = NearestCentroidSearch.groupedFrom + 52
+        let k = SearchTuning.groupedFrom + 52
         let features = clustered(seed: 8, rows: 5000, columns: 16, clusters: 30)
         var generator = SeededGenerator(seed: 9)
         var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: 5000))
@@ -186,7 +186,7 @@ import Testing
     /// calls — and a centroid that jumps onto samples others had settled takes them, as the full pass
     /// says, because every other centroid's bound grows by the largest movement.
     @Test func candidatesSettleSlowlyMovingCentroidsAndAJumpIsSeen() {
-        let k = NearestCentroidSearch.groupedFrom + 52, n = 4000
+        let k = SearchTuning.groupedFrom + 52, n = 4000
         let features = clustered(seed: 21, rows: n, columns: 16, clusters: 30)
         var generator = SeededGenerator(seed: 22)
         var centroids = features.selecting(rows: generator.distinctIndices(count: k, from: n))
@@ -237,7 +237,7 @@ import Testing
     /// stay settled — and a centroid that came close while fast and then overtakes at a slow pace is
     /// still seen, because its similarity went into the bound when it was compared.
     @Test func fastestCentroidsAreComparedAndFoldedIntoTheBound() {
-        let k = NearestCentroidSearch.groupedFrom + 52, n = 3000, d = 64
+        let k = SearchTuning.groupedFrom + 52, n = 3000, d = 64
         var generator = SeededGenerator(seed: 32)
         // Sample 0 lies apart from the clusters, so the bound on its other centroids is low.
         let isolated = RandomProblem.features(rows: 1, columns: d, generator: &generator).normalizedRows()
@@ -364,7 +364,7 @@ import Testing
         let byDistance = (0..<n).filter { i in
             let f = features.row(i), nearest = Int(first.nearest[i])
             let others = (0..<k).filter { $0 != nearest }.map { dot(f, before.row($0)) }.max()!
-            return dot(f, after.row(nearest)) - Double(NearestCentroidSearch.margin) > others + moved
+            return dot(f, after.row(nearest)) - Double(SearchExactness.margin) > others + moved
         }.count
         let similarities = (0..<n).map { dot(features.row($0), before.row(Int(first.nearest[$0]))) }
         #expect(similarities.min()! > 0.95, "\(similarities.min()!) \(similarities.max()!)")

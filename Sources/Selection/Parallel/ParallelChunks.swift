@@ -130,3 +130,35 @@ func withSharedPointers<A, B, C, D, R>(
         try c.withUnsafeMutableBufferPointer { pc in try d.withUnsafeMutableBufferPointer { pd in
             try body(SharedPointer(pa), SharedPointer(pb), SharedPointer(pc), SharedPointer(pd)) } } } }
 }
+
+extension ReadOnlyPointer {
+    /// The buffer's start; an empty buffer gets a dummy aligned address, never dereferenced.
+    init(_ buffer: UnsafeBufferPointer<Element>) {
+        base = buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Element>.alignment)!
+    }
+}
+
+/// Runs `body` with read-only pointers to the storage of `a` and `b`, for chunks of a parallel loop.
+func withReadOnlyPointers<A, B, R>(_ a: [A], _ b: [B],
+                                   _ body: (ReadOnlyPointer<A>, ReadOnlyPointer<B>) throws -> R) rethrows -> R {
+    try a.withUnsafeBufferPointer { pa in try b.withUnsafeBufferPointer { pb in
+        try body(ReadOnlyPointer(pa), ReadOnlyPointer(pb)) } }
+}
+
+/// Runs `body` with read-only pointers to the storage of `a`, `b` and `c`.
+func withReadOnlyPointers<A, B, C, R>(_ a: [A], _ b: [B], _ c: [C],
+                                      _ body: (ReadOnlyPointer<A>, ReadOnlyPointer<B>, ReadOnlyPointer<C>) throws -> R)
+    rethrows -> R {
+    try a.withUnsafeBufferPointer { pa in try b.withUnsafeBufferPointer { pb in try c.withUnsafeBufferPointer { pc in
+        try body(ReadOnlyPointer(pa), ReadOnlyPointer(pb), ReadOnlyPointer(pc)) } } }
+}
+
+/// Runs `body` with read-only pointers to the storage of `a`, `b`, `c` and `d`.
+func withReadOnlyPointers<A, B, C, D, R>(
+    _ a: [A], _ b: [B], _ c: [C], _ d: [D],
+    _ body: (ReadOnlyPointer<A>, ReadOnlyPointer<B>, ReadOnlyPointer<C>, ReadOnlyPointer<D>) throws -> R
+) rethrows -> R {
+    try a.withUnsafeBufferPointer { pa in try b.withUnsafeBufferPointer { pb in
+        try c.withUnsafeBufferPointer { pc in try d.withUnsafeBufferPointer { pd in
+            try body(ReadOnlyPointer(pa), ReadOnlyPointer(pb), ReadOnlyPointer(pc), ReadOnlyPointer(pd)) } } } }
+}

@@ -74,7 +74,7 @@ extension ActiveFT {
             var bestRow = -1, bestValue = -Float.infinity
             unit.values.withUnsafeBufferPointer { x in
                 centroid.withUnsafeBufferPointer { c in
-                    for row in 0..<n where similarity[row] >= top - NearestTargetSearch.margin
+                    for row in 0..<n where similarity[row] >= top - SearchExactness.margin
                         && !taken.contains(firstRow + row) {
                         let value = dot(x.baseAddress! + row * d, c.baseAddress!, count: d)
                         if value > bestValue { bestValue = value; bestRow = row }
@@ -93,7 +93,7 @@ extension ActiveFT {
     /// `capacity[c]` + ``denseSlack`` by sgemm cut at the capacity-th one less the margin, or, if
     /// every kept row is within that margin, every row within it (one gemv). O(N·K·d).
     static func denseCandidates(_ unit: FeatureMatrix, centroids: [Float], capacity: [Int], threads: Int) -> [[Int]] {
-        let n = unit.rows, margin = NearestTargetSearch.margin
+        let n = unit.rows, margin = SearchExactness.margin
         let lists = bestBySgemm(unit, centroids: centroids, capacity: capacity.map { min($0 + denseSlack, n) },
                                 threads: threads)
         return lists.enumerated().map { c, entries in
@@ -191,7 +191,7 @@ extension ActiveFT {
     /// filled by one thread in row order. O(N·K·d) flops, O(N·K) heap offers of which few get in.
     static func bestBySgemm(_ unit: FeatureMatrix, centroids: [Float], capacity: [Int],
                             threads: Int) -> [[BoundedBest.Entry]] {
-        let n = unit.rows, d = unit.columns, blockRows = 1024
+        let n = unit.rows, d = unit.columns, blockRows = RowPartition.blockRows
         return perCentroidChunk(unit, centroids: centroids, threads: threads) { x, c, range in
             var heaps = range.map { BoundedBest(capacity: capacity[$0]) }
             var block = [Float](repeating: 0, count: blockRows * range.count)

@@ -31,25 +31,15 @@ import Foundation
 /// O(threads·block·(d + K/G + G)).
 public struct NearestTargetSearch: Sendable {
     /// Targets, reordered so that each group's members are contiguous (ascending original index).
-    private let grouped: FeatureMatrix
+    let grouped: FeatureMatrix
     /// Original index of each row of `grouped`.
-    private let originalIndex: [Int32]
+    let originalIndex: [Int32]
     /// Group g holds rows `groupStart[g]..<groupStart[g + 1]` of `grouped`.
-    private let groupStart: [Int]
+    let groupStart: [Int]
     /// Unit group centres (G×d), and cos ρ, sin ρ of each group's angular radius (slightly enlarged).
-    private let centres: FeatureMatrix
-    private let radiusCosine: [Float]
-    private let radiusSine: [Float]
-
-    /// Queries per block (one sgemm against the centres each).
-    static let blockRows = 1024
-    /// Queries per parallel chunk (its blocks share scratch buffers).
-    static let chunkRows = 4096
-    /// How far below a query's best so far a group's bound must be to skip the group. sgemm rounding
-    /// is ~1e-6 on unit rows; the margin makes sure it never decides a test.
-    static let margin: Float = 1e-4
-    /// Near-ties tracked per query before it falls back to comparing with every target.
-    static let nearSlots = 8
+    let centres: FeatureMatrix
+    let radiusCosine: [Float]
+    let radiusSine: [Float]
 
     /// The number of target groups.
     public var groupCount: Int { centres.rows }
@@ -85,7 +75,7 @@ public struct NearestTargetSearch: Sendable {
             }
             // The angle between two unit vectors, enlarged a little so that rounding in the
             // centre's float copy never makes the bound too small.
-            let radius = min(Double.pi, acos(max(-1, min(1, smallest))) + 1e-3)
+            let radius = min(Double.pi, acos(max(-1, min(1, smallest))) + SearchExactness.radiusEnlargement)
             order += members.map { Int32($0) }
             starts.append(order.count)
             kept += centre[(c * d)..<((c + 1) * d)]
@@ -98,37 +88,6 @@ public struct NearestTargetSearch: Sendable {
         centres = FeatureMatrix(rows: cosines.count, columns: d, values: kept)
         radiusCosine = cosines
         radiusSine = sines
-    }
-
-    /// Groups the unit rows of `targets` into `count` groups (at most K) by a few rounds of spherical
-    /// k-means started from `start` (G×d) or else from evenly spaced targets (no randomness; ties to
-    /// the lower centre), stopping early when a round changes no group. Returns each target's group
-    /// and the G×d unit centres; a group may end up empty. O(rounds·K·G·d).
-    static func sphericalGroups(of targets: FeatureMatrix, count: Int, rounds: Int = 8, start: [Float]? = nil,
-                                threads: Int) -> (assignment: [Int], centres: [Float]) {
-        let k = targets.rows, d = targets.columns, g = max(1, min(k, count))
-        var centre = start ?? (0..<g).flatMap { targets.row($0 * k / g) }
-        var assignment = [Int](repeating: 0, count: k)
-        for round in 0..<rounds {
-            let nearest = BlockedSimilarity.rowwise(targets, FeatureMatrix(rows: g, columns: d, values: centre),
-                                                    threads: threads) { _, s in
-                var best = 0
-                for c in 1..<s.count where s[c] > s[best] { best = c }
-                return best
-            }
-            if round > 0, nearest == assignment { break }
-            assignment = nearest
-            var sums = [Double](repeating: 0, count: g * d)
-            for t in 0..<k {
-                for j in 0..<d { sums[assignment[t] * d + j] += Double(targets.values[t * d + j]) }
-            }
-            for c in 0..<g {
-                let norm = (0..<d).reduce(0.0) { $0 + sums[c * d + $1] * sums[c * d + $1] }.squareRoot()
-                guard norm > 0 else { continue }  // an empty group keeps its centre
-                for j in 0..<d { centre[c * d + j] = Float(sums[c * d + j] / norm) }
-            }
-        }
-        return (assignment, centre)
     }
 
     /// What ``nearest(_:rows:keeping:slack:threads:)`` finds for each query.
@@ -144,7 +103,7 @@ public struct NearestTargetSearch: Sendable {
         public var candidates: [Int32] = []
         /// With `keeping` M > 0: per query, a bound on the similarity of every target not among its
         /// candidates — its (M+1)-th largest sgemm similarity, or the largest bound of a group it was
-        /// not compared with — up to sgemm rounding (far below ``NearestTargetSearch/margin``).
+        /// not compared with — up to sgemm rounding (far below ``SearchExactness/margin``).
         public var othersBound: [Float] = []
     }
 
@@ -153,7 +112,7 @@ public struct NearestTargetSearch: Sendable {
     ///
     /// `keeping` M > 0 also returns each query's M best candidates and a bound on every other
     /// target; `slack` (≥ 0) then compares each query with every group whose bound is within `slack`
-    /// of its best, not only within ``margin``, so that the bound ends up at least about `slack`
+    /// of its best, not only within ``SearchExactness/margin``, so that the bound ends up at least about `slack`
     /// below the best — what lets ``NearestCentroidSearch`` settle the query in later calls with M
     /// dot products. Neither changes the answer, only the work: a larger slack compares more groups.
     public func nearest(_ queries: FeatureMatrix, rows: [Int]? = nil, keeping: Int = 0, slack: Float = 0,
@@ -165,20 +124,20 @@ public struct NearestTargetSearch: Sendable {
         var similarity = [Float](repeating: 0, count: n)
         var candidates = [Int32](repeating: -1, count: n * keeping)
         var othersBound = [Float](repeating: -.infinity, count: keeping > 0 ? n : 0)
-        let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
+        let chunks = (n + SearchTuning.chunkRows - 1) / SearchTuning.chunkRows
         let counts = ChunkResults<Int>(count: chunks)
         let largestGroup = (0..<groupCount).map { groupStart[$0 + 1] - groupStart[$0] }.max()!
-        let spread = max(Self.margin, slack)
+        let spread = max(SearchExactness.margin, slack)
         withSharedPointers(&index, &similarity, &candidates, &othersBound) { outIndex, outSimilarity, outCandidates, outBound in
             queries.values.withUnsafeBufferPointer { q in
                 let input = ReadOnlyPointer(base: q.baseAddress!)
                 ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                    let start = chunk * Self.chunkRows, count = min(Self.chunkRows, n - start)
-                    let scratch = SearchScratch(blockRows: Self.blockRows, groups: groupCount, columns: d,
+                    let start = chunk * SearchTuning.chunkRows, count = min(SearchTuning.chunkRows, n - start)
+                    let scratch = SearchScratch(blockRows: RowPartition.blockRows, groups: groupCount, columns: d,
                                                 largestGroup: largestGroup, keeping: keeping)
                     var computed = 0
-                    for blockStart in stride(from: start, to: start + count, by: Self.blockRows) {
-                        let m = min(Self.blockRows, start + count - blockStart)
+                    for blockStart in stride(from: start, to: start + count, by: RowPartition.blockRows) {
+                        let m = min(RowPartition.blockRows, start + count - blockStart)
                         let block: UnsafePointer<Float>
                         if let rows {
                             for r in 0..<m {
@@ -209,7 +168,7 @@ public struct NearestTargetSearch: Sendable {
 
     /// Each row's M best candidates (original indices) and the bound on every other target, from
     /// the M + 1 best similarities the comparisons kept and the largest bound of a group left out.
-    private func writeKept(rows m: Int, scratch: SearchScratch, candidates: UnsafeMutablePointer<Int32>,
+    func writeKept(rows m: Int, scratch: SearchScratch, candidates: UnsafeMutablePointer<Int32>,
                            bounds: UnsafeMutablePointer<Float>) {
         let keeping = scratch.keeping
         for r in 0..<m {
@@ -228,7 +187,7 @@ public struct NearestTargetSearch: Sendable {
     /// Every scan of the block × groups bounds runs along a row (contiguous), and the rows a group
     /// is compared with are bucketed in row order, so each bound is read a fixed number of times
     /// instead of once per group per round. O(rows·G) besides the sgemms.
-    private func search(block: UnsafePointer<Float>, rows m: Int, spread: Float, scratch: SearchScratch) -> Int {
+    func search(block: UnsafePointer<Float>, rows m: Int, spread: Float, scratch: SearchScratch) -> Int {
         let g = groupCount
         let bounds = scratch.centreSimilarity, best = scratch.best
         let keeping = scratch.keeping > 0
@@ -277,7 +236,7 @@ public struct NearestTargetSearch: Sendable {
 
     /// Every group's bound for each of the `rows` query rows at `block`: one sgemm against the centres,
     /// then ``angularBounds(_:count:radiusCosine:radiusSine:)`` row by row, into `bounds` (rows × G).
-    private func groupBounds(block: UnsafePointer<Float>, rows m: Int, into bounds: UnsafeMutablePointer<Float>) {
+    func groupBounds(block: UnsafePointer<Float>, rows m: Int, into bounds: UnsafeMutablePointer<Float>) {
         let d = grouped.columns, g = groupCount
         centres.values.withUnsafeBufferPointer { c in
             BLAS.multiplyTransposed(m: m, n: g, k: d, a: block, lda: d, b: c.baseAddress!, ldb: d, c: bounds, ldc: g)
@@ -336,7 +295,7 @@ public struct NearestTargetSearch: Sendable {
     /// margin of the largest, the most similar by ``dot(_:_:count:)`` (ties to the lower index) —
     /// the same rule as the dense pass, so rounding in sgemm never decides. Too many near-ties: by
     /// `dot` against every target.
-    private func resolve(query: UnsafePointer<Float>, row r: Int, scratch: SearchScratch) -> (Int32, Float) {
+    func resolve(query: UnsafePointer<Float>, row r: Int, scratch: SearchScratch) -> (Int32, Float) {
         let d = grouped.columns, count = Int(scratch.nearCount[r])
         return grouped.values.withUnsafeBufferPointer { t in
             var bestIndex = Int32.max, best = -Float.infinity
@@ -350,7 +309,7 @@ public struct NearestTargetSearch: Sendable {
             if count < 0 {
                 for position in 0..<grouped.rows { consider(position) }
             } else {
-                for i in 0..<count { consider(Int(scratch.near[r * Self.nearSlots + i])) }
+                for i in 0..<count { consider(Int(scratch.near[r * SearchTuning.nearSlots + i])) }
             }
             return (bestIndex, best)
         }
@@ -359,13 +318,13 @@ public struct NearestTargetSearch: Sendable {
     /// Compares the block's rows in `group`'s bucket of `scratch` with every target of the group
     /// (one sgemm), keeping each row's best similarity and the targets within the margin of it.
     /// Returns the pairs computed.
-    private func compare(block: UnsafePointer<Float>, group: Int, scratch: SearchScratch) -> Int {
+    func compare(block: UnsafePointer<Float>, group: Int, scratch: SearchScratch) -> Int {
         let rows = Int(scratch.bucketCount[group])
         guard rows > 0 else { return 0 }
         let members = scratch.buckets.base + group * scratch.blockRows
         let first = groupStart[group], size = groupStart[group + 1] - first
         let scores = scoreBucket(block: block, group: group, scratch: scratch)
-        let slots = Self.nearSlots, margin = Self.margin
+        let slots = SearchTuning.nearSlots, margin = SearchExactness.margin
         for slot in 0..<rows {
             let r = Int(members[slot])
             var best = scratch.best[r], count = Int(scratch.nearCount[r])
@@ -407,7 +366,7 @@ public struct NearestTargetSearch: Sendable {
 
     /// The similarities of the block's rows in `group`'s bucket (gathered contiguously) to every
     /// target of the group, one sgemm into `scratch.scores` (bucket slot × member, row-major).
-    private func scoreBucket(block: UnsafePointer<Float>, group: Int, scratch: SearchScratch) -> UnsafeMutablePointer<Float> {
+    func scoreBucket(block: UnsafePointer<Float>, group: Int, scratch: SearchScratch) -> UnsafeMutablePointer<Float> {
         let rows = Int(scratch.bucketCount[group]), members = scratch.buckets.base + group * scratch.blockRows
         let d = grouped.columns, first = groupStart[group], size = groupStart[group + 1] - first
         let gathered = scratch.gathered.base, scores = scratch.scores.base
@@ -420,65 +379,10 @@ public struct NearestTargetSearch: Sendable {
         }
         return scores
     }
-
-    /// For every target t, the query rows whose similarity to t may reach `thresholds[t]`: each row
-    /// whose ``dot(_:_:count:)`` with t is at least the threshold is listed, with some that fall short
-    /// by less than about ``margin`` (sgemm similarity ≥ threshold − margin). Rows ascending per
-    /// target; a target with threshold +∞ gets none.
-    ///
-    /// The reverse of ``nearest(_:rows:threads:)``, with the same bounds: a row is compared with a
-    /// group only when the group's bound reaches its members' smallest threshold. Blocks are fixed by
-    /// rows, so the lists are the same for every thread count. Cost: O(N·G·d) for the bounds plus the
-    /// comparisons the bounds cannot rule out; memory: the lists plus O(threads·block·(d + K/G + G)).
-    public func rowsReaching(_ thresholds: [Float], queries: FeatureMatrix, threads: Int) -> [[Int32]] {
-        precondition(thresholds.count == grouped.rows && queries.columns == grouped.columns, "shapes differ")
-        let n = queries.rows, d = queries.columns, g = groupCount
-        // Each target's threshold less the margin (in grouped order), and each group's smallest.
-        let memberLimit = originalIndex.map { thresholds[Int($0)] - Self.margin }
-        let groupLimit = (0..<g).map { memberLimit[groupStart[$0]..<groupStart[$0 + 1]].min()! }
-        let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
-        let found = ChunkResults<[(target: Int32, row: Int32)]>(count: chunks)
-        let largestGroup = (0..<g).map { groupStart[$0 + 1] - groupStart[$0] }.max()!
-        queries.values.withUnsafeBufferPointer { q in
-            let input = ReadOnlyPointer(base: q.baseAddress!)
-            ParallelChunks.run(chunks: chunks, threads: threads) { chunk in
-                let start = chunk * Self.chunkRows, count = min(Self.chunkRows, n - start)
-                let scratch = SearchScratch(blockRows: Self.blockRows, groups: g, columns: d, largestGroup: largestGroup,
-                                            keeping: 0)
-                let bounds = scratch.centreSimilarity
-                var pairs: [(target: Int32, row: Int32)] = []
-                for blockStart in stride(from: start, to: start + count, by: Self.blockRows) {
-                    let m = min(Self.blockRows, start + count - blockStart), block = input.base + blockStart * d
-                    groupBounds(block: block, rows: m, into: bounds.base)
-                    scratch.clearBuckets(groups: g)
-                    for r in 0..<m {
-                        let row = bounds.base + r * g
-                        for group in 0..<g where row[group] >= groupLimit[group] { scratch.bucket(row: r, group: group) }
-                    }
-                    for group in 0..<g where scratch.bucketCount[group] > 0 {
-                        let rows = Int(scratch.bucketCount[group]), members = scratch.buckets.base + group * scratch.blockRows
-                        let first = groupStart[group], size = groupStart[group + 1] - first
-                        let scores = scoreBucket(block: block, group: group, scratch: scratch)
-                        for slot in 0..<rows {
-                            for t in 0..<size where scores[slot * size + t] >= memberLimit[first + t] {
-                                pairs.append((originalIndex[first + t], Int32(blockStart) + members[slot]))
-                            }
-                        }
-                    }
-                }
-                found.set(chunk, pairs)
-            }
-        }
-        var lists = [[Int32]](repeating: [], count: grouped.rows)
-        for chunk in found.values {
-            for pair in chunk { lists[Int(pair.target)].append(pair.row) }
-        }
-        return lists
-    }
 }
 
 /// Buffers one parallel chunk of ``NearestTargetSearch`` reuses block after block.
-private final class SearchScratch {
+final class SearchScratch {
     /// Block rows × groups: centre similarities, then bounds (−3 once a group is searched or ruled
     /// out).
     let centreSimilarity: OwnedBuffer<Float>
@@ -523,71 +427,13 @@ private final class SearchScratch {
         groupLeftOut = OwnedBuffer(capacity: blockRows)
         centreSimilarity = OwnedBuffer(capacity: blockRows * groups)
         best = OwnedBuffer(capacity: blockRows)
-        near = OwnedBuffer(capacity: blockRows * NearestTargetSearch.nearSlots)
-        nearValue = OwnedBuffer(capacity: blockRows * NearestTargetSearch.nearSlots)
+        near = OwnedBuffer(capacity: blockRows * SearchTuning.nearSlots)
+        nearValue = OwnedBuffer(capacity: blockRows * SearchTuning.nearSlots)
         nearCount = OwnedBuffer(capacity: blockRows)
         block = OwnedBuffer(capacity: blockRows * columns)
         buckets = OwnedBuffer(capacity: groups * blockRows)
         bucketCount = OwnedBuffer(capacity: groups)
         gathered = OwnedBuffer(capacity: blockRows * columns)
         scores = OwnedBuffer(capacity: blockRows * largestGroup)
-    }
-}
-
-extension NearestTargetSearch {
-    /// The search, among those with ⌈c·√K⌉ groups, c = 1, 2, 4, 8, that costs the fewest similarities
-    /// — centres plus targets compared — on up to 2,048 evenly spaced rows of the queries searched
-    /// with `slack` (ties to the fewer groups), and the group count it was asked for. The answer
-    /// never depends on G, only the time: on a 1,000-cluster mixture the best G was 4√K (11.8 s per
-    /// ActiveFT iteration against 19 s at 2√K), on a 100-class one 1–2√K; a search with slack
-    /// compares every group within the slack, which favours smaller groups (tighter bounds).
-    /// O(Σ_G (K·G·d + s·(G + visited)·d)) for s sample rows.
-    public static func tuned(targets: FeatureMatrix, queries: FeatureMatrix, rows: [Int]? = nil, slack: Float = 0,
-                             threads: Int) -> (search: NearestTargetSearch, groups: Int) {
-        let k = targets.rows, n = rows?.count ?? queries.rows
-        let sampleSize = min(n, 2048)
-        let sample = (0..<sampleSize).map { i in
-            let position = i * n / sampleSize
-            return rows?[position] ?? position
-        }
-        var best: (search: NearestTargetSearch, groups: Int)?
-        var bestCost = Int.max
-        for factor in [1.0, 2, 4, 8] {
-            let g = max(1, min(k, Int((factor * Double(k).squareRoot()).rounded(.up))))
-            guard g > (best?.groups ?? 0) else { continue }
-            let search = NearestTargetSearch(targets: targets, groups: g, threads: threads)
-            let cost = search.nearest(queries, rows: sample, slack: slack, threads: threads).comparisons
-                + sampleSize * search.groupCount
-            if cost < bestCost {
-                best = (search, g)
-                bestCost = cost
-            }
-        }
-        return best!
-    }
-
-    /// The dense rule every nearest-target search in selectjob follows, from one query's sgemm
-    /// similarities to all `count` targets: among the targets within ``margin`` of the largest, the
-    /// one with the largest ``dot(_:_:count:)`` with `query` (ties to the lower index). One target
-    /// within the margin — the usual case — needs no `dot`. O(count), plus O(t·d) for t near-ties.
-    static func nearestByDot(scores: UnsafePointer<Float>, count k: Int, query: UnsafePointer<Float>,
-                             targets: UnsafePointer<Float>, columns d: Int) -> Int {
-        var top = scores[0]
-        for c in 1..<k where scores[c] > top { top = scores[c] }
-        var first = -1, near = 0
-        for c in 0..<k where scores[c] >= top - margin {
-            if first < 0 { first = c }
-            near += 1
-        }
-        guard near > 1 else { return first }
-        var best = -1, bestValue = -Float.infinity
-        for c in first..<k where scores[c] >= top - margin {
-            let value = dot(query, targets + c * d, count: d)
-            if value > bestValue {
-                bestValue = value
-                best = c
-            }
-        }
-        return best
     }
 }
