@@ -31,35 +31,35 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "HDF5", dependencies: ["CHDF5", "CZlib"]),
         .target(name: "MPI", dependencies: ["CMPI"]),
-        .target(name: "BLAS", dependencies: ["CBLAS"]),
+        .target(name: "OpenBLAS", dependencies: ["CBLAS"]),
 
         // Math only: no files, no database.
         .target(name: "Selection", dependencies: [
-            "BLAS", .product(name: "HeapModule", package: "swift-collections"),
+            "OpenBLAS", .product(name: "HeapModule", package: "swift-collections"),
         ]),
         // Feature files in (and out, for tests and demo data).
         .target(name: "FeatureIO", dependencies: [
             "HDF5", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The SQLite result store; knows nothing of the math.
-        .target(name: "SelectionStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // What people and the fine-tuning stage read: run tables, reports, exports, diffs.
-        .target(name: "Reports", dependencies: ["SelectionStore", "Selection", "HDF5"]),
+        .target(name: "Reporting", dependencies: ["Store", "Selection", "HDF5"]),
         // Job specification, validation and the run pipeline that wires the layers together.
-        .target(name: "JobRunner", dependencies: [
-            "Selection", "FeatureIO", "SelectionStore",
+        .target(name: "Jobs", dependencies: [
+            "Selection", "FeatureIO", "Store",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The commands; the executables only wire them (selectjob-mpi passes its MPI process group).
         .target(name: "SelectJobCommands", dependencies: [
-            "JobRunner", "Selection", "Reports", "SelectionStore",
+            "Jobs", "Selection", "Reporting", "Store",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "selectjob", dependencies: ["SelectJobCommands"]),
         .executableTarget(name: "selectjob-mpi", dependencies: [
-            "SelectJobCommands", "MPI", "Selection", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SelectJobCommands", "Jobs", "MPI", "Selection", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Synthetic labelled features for the demo job and the benchmarks.
         .target(name: "SyntheticData", dependencies: ["Selection"]),
@@ -69,7 +69,7 @@ let package = Package(
         ]),
         // The benchmark suite (`make bench`), apart from the tests.
         .executableTarget(name: "SelectJobBenchmarks", dependencies: [
-            "BLAS", "FeatureIO", "HDF5", "Reports", "Selection", "SelectionStore", "SyntheticData",
+            "OpenBLAS", "FeatureIO", "HDF5", "Reporting", "Selection", "Store", "SyntheticData",
         ], path: "Benchmarks/SelectJobBenchmarks"),
 
         // What the test targets share: temporary folders, workspaces with generated pools and job
@@ -81,16 +81,16 @@ let package = Package(
             "Selection", "FeatureIO", .product(name: "Numerics", package: "swift-numerics"),
         ]),
         .testTarget(name: "FeatureIOTests", dependencies: ["FeatureIO", "HDF5", "TestSupport"]),
-        .testTarget(name: "SelectionStoreTests", dependencies: [
-            "SelectionStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "StoreTests", dependencies: [
+            "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Selection", "SelectionStore", "HDF5", "TestSupport"]),
-        .testTarget(name: "JobRunnerTests", dependencies: [
-            "JobRunner", "TestSupport", "FeatureIO", "HDF5", "SelectionStore", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Selection", "Store", "HDF5", "TestSupport"]),
+        .testTarget(name: "JobsTests", dependencies: [
+            "Jobs", "TestSupport", "FeatureIO", "HDF5", "Store", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "TestSupport", "BLAS", "HDF5", "FeatureIO", "JobRunner", "Selection", "SyntheticData", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+            "TestSupport", "OpenBLAS", "HDF5", "FeatureIO", "Jobs", "Selection", "SyntheticData", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 import Dispatch
 import Foundation
 import HDF5

@@ -1,10 +1,10 @@
-import BLAS
+import OpenBLAS
 import FeatureIO
 import Foundation
 import HDF5
-import Reports
+import Reporting
 import Selection
-import SelectionStore
+import Store
 import SyntheticData
 
 // selectjob's benchmark suite (`make bench`): CIFAR-scale synthetic features, each case run several

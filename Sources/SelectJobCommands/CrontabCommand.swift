@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import JobRunner
+import Jobs
 
 struct Crontab: ParsableCommand {
     static let configuration = CommandConfiguration(

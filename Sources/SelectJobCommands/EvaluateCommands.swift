@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import JobRunner
-import Reports
+import Jobs
+import Reporting
 import Selection
-import SelectionStore
+import Store
 
 /// The runs to evaluate and how: shared by `evaluate` and `compare`.
 struct EvaluationArguments: ParsableArguments {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import JobRunner
-import Reports
+import Jobs
+import Reporting
 import Selection
 
 struct Methods: ParsableCommand {

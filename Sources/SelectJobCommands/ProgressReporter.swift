@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Reports
+import Reporting
 import Selection
 
 /// Shows a method's progress: a redrawn bar with ETA on a terminal, periodic log lines otherwise (cron).

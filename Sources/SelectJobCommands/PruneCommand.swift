@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import JobRunner
-import SelectionStore
+import Jobs
+import Store
 
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import JobRunner
-import Reports
+import Jobs
+import Reporting
 import Selection
-import SelectionStore
+import Store
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(

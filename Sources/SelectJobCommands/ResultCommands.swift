@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import JobRunner
-import Reports
-import SelectionStore
+import Jobs
+import Reporting
+import Store
 
 /// The database a reading command opens: `--db`, else $SELECTJOB_DB, else ./selections.sqlite.
 struct ReadDatabaseOptions: ParsableArguments {

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import JobRunner
+import Jobs
 import Logging
-import Reports
+import Reporting
 import Selection
-import SelectionStore
+import Store
 
 /// `selectjob run`; `selectjob-mpi run` parses the same options and passes its MPI process group.
 public struct Run: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import JobRunner
+import Jobs
 import Logging
 import Selection
 

@@ -1,6 +1,6 @@
 import Foundation
 import ArgumentParser
-import JobRunner
+import Jobs
 
 /// Writes `text` and `terminator` to standard output, every byte, unbuffered.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import ArgumentParser
-import JobRunner
+import Jobs
 import MPI
 import SelectJobCommands
 import Selection

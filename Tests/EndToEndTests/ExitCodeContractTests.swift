@@ -1,5 +1,5 @@
 import Foundation
-import JobRunner
+import Jobs
 import Testing
 import TestSupport
 

@@ -27,7 +27,7 @@ import Testing
     /// The math (Selection) and the store (SelectionStore) speak their own terms: no job-file or
     /// command-line words in their messages; the command layer adds those (`userMessage`).
     @Test func mathAndStoreUseNoInterfaceWords() throws {
-        let layers = try Self.swiftFiles().filter { $0.path.contains("/Sources/Selection/") || $0.path.contains("/Sources/SelectionStore/") }
+        let layers = try Self.swiftFiles().filter { $0.path.contains("/Sources/Selection/") || $0.path.contains("/Sources/Store/") }
         #expect(layers.count > 10)
         for (path, text) in layers {
             for word in ["mpirun", "--db", "\"labelled\"", "SELECTJOB_DB"] {

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 import Foundation
 
 /// The plane of a pool's two leading principal components, to draw the pool in two dimensions.

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// ActiveFT's hyper-parameters, defaulting to the reference's (`ActiveFT_CIFAR.py` arguments).
 public struct ActiveFTParameters: Sendable, Equatable {

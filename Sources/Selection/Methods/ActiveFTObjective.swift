@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 import Foundation
 
 /// ActiveFT's loss and its gradient with respect to the unnormalised centroids θ, in closed form.

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// VTL's parameters, defaulting to the `activeft` package's.
 public struct VTLParameters: Sendable, Equatable {

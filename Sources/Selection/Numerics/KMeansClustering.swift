@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// Lloyd's k-means on unit-norm rows, seeded by greedy k-means++, with the exact pruned
 /// nearest-centroid search doing every assignment.

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// Row-by-row reductions of a similarity matrix X·Yᵀ that is never stored whole.
 ///

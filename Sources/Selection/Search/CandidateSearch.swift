@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// The large-K search of ``NearestCentroidSearch`` (K ≥ ``SearchTuning/groupedFrom``):
 /// kept candidates and one angle bound per sample, and a ``NearestTargetSearch`` over the centroids

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// The dense nearest-centroid pass, the reference every pruned search is tested against: each sample
 /// compared with every centroid by a blocked sgemm, and its nearest chosen by

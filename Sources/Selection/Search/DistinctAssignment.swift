@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 import Foundation
 import HeapModule
 

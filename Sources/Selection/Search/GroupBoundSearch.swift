@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// The group-bound search of ``NearestCentroidSearch`` (K < ``SearchTuning/groupedFrom``):
 /// the bounds of Yinyang k-means (Ding et al., "Yinyang K-Means: A Drop-In Replacement of the Classic

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// Finds each sample's most similar centroid, iteration after iteration, recomputing as little as
 /// it can while staying exact.

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 import Foundation
 
 /// The most similar target row of every query row (unit rows), exactly, without comparing every

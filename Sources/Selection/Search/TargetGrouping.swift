@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// How a ``NearestTargetSearch`` groups its targets: a few rounds of spherical k-means, and the
 /// choice of the group count by the work it measures. The answers never depend on the grouping.

@@ -1,4 +1,4 @@
-import BLAS
+import OpenBLAS
 
 /// The threshold query of a ``NearestTargetSearch``: every query row reaching each target's own
 /// similarity threshold (ProbCover's δ-balls), with the same group bounds as the nearest search.

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-@testable import SelectionStore
+@testable import Store
 import Testing
 import TestSupport
 

@@ -3,7 +3,7 @@ import FeatureIO
 import Foundation
 import Logging
 import Selection
-import SelectionStore
+import Store
 
 /// What a run split over the processes of ``JobRunner/group`` (under `selectjob-mpi`) adds to the
 /// one pipeline of ``JobRunner/run(jobPath:logger:stopSignal:progress:)``.

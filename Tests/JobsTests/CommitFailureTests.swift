@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
 import HDF5
-@testable import JobRunner
+@testable import Jobs
 import Logging
-import SelectionStore
+import Store
 import Testing
 import TestSupport
 

@@ -1,7 +1,7 @@
 import Foundation
 import HDF5
-import Reports
-import SelectionStore
+import Reporting
+import Store
 import Testing
 import TestSupport
 

@@ -1,5 +1,5 @@
 import Foundation
-import SelectionStore
+import Store
 
 /// Text for people: tables of runs, a run's report, the overlap of two selections.
 ///

@@ -1,7 +1,7 @@
 import FeatureIO
 import Foundation
 import Selection
-import SelectionStore
+import Store
 
 /// What `selectjob evaluate` measures a run's selection against.
 public enum EvaluationTest: Sendable, Equatable {

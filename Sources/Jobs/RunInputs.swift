@@ -1,6 +1,6 @@
 import FeatureIO
 import Foundation
-import SelectionStore
+import Store
 
 extension JobRunner {
     /// The files run `run` read, each with what it is: its job file, its features, its method's inputs

@@ -1,6 +1,6 @@
 import Foundation
 import HDF5
-import SelectionStore
+import Store
 
 /// The file formats a selection exports to.
 public enum ExportFormat: String, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
 import Foundation
 import Selection
-import SelectionStore
+import Store
 
 /// Text and JSON for `selectjob evaluate` and `selectjob compare`.
 extension Reports {

@@ -1,5 +1,5 @@
 import Foundation
-import SelectionStore
+import Store
 
 /// A run's notes (`runs.notes_json`): what its method said about how the selection came about.
 extension Reports {

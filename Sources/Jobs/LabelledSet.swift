@@ -1,7 +1,7 @@
 import Crypto
 import FeatureIO
 import Foundation
-import SelectionStore
+import Store
 
 /// The samples a job treats as already labelled, resolved to rows of its pool.
 ///

@@ -1,7 +1,7 @@
 import FeatureIO
 import Foundation
 import Selection
-import SelectionStore
+import Store
 
 /// What `selectjob report` draws: a pool in the plane of its two leading principal components, and
 /// for each run over it the selection, the distance from every pool sample to it, and what the run

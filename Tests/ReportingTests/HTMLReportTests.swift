@@ -1,7 +1,7 @@
 import Foundation
-@testable import Reports
+@testable import Reporting
 import Selection
-import SelectionStore
+import Store
 import Testing
 
 /// The HTML report's page: self-contained, escaped, honest about what it leaves out, and small.

@@ -3,7 +3,7 @@ import FeatureIO
 import Foundation
 import Logging
 import Selection
-import SelectionStore
+import Store
 
 /// The version recorded in `runs.tool_version`.
 public let selectjobVersion = "0.2.0"

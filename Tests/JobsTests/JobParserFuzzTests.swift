@@ -1,5 +1,5 @@
 import Foundation
-@testable import JobRunner
+@testable import Jobs
 import Selection
 import Testing
 

@@ -1,6 +1,6 @@
 import FeatureIO
 import Foundation
-@testable import JobRunner
+@testable import Jobs
 import Selection
 import Testing
 

@@ -1,7 +1,7 @@
 import FeatureIO
 import Foundation
 import Selection
-import SelectionStore
+import Store
 
 /// The process exit codes of `selectjob`: a contract for schedulers, documented in the README and docs/commands.md, and tested.
 public enum ExitStatus: Int32, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
 import Foundation
 import Selection
-import SelectionStore
+import Store
 
 /// The pool a report draws: its file and shape, every row's coordinates in the plane of its two
 /// leading principal components, and its labels if it has them.

@@ -1,7 +1,7 @@
 import FeatureIO
 import Foundation
 import Selection
-import SelectionStore
+import Store
 
 extension JobRunner {
     /// Checks an already parsed job against the data it names (features, the method's inputs, budget).
