@@ -2,6 +2,7 @@ import OpenBLAS
 import Foundation
 import GRDB
 import HDF5
+import Selection
 import Testing
 import TestSupport
 
@@ -53,6 +54,14 @@ import TestSupport
         ("activeft-large-k", "large", #"{"name": "activeft", "iterations": 5}"#, 2100, ""),
         ("kmeans-large-k", "large", #"{"name": "kmeans", "max_iterations": 8}"#, 2100, ""),
     ]
+
+    /// Every registered method is guarded by at least one job.
+    @Test func everyRegisteredMethodHasAGuardedJob() {
+        let guarded = Set(Self.jobs.compactMap { $0.method.firstMatch(of: /"name": "([a-z_]+)"/).map { String($0.1) } })
+        for name in MethodRegistry.names {
+            #expect(guarded.contains(name), "no same-bits job runs \(name): add one to SameBitsGuardTests.jobs")
+        }
+    }
 
     /// The MPI run (2 ranks) of this job must give the single-process digest, recorded as its own name too.
     static let distributedJob = "activeft-3000"

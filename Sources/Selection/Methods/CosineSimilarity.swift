@@ -22,14 +22,8 @@ public enum CosineSimilarity: SelectionMethod {
 
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
-        guard let given = problem.inputs["targets"] else { throw .missingInput("targets") }
-        let targets = given.normalizedRows()
-        let d = targets.columns
-        var mean = [Double](repeating: 0, count: d)
-        for a in 0..<targets.rows { for j in 0..<d { mean[j] += Double(targets.values[a * d + j]) } }
-        for j in 0..<d { mean[j] /= Double(targets.rows) }
-        let pool = problem.pool.normalizedRows()
-        let scores = pool.products(with: mean, threads: context.threads)
+        guard let targets = problem.inputs["targets"] else { throw .missingInput("targets") }
+        let scores = meanSimilarities(pool: problem.pool, targets: targets, threads: context.threads)
         var best = Heap<RankedRow>()
         for (row, score) in scores.enumerated() {
             best.insert(RankedRow(row: row, score: score))
@@ -38,6 +32,19 @@ public enum CosineSimilarity: SelectionMethod {
         var picks: [Pick] = []
         while let next = best.popMax() { picks.append(Pick(row: next.row, score: next.score)) }
         return SelectionResult(picks: picks, curveName: "", curve: [], initialRows: [])
+    }
+}
+
+extension CosineSimilarity {
+    /// Each pool row's mean cosine similarity to the targets, (1/m) Σ_a x̂·â = x̂ · mean(â), in double
+    /// (pool and targets L2-normalised first). O(N·d + m·d).
+    static func meanSimilarities(pool: FeatureMatrix, targets: FeatureMatrix, threads: Int) -> [Double] {
+        let unitTargets = targets.normalizedRows()
+        let d = unitTargets.columns
+        var mean = [Double](repeating: 0, count: d)
+        for a in 0..<unitTargets.rows { for j in 0..<d { mean[j] += Double(unitTargets.values[a * d + j]) } }
+        for j in 0..<d { mean[j] /= Double(unitTargets.rows) }
+        return pool.normalizedRows().products(with: mean, threads: threads)
     }
 }
 
