@@ -104,13 +104,14 @@ test: deps mpi-deps browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## generated: rewrite what the method registry states — the job schema's method branches and the
-## method sections of docs/methods.md — after adding a method or changing a parameter (a test fails
+## generated: rewrite what the method registry states — the job schema's method branches, the
+## method sections of docs/methods.md and the README's methods table — after adding a method or changing a parameter (a test fails
 ## until the committed files match).
 generated: deps
 	$(SWIFT) build --product selectjob
 	$$($(SWIFT) build --show-bin-path)/selectjob methods --schema --update schemas/job.schema.json
 	$$($(SWIFT) build --show-bin-path)/selectjob methods --markdown --update docs/methods.md
+	$$($(SWIFT) build --show-bin-path)/selectjob methods --markdown --update README.md
 
 clean:
 	rm -rf .build data

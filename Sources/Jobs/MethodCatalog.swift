@@ -59,6 +59,16 @@ public enum MethodCatalog {
         return lines.joined(separator: "\n")
     }
 
+    /// The README's table of methods: each method's job name, what it selects and its paper.
+    public static func markdownTable() -> String {
+        (["| `method.name` | what it selects | paper |", "|---|---|---|"]
+            + MethodRegistry.all.map { "| `\($0.name)` | \(cell($0.summary)) | \(cell($0.reference)) |" })
+            .joined(separator: "\n")
+    }
+
+    /// The name of the README's generated methods table.
+    public static let tableName = "methods table"
+
     /// The name of `method`'s generated section in docs/methods.md.
     public static func sectionName(_ method: any SelectionMethod.Type) -> String { "method \(method.name)" }
 

@@ -18,7 +18,7 @@ struct Methods: ParsableCommand {
     @Flag(name: .long, help: "Print the job schema's method branches (properties.method.oneOf), generated from the registry.")
     var schema = false
 
-    @Flag(name: .long, help: "Print docs/methods.md's generated sections: each method's parameter and input table.")
+    @Flag(name: .long, help: "Print the README's methods table and docs/methods.md's sections (each method's parameters and inputs).")
     var markdown = false
 
     @Option(name: .long, help: ArgumentHelp(
@@ -88,7 +88,7 @@ struct Methods: ParsableCommand {
     private func generate() throws {
         guard let update else {
             let text = schema ? MethodCatalog.prettyText(.array(MethodRegistry.all.map(MethodCatalog.schemaBranch)))
-                : MethodRegistry.all.map(MethodCatalog.markdownSection).joined(separator: "\n\n")
+                : ([MethodCatalog.markdownTable()] + MethodRegistry.all.map(MethodCatalog.markdownSection)).joined(separator: "\n\n")
             return try emit(text)
         }
         let url = URL(fileURLWithPath: update)
@@ -104,8 +104,19 @@ struct Methods: ParsableCommand {
                 throw ExitCode(ExitStatus.badData.rawValue)
             }
         } else {
+            // The generated sections the file already has: the methods table, and the method
+            // sections (a method without one yet gets it appended).
             text = String(decoding: existing, as: UTF8.self)
-            for method in MethodRegistry.all {
+            let hasTable = text.contains(MarkedSections.begin(MethodCatalog.tableName))
+            let hasSections = MethodRegistry.all.contains { text.contains(MarkedSections.begin(MethodCatalog.sectionName($0))) }
+            guard hasTable || hasSections else {
+                printError("\(update): no generated method sections to update (\"\(MarkedSections.begin(MethodCatalog.tableName))\" or \"\(MarkedSections.begin("method NAME"))\")")
+                throw ExitCode(ExitStatus.badData.rawValue)
+            }
+            if hasTable {
+                text = MarkedSections.replacing(MethodCatalog.tableName, with: MethodCatalog.markdownTable(), in: text)
+            }
+            for method in MethodRegistry.all where hasSections {
                 text = MarkedSections.replacing(MethodCatalog.sectionName(method), with: MethodCatalog.markdownSection(method),
                                                 in: text)
             }

@@ -3,13 +3,13 @@ import Testing
 import TestSupport
 
 /// The files generated from the method registry (`make generated`) are committed as generated: the
-/// job schema's method branches and docs/methods.md's method sections.
+/// job schema's method branches, docs/methods.md's method sections and the README's methods table.
 @Suite struct GeneratedFilesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// Regenerating a copy of the committed file with `flag` changes nothing.
-    @Test(arguments: [("--schema", "schemas/job.schema.json"), ("--markdown", "docs/methods.md")])
+    @Test(arguments: [("--schema", "schemas/job.schema.json"), ("--markdown", "docs/methods.md"), ("--markdown", "README.md")])
     func committedFileIsWhatTheRegistryGenerates(flag: String, file: String) throws {
         let folder = try TemporaryFolder(prefix: "generated")
         let committed = try Data(contentsOf: Self.root.appendingPathComponent(file))
@@ -41,5 +41,9 @@ import TestSupport
         #expect(outcome.stderr.contains(path))
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "[1, 2]\n")
         #expect(try selectjob(["methods", "--update", path], in: folder.url, timeout: 60).status == 64)
+        // Markdown without generated sections is refused too, not appended to.
+        try Data("# Notes\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try selectjob(["methods", "--markdown", "--update", path], in: folder.url, timeout: 60).status == 65)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "# Notes\n")
     }
 }
