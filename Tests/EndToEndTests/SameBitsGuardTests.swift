@@ -41,6 +41,7 @@ import TestSupport
         ("margin", "pool", #"{"name": "margin", "predictions": {"path": "../data/inputs.h5"}}"#, 30, ""),
         ("ratio", "pool", #"{"name": "ratio", "predictions": {"path": "../data/inputs.h5"}}"#, 30, ""),
         ("entropy", "pool", #"{"name": "entropy", "predictions": {"path": "../data/inputs.h5", "dataset": "logits", "kind": "logits"}}"#, 30, ""),
+        ("information_density", "pool", #"{"name": "information_density", "predictions": {"path": "../data/inputs.h5"}, "targets": {"path": "../data/pool.h5", "dataset": "features", "rows": [0, 50]}}"#, 30, ""),
         ("atl_uncertainty", "pool", #"{"name": "atl_uncertainty", "validation": {"path": "../data/inputs.h5"}}"#, 30, ""),
         ("atlas", "pool", #"{"name": "atlas", "validation": {"path": "../data/inputs.h5"}, "per_iteration": 10}"#, 30, ""),
         ("adaptive_representative", "pool", #"{"name": "adaptive_representative", "per_iteration": 10}"#, 30,

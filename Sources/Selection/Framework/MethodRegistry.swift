@@ -20,6 +20,7 @@ public enum MethodRegistry {
         MarginSampling.self,
         RatioSampling.self,
         EntropySampling.self,
+        InformationDensity.self,
         ATLUncertainty.self,
         AdaptiveRepresentative.self,
         ATLAS.self,
