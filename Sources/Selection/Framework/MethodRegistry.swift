@@ -1,8 +1,8 @@
 /// Every selection method selectjob offers, in the order `selectjob methods` lists them.
 ///
 /// The one list of methods: the job parser, the runner, `selectjob methods`, the benchmarks and the
-/// schema test all iterate it. Adding a method is a type conforming to ``SelectionMethod`` in
-/// `Methods/`, its tests, its branch in `schemas/job.schema.json`, and one line here.
+/// generated schema and docs all iterate it. Adding a method is a type conforming to ``SelectionMethod``
+/// in `Methods/`, its tests, one line here, and `make generated` for the schema and the docs.
 public enum MethodRegistry {
     public static let all: [any SelectionMethod.Type] = [
         RandomSampling.self,
