@@ -239,3 +239,54 @@ private struct StrictJSONParser {
         return .number(value)
     }
 }
+
+extension ParameterValue {
+    /// The value as JSON text, keys in sorted order, numbers in Swift's shortest round-trip form (a
+    /// non-finite number as null): compact, or `pretty` with two spaces a level and arrays of scalars
+    /// on one line. What selectjob records (`params_json`, `notes_json`) and generates (the schema).
+    public func json(pretty: Bool = false, indent: String = "") -> String {
+        let inner = indent + "  "
+        switch self {
+        case .null: return "null"
+        case let .bool(flag): return flag ? "true" : "false"
+        case let .integer(i): return String(i)
+        case let .number(x): return x.isFinite ? "\(x)" : "null"
+        case let .string(text): return Self.quoted(text)
+        case let .array(items):
+            guard pretty, !items.isEmpty, !items.allSatisfy(\.isScalar) else {
+                return "[" + items.map { $0.json(pretty: pretty) }.joined(separator: pretty ? ", " : ",") + "]"
+            }
+            return "[\n" + items.map { inner + $0.json(pretty: true, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+        case let .object(members, keys):
+            guard pretty, !keys.isEmpty else {
+                return "{" + keys.map { Self.quoted($0) + ":" + members[$0]!.json() }.joined(separator: ",") + "}"
+            }
+            return "{\n" + keys.map { inner + Self.quoted($0) + ": " + members[$0]!.json(pretty: true, indent: inner) }
+                .joined(separator: ",\n") + "\n\(indent)}"
+        }
+    }
+
+    /// `text` as a JSON string literal (quotes, backslashes and control characters escaped).
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// Whether the value is a number, string, boolean or null.
+    fileprivate var isScalar: Bool {
+        switch self {
+        case .array, .object: false
+        default: true
+        }
+    }
+}

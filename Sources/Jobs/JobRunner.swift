@@ -188,7 +188,7 @@ public struct JobRunner: Sendable {
                     job: spec.name, jobPath: standardPath,
                     jobJSON: String(decoding: contents, as: UTF8.self), jobSHA256: jobSHA256,
                     featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
-                    method: spec.method.name, paramsJSON: job.recordedParameters(initialRows: []).jsonText,
+                    method: spec.method.name, paramsJSON: job.recordedParameters(initialRows: []).json(),
                     n: features.rows, d: features.columns, budget: job.budget, seed: Int64(spec.seed),
                     toolVersion: selectjobVersion, startedAt: started, round: job.labelled.round,
                     labelledCount: job.labelled.rows.count, labelledFingerprint: job.labelled.fingerprint))
@@ -303,7 +303,7 @@ public struct JobRunner: Sendable {
         }
         do {
             try store.completeRun(id: runID, selection: selection, metrics: metrics,
-                                  paramsJSON: job.recordedParameters(initialRows: result.initialRows).jsonText,
+                                  paramsJSON: job.recordedParameters(initialRows: result.initialRows).json(),
                                   finishedAt: finished, durationSeconds: seconds,
                                   poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:],
                                   notesJSON: result.notesJSON)

@@ -25,7 +25,7 @@ public enum MethodCatalog {
     }
 
     /// `schemaText` (the committed `schemas/job.schema.json`) with `properties.method.oneOf` replaced
-    /// by the registry's branches, in registry order, written as ``prettyText(_:)``. The rest of the
+    /// by the registry's branches, in registry order, written as ``ParameterValue/json(pretty:indent:)``. The rest of the
     /// schema is kept as it is (keys in sorted order). Throws when the text is not a job schema.
     public static func updatingSchema(_ schemaText: Data) throws(CatalogError) -> String {
         guard case var .object(root, _) = try? ParameterValue.parse(schemaText),
@@ -35,7 +35,7 @@ public enum MethodCatalog {
         method["oneOf"] = .array(MethodRegistry.all.map(schemaBranch))
         properties["method"] = .object(method)
         root["properties"] = .object(properties)
-        return prettyText(.object(root)) + "\n"
+        return ParameterValue.object(root).json(pretty: true) + "\n"
     }
 
     /// `method`'s section of docs/methods.md: its name, summary and reference, a table of its
@@ -122,51 +122,5 @@ public enum MethodCatalog {
 
     /// `text` fit for a Markdown table cell: `|` escaped.
     static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
-
-    /// `value` as indented JSON: two spaces a level, keys sorted, numbers as the job parser reads them
-    /// back (integers without a point, other numbers in Swift's shortest round-trip form).
-    public static func prettyText(_ value: ParameterValue, indent: String = "") -> String {
-        let inner = indent + "  "
-        switch value {
-        case .null: return "null"
-        case let .bool(flag): return flag ? "true" : "false"
-        case let .integer(i): return String(i)
-        case let .number(x): return "\(x)"
-        case let .string(text): return quoted(text)
-        case let .array(items):
-            guard !items.isEmpty else { return "[]" }
-            if items.allSatisfy(\.isScalar) { return "[" + items.map { prettyText($0) }.joined(separator: ", ") + "]" }
-            return "[\n" + items.map { inner + prettyText($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
-        case let .object(members, keys):
-            guard !keys.isEmpty else { return "{}" }
-            return "{\n" + keys.map { inner + quoted($0) + ": " + prettyText(members[$0]!, indent: inner) }
-                .joined(separator: ",\n") + "\n\(indent)}"
-        }
-    }
-
-    /// `text` as a JSON string literal (quotes, backslashes and control characters escaped).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }
 
-extension ParameterValue {
-    /// Whether the value is a number, string, boolean or null.
-    fileprivate var isScalar: Bool {
-        switch self {
-        case .array, .object: false
-        default: true
-        }
-    }
-}

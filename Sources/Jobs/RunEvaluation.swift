@@ -238,6 +238,6 @@ extension JobRunner {
             members["test"] = .object(["path": .string(path), "dataset": .string(dataset), "labels": .string(labels)])
         case let .holdout(fraction): members["test"] = .object(["holdout": .number(fraction)])
         }
-        return JSONValue.object(members).jsonText
+        return JSONValue.object(members).json()
     }
 }

@@ -143,31 +143,6 @@ extension SelectionResult {
     var notesJSON: String? {
         guard !notes.isEmpty else { return nil }
         let keys = notes.keys.sorted()
-        return JSONValue.object(notes.mapValues { .number($0) }, keys: keys).jsonText
-    }
-}
-
-extension JSONValue {
-    /// Compact JSON with sorted keys; numbers in Swift's shortest round-trip form.
-    var jsonText: String {
-        switch self {
-        case .null: return "null"
-        case let .bool(value): return value ? "true" : "false"
-        case let .integer(value): return String(value)
-        case let .number(value): return value.isFinite ? "\(value)" : "null"
-        case let .string(value):
-            return String(decoding: (try? JSONEncoder.plain.encode(value)) ?? Data("\"\"".utf8), as: UTF8.self)
-        case let .array(values): return "[" + values.map(\.jsonText).joined(separator: ",") + "]"
-        case let .object(members, keys):
-            return "{" + keys.map { JSONValue.string($0).jsonText + ":" + members[$0]!.jsonText }.joined(separator: ",") + "}"
-        }
-    }
-}
-
-extension JSONEncoder {
-    static var plain: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
+        return JSONValue.object(notes.mapValues { .number($0) }, keys: keys).json()
     }
 }

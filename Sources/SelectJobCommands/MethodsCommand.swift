@@ -87,7 +87,7 @@ struct Methods: ParsableCommand {
     /// Prints the generated schema branches or Markdown sections, or writes them into `update`'s file.
     private func generate() throws {
         guard let update else {
-            let text = schema ? MethodCatalog.prettyText(.array(MethodRegistry.all.map(MethodCatalog.schemaBranch)))
+            let text = schema ? ParameterValue.array(MethodRegistry.all.map(MethodCatalog.schemaBranch)).json(pretty: true)
                 : ([MethodCatalog.markdownTable()] + MethodRegistry.all.map(MethodCatalog.markdownSection)).joined(separator: "\n\n")
             return try emit(text)
         }

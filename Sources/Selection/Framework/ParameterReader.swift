@@ -36,11 +36,7 @@ public struct ParameterReader: Sendable {
         members[name] ?? field(name).defaultValue
     }
 
-    /// Whether the job gave `name` explicitly.
-    public func isGiven(_ name: String) -> Bool { members[name] != nil }
-
     public func number(_ name: String) -> Double { Self.double(value(name)!) }
-    public func optionalNumber(_ name: String) -> Double? { value(name).map(Self.double) }
     public func integer(_ name: String) -> Int { Int(Self.int64(value(name)!)) }
     public func optionalInteger(_ name: String) -> Int? { value(name).map { Int(Self.int64($0)) } }
     public func bool(_ name: String) -> Bool { value(name)! == .bool(true) }
