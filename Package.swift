@@ -70,6 +70,7 @@ let package = Package(
         // The benchmark suite (`make bench`), apart from the tests.
         .executableTarget(name: "SelectJobBenchmarks", dependencies: [
             "OpenBLAS", "FeatureIO", "HDF5", "Reporting", "Selection", "Store", "SyntheticData",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/SelectJobBenchmarks"),
 
         // What the test targets share: temporary folders, workspaces with generated pools and job
