@@ -8,7 +8,7 @@ RELEASE      := .build/release
 DEMO_FEATURES := data/demo_features.h5
 DEMO_DB      := data/selections.sqlite
 
-.PHONY: all deps mpi-deps python-venv mpi browser build run screenshot test generated bench quality clean
+.PHONY: all deps mpi-deps python-venv python-helper mpi browser build run screenshot test python-test dist dist-check generated bench quality clean
 
 all: build
 
@@ -30,8 +30,8 @@ mpi-deps: deps
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(MPI_PACKAGES); \
 	fi
 
-## python-venv: python3 with venv and ensurepip from Debian, for `make quality` and the reference rows of
-## `make bench` only (never `make build`, `make run` or `make test`).
+## python-venv: python3 with venv and ensurepip from Debian, for the Python helper's tests, `make quality`
+## and the reference rows of `make bench` (never `make build` or `make run`).
 python-venv:
 	@command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null || { \
 		$(SUDO) apt-get update -qq && \
@@ -99,10 +99,47 @@ browser:
 		echo "chromium could not be installed: the browser test will be skipped"; }
 
 ## test: the whole test suite (unit, parity, end-to-end through the built binaries, selectjob-mpi under mpirun
-## with 1-4 ranks, the report in Chromium).
+## with 1-4 ranks, the report in Chromium), the Python helper's tests against the built binary, and the
+## distribution tarball run without the Swift toolchain.
 test: deps mpi-deps browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) python-test dist-check
+
+## python-helper: the Python package in python/ installed into $(PYTHON_VENV), with numpy, and h5py and
+## pandas for its optional paths (from the system when it has them, else from PyPI).
+PYTHON_VENV := .build/python-venv
+python-helper: python-venv
+	@[ -x $(PYTHON_VENV)/bin/python ] || python3 -m venv --system-site-packages $(PYTHON_VENV)
+	@$(PYTHON_VENV)/bin/python -c 'import numpy, h5py, pandas' 2>/dev/null || $(PYTHON_VENV)/bin/pip install -q numpy h5py pandas
+	$(PYTHON_VENV)/bin/pip install -q --no-build-isolation --no-deps ./python 2>/dev/null || $(PYTHON_VENV)/bin/pip install -q ./python
+
+## python-test: the Python helper's tests, on databases the built selectjob writes.
+python-test: python-helper
+	$(SWIFT) build --product selectjob
+	cd python/tests && SELECTJOB_BINARY=$$(cd $(CURDIR) && $(SWIFT) build --show-bin-path)/selectjob \
+		$(CURDIR)/$(PYTHON_VENV)/bin/python -m unittest -v test_selectjob
+
+## dist: selectjob (and selectjob-mpi where Open MPI is installed) in release mode with the Swift runtime
+## linked in statically, packed with the README, the job schema, example jobs and the list of system
+## libraries it needs (docs/runtime.md) into dist/selectjob-VERSION-linux-ARCH.tar.gz.
+VERSION := $(shell sed -n 's/^public let selectjobVersion = "\(.*\)"/\1/p' Sources/Jobs/JobRunner.swift)
+DIST_NAME := selectjob-$(VERSION)-linux-$(shell uname -m)
+dist: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product selectjob
+	@if pkg-config --exists ompi-c 2>/dev/null; then $(SWIFT) build -c release --static-swift-stdlib --product selectjob-mpi; fi
+	rm -rf dist/$(DIST_NAME) && mkdir -p dist/$(DIST_NAME)/bin
+	cp $(RELEASE)/selectjob dist/$(DIST_NAME)/bin/
+	@if [ -x $(RELEASE)/selectjob-mpi ] && pkg-config --exists ompi-c 2>/dev/null; then cp $(RELEASE)/selectjob-mpi dist/$(DIST_NAME)/bin/; fi
+	cp README.md CHANGELOG.md docs/runtime.md dist/$(DIST_NAME)/
+	cp -r schemas jobs dist/$(DIST_NAME)/
+	tar -C dist -czf dist/$(DIST_NAME).tar.gz $(DIST_NAME)
+	@echo "Wrote dist/$(DIST_NAME).tar.gz"
+
+## dist-check: the tarball unpacked elsewhere runs a selection with no Swift toolchain on PATH or
+## LD_LIBRARY_PATH, and links no Swift library dynamically.
+dist-check: dist
+	sh Tests/dist/check-dist.sh dist/$(DIST_NAME).tar.gz
 
 ## generated: rewrite what the method registry states — the job schema's method branches, the
 ## method sections of docs/methods.md and the README's methods table — after adding a method or changing a parameter (a test fails
@@ -114,7 +151,7 @@ generated: deps
 	$$($(SWIFT) build --show-bin-path)/selectjob methods --markdown --update README.md
 
 clean:
-	rm -rf .build data
+	rm -rf .build data dist
 
 ## quality: every method x 1/2/5 % on real data, probed with a linear classifier; rewrites QUALITY.md's
 ## tables. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.

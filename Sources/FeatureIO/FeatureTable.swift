@@ -6,33 +6,28 @@ import HDF5
 public enum FeatureFormat: String, Sendable, Equatable {
     /// HDF5, with named datasets.
     case hdf5
-    /// ActiveFT's `.npy` dump: N × (d+1), the label in the last column; the row index is the id.
+    /// A plain N × d `.npy` array (what `np.save(path, features)` writes); ids and labels, when
+    /// given, are sibling files: `.npy` integer arrays, or `.txt` string ids one a line.
     case npy
-    /// A plain N × d `.npy` array, every column a value (a method's predictions or targets).
-    case npyArray
+    /// ActiveFT's `.npy` dump: N × (d+1), the label in the last column; the row index is the id.
+    case activeftDump = "activeft"
 
-    /// The format a pool's path implies: `.npy` is ActiveFT's dump, anything else HDF5.
+    /// The format a path implies: `.npy` is a plain array, anything else HDF5.
     public static func implied(by path: String) -> FeatureFormat {
         path.lowercased().hasSuffix(".npy") ? .npy : .hdf5
     }
-
-    /// The format a method input's path implies: `.npy` is a plain array (never a dump with labels),
-    /// anything else HDF5.
-    public static func impliedForInput(by path: String) -> FeatureFormat {
-        path.lowercased().hasSuffix(".npy") ? .npyArray : .hdf5
-    }
 }
 
-/// Where a job's features live: an HDF5 file, the 2-D dataset in it, and optional 1-D ids and labels
-/// (or an ActiveFT `.npy` dump).
+/// Where a job's features live: an HDF5 file, the 2-D dataset in it, and optional 1-D ids and labels;
+/// or a `.npy` array with optional sibling id and label files; or an ActiveFT `.npy` dump.
 public struct FeatureSource: Sendable, Equatable {
     /// Path of the HDF5 file (already resolved against the job's folder).
     public var path: String
     /// Path of the N×d dataset inside the file, e.g. "features" or "/train/features".
     public var dataset: String
-    /// Optional 1-D dataset of sample ids (integers or strings), N long.
+    /// Optional 1-D dataset of sample ids (integers or strings), N long (for `.npy`: a file's path).
     public var ids: String?
-    /// Optional 1-D dataset of integer class labels, N long.
+    /// Optional 1-D dataset of integer class labels, N long (for `.npy`: a file's path).
     public var labels: String?
     /// Optional [start, end) range of rows to read instead of all of them.
     public var rows: Range<Int>?
@@ -197,21 +192,51 @@ extension FeatureTable {
     }
 
     private static func loadNpy(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
-        var (rows, columns, values, labels, storedType) = try NpyFeatures.load(source, labelColumn: source.format == .npy)
+        let dump = source.format == .activeftDump
+        var (rows, columns, values, labels, storedType) = try NpyFeatures.load(source, labelColumn: dump)
+        var ids = SampleIDs.rowIndices
+        if let path = source.ids {
+            ids = try NpyFeatures.ids(path: path, expectedCount: rows)
+        }
+        if let path = source.labels {
+            labels = try NpyFeatures.integers(path: path, expectedCount: rows)
+        }
         if let range = source.rows {
             guard range.lowerBound >= 0, range.upperBound <= rows, !range.isEmpty else {
                 throw .rowsOutOfRange(file: source.path, dataset: "(npy array)", rows: range, available: rows)
             }
             values = Array(values[(range.lowerBound * columns)..<(range.upperBound * columns)])
             labels = labels.map { Array($0[range]) }
+            switch ids {
+            case .rowIndices: break
+            case let .integers(all): ids = .integers(Array(all[range]))
+            case let .strings(all): ids = .strings(Array(all[range]))
+            }
             rows = range.count
         }
         try checkValues(values, columns: columns, firstRow: 0, file: source.path, dataset: "(npy array)",
                         refusesZeroRows: source.refusesZeroRows)
-        return FeatureTable(source: source, rows: rows, columns: columns, values: values, ids: .rowIndices,
+        if let path = source.ids { try checkUniqueIDs(ids, file: path, dataset: "(npy array)") }
+        return FeatureTable(source: source, rows: rows, columns: columns, values: values, ids: ids,
                             labels: labels, storedType: storedType,
-                            fingerprint: fingerprint(rows: rows, columns: columns, values: values, ids: .rowIndices,
+                            fingerprint: fingerprint(rows: rows, columns: columns, values: values, ids: ids,
                                                      labels: labels))
+    }
+
+    /// Whether the last column looks like a label column: every value a whole number in 0...1,000 and
+    /// the other columns not all whole numbers — a plain `.npy` that may be ActiveFT's dump
+    /// (features, then the label). O(N·d).
+    public var lastColumnLooksLikeLabels: Bool {
+        guard columns >= 2, rows >= 2 else { return false }
+        var otherWhole = true
+        for r in 0..<rows {
+            let last = values[r * columns + columns - 1]
+            guard last == last.rounded(), last >= 0, last <= 1000 else { return false }
+            if otherWhole, values[(r * columns)..<(r * columns + columns - 1)].contains(where: { $0 != $0.rounded() }) {
+                otherWhole = false
+            }
+        }
+        return !otherWhole
     }
 
     /// The squared row norms a feature row may have. Below, float32 squares underflow (subnormal rows

@@ -1,8 +1,9 @@
 import Foundation
 
-/// Reads 2-D `.npy` arrays of float32 (or float64) in C order: ActiveFT's own feature dumps (N × (d+1),
-/// features in the first d columns and the class label in the last, as the reference's
-/// `extract_feature.py` writes them) or plain N × d arrays. Format: NumPy's NEP 1 (.npy versions 1–3).
+/// Reads 2-D `.npy` arrays of float32 (or float64) in C order: plain N × d arrays, or ActiveFT's own
+/// feature dumps (N × (d+1), features in the first d columns and the class label in the last, as the
+/// reference's `extract_feature.py` writes them); and the 1-D integer arrays or text files of ids and
+/// labels beside them. Format: NumPy's NEP 1 (.npy versions 1–3).
 enum NpyFeatures {
     struct Header {
         let descr: String
@@ -98,5 +99,63 @@ enum NpyFeatures {
         }
         if let bad { throw bad }
         return (rows, columns, values, labelColumn ? labels : nil, width == 4 ? "float32" : "float64")
+    }
+
+    /// The whole file at `path`, mapped, or why it cannot be read.
+    static func contents(_ path: String) throws(FeatureInputError) -> Data {
+        guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(file: path) }
+        do { return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw .unreadable(file: path)
+        }
+    }
+
+    /// A 1-D `.npy` array of integers (int8 … int64, uint8 … uint32), `expectedCount` long. O(N).
+    static func integers(path: String, expectedCount: Int) throws(FeatureInputError) -> [Int64] {
+        let data = try contents(path)
+        let header = try header(data, file: path)
+        let dataset = "(npy array)"
+        guard header.shape.count == 1 else { throw .wrongRank(file: path, dataset: dataset, shape: header.shape, expected: 1) }
+        let widths: [String: Int] = ["<i8": 8, "<i4": 4, "<i2": 2, "|i1": 1, "<u4": -4, "<u2": -2, "|u1": -1]
+        guard let signedWidth = widths[header.descr] else {
+            throw .wrongType(file: path, dataset: dataset, found: header.descr, expected: "a little-endian integer type (int8 … int64, uint8 … uint32)")
+        }
+        let count = header.shape[0], width = abs(signedWidth)
+        guard count == expectedCount else { throw .lengthMismatch(file: path, dataset: dataset, count: count, expected: expectedCount) }
+        guard data.count - header.dataOffset >= count * width else {
+            throw .readFailed(file: path, dataset: dataset, reason: "file holds fewer values than its shape \(header.shape)")
+        }
+        return data.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + header.dataOffset
+            return (0..<count).map { i -> Int64 in
+                switch signedWidth {
+                case 8: Int64(littleEndian: base.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
+                case 4: Int64(Int32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
+                case 2: Int64(Int16(littleEndian: base.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)))
+                case 1: Int64(base.loadUnaligned(fromByteOffset: i, as: Int8.self))
+                case -4: Int64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                case -2: Int64(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+                default: Int64(base.loadUnaligned(fromByteOffset: i, as: UInt8.self))
+                }
+            }
+        }
+    }
+
+    /// Sample ids beside a `.npy` pool: a `.txt` file of UTF-8 strings, one a line (a final line
+    /// break optional), or a `.npy` integer array; `expectedCount` of them. O(N).
+    static func ids(path: String, expectedCount: Int) throws(FeatureInputError) -> SampleIDs {
+        guard path.lowercased().hasSuffix(".txt") else { return .integers(try integers(path: path, expectedCount: expectedCount)) }
+        let data = try contents(path)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .badStringID(file: path, dataset: "(text file)", row: 0, problem: "the file is not UTF-8")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+        if lines.last == "" { lines.removeLast() }
+        guard lines.count == expectedCount else {
+            throw .lengthMismatch(file: path, dataset: "(text file, one id a line)", count: lines.count, expected: expectedCount)
+        }
+        for (row, line) in lines.enumerated() where line.isEmpty || line.contains("\0") || line.contains("\r") {
+            throw .badStringID(file: path, dataset: "(text file)", row: row, problem: line.isEmpty ? "an empty line" : "a NUL or carriage return")
+        }
+        return .strings(lines)
     }
 }

@@ -60,8 +60,14 @@ public struct JobRunner: Sendable {
 
     /// Validates a job file and the data it names, without computing or writing anything.
     public func validate(jobPath: String) throws(RunError) -> ValidatedJob {
+        try validate(.file(jobPath))
+    }
+
+    /// Validates a job and the data it names, without computing or writing anything.
+    public func validate(_ input: JobInput) throws(RunError) -> ValidatedJob {
+        let jobPath = input.name
         let spec: JobSpec
-        do { spec = try JobSpec.load(path: jobPath).spec } catch { throw .job(error) }
+        do { spec = try input.load().spec } catch { throw .job(error) }
         var checked = try validate(spec, jobPath: jobPath)
         let database = databasePath(for: spec)
         do { try SelectionStore.check(path: database) } catch { throw .store(error) }
@@ -92,6 +98,14 @@ public struct JobRunner: Sendable {
     /// every process stops with that process's exit status. Stop signals are collective too.
     public func run(jobPath: String, logger: Logger, stopSignal: () -> Int32? = { nil },
                     progress: (SelectionProgress) -> Void = { _ in }) throws(RunError) -> RunOutcome {
+        try run(.file(jobPath), logger: logger, stopSignal: stopSignal, progress: progress)
+    }
+
+    /// Runs `input` (a job file, or a job built in memory by `selectjob select`): see
+    /// ``run(jobPath:logger:stopSignal:progress:)``.
+    public func run(_ input: JobInput, logger: Logger, stopSignal: () -> Int32? = { nil },
+                    progress: (SelectionProgress) -> Void = { _ in }) throws(RunError) -> RunOutcome {
+        let jobPath = input.name
         let group = self.group, isRoot = group.rank == 0
         let started = Date()
         var phase = Date()
@@ -107,7 +121,7 @@ public struct JobRunner: Sendable {
         }
 
         let (spec, contents) = try agreed { () throws(RunError) in
-            do throws(JobError) { return try JobSpec.load(path: jobPath) } catch { throw .job(error) }
+            do throws(JobError) { return try input.load() } catch { throw .job(error) }
         }
         logger.debug("job parsed", metadata: ["job": "\(spec.name)", "file": "\(jobPath)", "bytes": "\(contents.count)",
                                               "method": "\(spec.method.name)"])
@@ -135,18 +149,15 @@ public struct JobRunner: Sendable {
             "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
             "d": "\(features.columns)", "type": "\(features.storedType)", "processes": "\(group.size)",
         ])
-        if isRoot, features.columns > features.rows {
-            logger.warning("the features have more columns than rows: is the dataset transposed (it should be N × d)?", metadata: [
-                "file": "\(features.source.path)", "dataset": "\(features.source.dataset)",
-                "n": "\(features.rows)", "d": "\(features.columns)",
-            ])
+        if isRoot {
+            for warning in job.warnings { logger.warning("\(warning)", metadata: ["job": "\(spec.name)"]) }
         }
         logger.debug("features and inputs read and checked", metadata: [
             "seconds": "\(elapsed())", "megabytes": "\(poolValues.count * 4 / 1_048_576)",
             "inputs": "\(job.inputs.keys.sorted().joined(separator: ","))", "k": "\(job.budget)",
         ])
         let jobSHA256 = SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined()
-        let standardPath = URL(fileURLWithPath: jobPath).standardizedFileURL.path
+        let standardPath = input.recordedPath
 
         // Rank 0: the database — runs that lost their process marked, labelled samples resolved, and
         // the unchanged test.

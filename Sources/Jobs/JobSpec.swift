@@ -106,7 +106,7 @@ extension JobSpec {
     /// keys are "name", its parameters and its inputs (``methodKeys(_:)``).
     public static let acceptedKeys: [String: [String]] = [
         "$": ["name", "features", "method", "budget", "seed", "database", "schedule", "labelled"],
-        "features": ["path", "format", "dataset", "ids", "labels"],
+        "features": ["path", "format", "layout", "dataset", "ids", "labels"],
         "method input": ["path", "dataset", "rows"],
         "predictions input": ["path", "dataset", "kind", "ids"],
         "validation input": ["path", "dataset", "labels", "predicted"],
@@ -117,6 +117,12 @@ extension JobSpec {
     /// The keys a method's object accepts: "name", its parameters, then its inputs.
     public static func methodKeys(_ method: any SelectionMethod.Type) -> [String] {
         ["name"] + method.parameterFields.map(\.name) + method.inputs.map(\.name)
+    }
+
+    /// A `key=value` setting's value as `selectjob select --set` reads it: JSON when the text is JSON
+    /// (`0.07`, `true`, `{"rows": [1, 2]}`), else the text itself as a string (`kmeans++`).
+    public static func settingValue(_ text: String) -> ParameterValue {
+        (try? ParameterValue.parse(Data(text.utf8))) ?? .string(text)
     }
 
     /// The largest seed accepted: 2⁵³ − 1, the largest integer every JSON reader keeps exact.
@@ -151,6 +157,37 @@ extension JobSpec {
         return try reader.job(root)
     }
 
+}
+
+/// What a run reads its job from: a job file, or a job built in memory (`selectjob select`), whose
+/// relative paths resolve against `folder` and whose messages name it `name`.
+public enum JobInput: Sendable {
+    case file(String)
+    case inline(name: String, contents: Data, folder: URL)
+
+    /// The name messages give the job: the file's path as given, or the inline job's name.
+    public var name: String {
+        switch self {
+        case let .file(path): path
+        case let .inline(name, _, _): name
+        }
+    }
+
+    /// What `runs.job_path` records: the file's absolute path, or the inline job's name.
+    var recordedPath: String {
+        switch self {
+        case let .file(path): URL(fileURLWithPath: path).standardizedFileURL.path
+        case let .inline(name, _, _): name
+        }
+    }
+
+    /// The job, checked, and the exact bytes it was read from.
+    public func load() throws(JobError) -> (spec: JobSpec, contents: Data) {
+        switch self {
+        case let .file(path): return try JobSpec.load(path: path)
+        case let .inline(name, contents, folder): return (try JobSpec.parse(contents, file: name, folder: folder), contents)
+        }
+    }
 }
 
 /// Walks a job's JSON tree, checking each member against the schema and tracking the JSON path.
@@ -278,16 +315,34 @@ private struct JobReader {
         let path = try string(members["path"]!, at: "features.path")
         var format = FeatureFormat.implied(by: path)
         if let v = members["format"] {
-            guard case let .string(name) = v, let named = FeatureFormat(rawValue: name) else {
+            guard case let .string(name) = v, ["hdf5", "npy"].contains(name), let named = FeatureFormat(rawValue: name) else {
                 throw fail("features.format", "expected \"hdf5\" or \"npy\", got \(v.described)")
             }
             format = named
         }
-        if format == .npy {
-            for key in ["dataset", "ids", "labels"] where members[key] != nil {
-                throw fail("features.\(key)", "not used with .npy features (N × (d+1), the label in the last column)")
+        let layout = try members["layout"].map { v throws(JobError) -> String in
+            guard case let .string(name) = v, ["plain", "activeft"].contains(name) else {
+                throw fail("features.layout", "expected \"plain\" or \"activeft\", got \(v.described)")
             }
-            return FeatureSource(path: resolve(path), dataset: "(npy array)", format: .npy)
+            guard format == .npy else {
+                throw fail("features.layout", "only for .npy features (HDF5 names its datasets)")
+            }
+            return name
+        }
+        if format == .npy {
+            if members["dataset"] != nil {
+                throw fail("features.dataset", "not used with .npy features: the file holds one array")
+            }
+            if layout == "activeft" {
+                for key in ["ids", "labels"] where members[key] != nil {
+                    throw fail("features.\(key)", "not used with \"layout\": \"activeft\" (N × (d+1), the label in the last column; the row is the id)")
+                }
+                return FeatureSource(path: resolve(path), dataset: "(npy array)", format: .activeftDump)
+            }
+            // Plain N × d: ids and labels are files beside it (.npy integers, or .txt ids one a line).
+            let ids = try members["ids"].map { v throws(JobError) in resolve(try string(v, at: "features.ids")) }
+            let labels = try members["labels"].map { v throws(JobError) in resolve(try string(v, at: "features.labels")) }
+            return FeatureSource(path: resolve(path), dataset: "(npy array)", ids: ids, labels: labels, format: .npy)
         }
         let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "features.dataset") } ?? "features"
         let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "features.ids") }
@@ -362,8 +417,13 @@ private struct JobReader {
             }
             kind = named
         }
-        let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "\(at).ids") }
-        var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, format: FeatureFormat.impliedForInput(by: path))
+        let format = FeatureFormat.implied(by: path)
+        // With .npy predictions, ids name a file beside them (as the pool's do).
+        let ids = try members["ids"].map { v throws(JobError) in
+            let name = try string(v, at: "\(at).ids")
+            return format == .npy ? resolve(name) : name
+        }
+        var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, format: format)
         source.refusesZeroRows = false
         return (source, kind)
     }
@@ -397,6 +457,6 @@ private struct JobReader {
             guard start < end else { throw fail("\(at).rows", "expected start < end, got \(v.quoted)") }
             rows = start..<end
         }
-        return FeatureSource(path: resolve(path), dataset: dataset, rows: rows, format: FeatureFormat.impliedForInput(by: path))
+        return FeatureSource(path: resolve(path), dataset: dataset, rows: rows, format: FeatureFormat.implied(by: path))
     }
 }

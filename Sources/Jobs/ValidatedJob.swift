@@ -9,6 +9,10 @@ extension JobRunner {
         let features: FeatureTable
         do { features = try FeatureTable.load(spec.features) } catch { throw .input(error) }
         let budget = spec.budget.count(poolSize: features.rows)
+        if budget < 1, case let .percent(p) = spec.budget {
+            throw .job(.invalid(file: jobPath, path: "budget.percent",
+                                problem: "\(ParameterValue.number(p).quoted) % of \(features.rows) samples is K = 0 (percent is a percentage, not a fraction: {\"percent\": 1} is 1 %)"))
+        }
         var inputs: [String: FeatureTable] = [:]
         var outcomes: [String: [Bool]] = [:]
         for (name, source) in spec.method.inputs.sorted(by: { $0.key < $1.key }) {
@@ -39,7 +43,30 @@ extension JobRunner {
         if spec.labelled.isEmpty {
             do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
         }
-        return ValidatedJob(spec: spec, features: features, inputs: inputs, outcomes: outcomes, budget: budget)
+        var job = ValidatedJob(spec: spec, features: features, inputs: inputs, outcomes: outcomes, budget: budget)
+        job.warnings = Self.warnings(spec, features: features, budget: budget)
+        return job
+    }
+
+    /// What is probably a mistake in a job that is otherwise valid: features stored transposed, a
+    /// percentage meant as a fraction, a budget too small to learn from, an ActiveFT dump read as a
+    /// plain array. `run` logs each; `validate` prints each, and `--strict` makes them exit 64. O(N·d).
+    static func warnings(_ spec: JobSpec, features: FeatureTable, budget: Int) -> [String] {
+        var warnings: [String] = []
+        let file = features.source.path
+        if features.columns > features.rows {
+            warnings.append("\(file): the features have more columns (d = \(features.columns)) than rows (N = \(features.rows)): is the dataset transposed? It should be N × d")
+        }
+        if case let .percent(p) = spec.budget, p < 0.1 {
+            let meant = p * 100 <= 100 ? " — did you mean {\"percent\": \(ParameterValue.number(p * 100).quoted)}?" : ""
+            warnings.append("budget: {\"percent\": \(ParameterValue.number(p).quoted)} selects K = \(budget) of \(features.rows) (percent is a percentage, not a fraction)\(meant)")
+        } else if budget < 10 {
+            warnings.append("budget: K = \(budget) samples is very few to fine-tune on")
+        }
+        if features.source.format == .npy, features.source.labels == nil, features.lastColumnLooksLikeLabels {
+            warnings.append("\(file): the last column holds only whole numbers 0–1000 while the others do not: if this is ActiveFT's dump (features, then the label), give \"layout\": \"activeft\"; it is read as \(features.columns) feature columns")
+        }
+        return warnings
     }
 }
 
@@ -55,6 +82,8 @@ public struct ValidatedJob: Sendable {
     public let budget: Int
     /// The samples already labelled (resolved against the database by ``resolveLabelled(store:database:jobPath:)``).
     public private(set) var labelled = LabelledSet.none
+    /// What is probably a mistake in the job, though it can run (see ``JobRunner/warnings(_:features:budget:)``).
+    public internal(set) var warnings: [String] = []
 
     init(spec: JobSpec, features: FeatureTable, inputs: [String: FeatureTable], outcomes: [String: [Bool]], budget: Int) {
         self.spec = spec

@@ -24,7 +24,7 @@ public struct Run: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
-    @Flag(name: .long, help: "No progress bar or progress log lines.")
+    @Flag(name: .long, help: "No progress bar, no info log lines (warnings and errors only).")
     var quiet = false
 
     @Flag(name: .long, help: "One JSON object per job on stdout (completed, unchanged or failed), instead of the summary.")
@@ -60,7 +60,7 @@ public struct Run: ParsableCommand {
     /// Runs the jobs on `group`: every process computes, only rank 0 logs, prints and writes.
     public func execute(group: any ProcessGroup) throws {
         let isRoot = group.rank == 0
-        let logger = logging.bootstrap(level: isRoot ? nil : .critical)
+        let logger = logging.bootstrap(level: isRoot ? nil : .critical, quiet: quiet)
         var runner = database.runner(busyTimeout: busyTimeout, threads: threads)
         runner.force = force
         runner.lockWait = wait
@@ -98,26 +98,7 @@ public struct Run: ParsableCommand {
             }
             reporter.finish()
             guard isRoot else { continue }
-            switch outcome {
-            case let .completed(summary) where json:
-                var object: [String: Any] = [
-                    "job_file": job, "outcome": "completed", "job": summary.job, "run": summary.runID,
-                    "method": summary.method, "n": summary.n, "d": summary.d, "budget": summary.budget,
-                    "seconds": summary.seconds, "database": summary.database, "exit_code": 0,
-                    "round": summary.round, "labelled_count": summary.labelledCount,
-                ]
-                if let value = summary.finalValue { object["final"] = value }
-                let notes = Reports.notes(summary.notesJSON)
-                if !notes.isEmpty { object["notes"] = notes }
-                output(jsonLine(object))
-            case let .completed(summary):
-                output(summary.formatted)
-            case let .unchanged(name, runID, database) where json:
-                output(jsonLine(["job_file": job, "outcome": "unchanged", "job": name, "run": runID,
-                                   "database": database, "exit_code": 0]))
-            case let .unchanged(name, runID, database):
-                output("job \(name): unchanged since run \(runID) in \(database) (--force runs it anyway)")
-            }
+            output(describe(outcome, jobFile: job, json: json))
         }
         if let firstFailure { throw ExitCode(firstFailure.rawValue) }
     }
@@ -133,6 +114,9 @@ struct Validate: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @Flag(name: .long, help: "Treat warnings (transposed features, a tiny budget, ...) as errors: exit 64.")
+    var strict = false
+
     func run() throws {
         let runner = database.runner()
         var firstFailure: ExitStatus?
@@ -143,6 +127,12 @@ struct Validate: ParsableCommand {
             } catch {
                 printError(error.errorDescription ?? "\(error)")
                 firstFailure = firstFailure ?? error.exitStatus
+                continue
+            }
+            for warning in checked.warnings { printError("warning: \(job): \(warning)") }
+            if strict, !checked.warnings.isEmpty {
+                printError("\(job): \(checked.warnings.count) warning\(checked.warnings.count == 1 ? "" : "s") with --strict")
+                firstFailure = firstFailure ?? .badJob
                 continue
             }
             let targets = checked.inputs.sorted { $0.key < $1.key }.map { ", \($0.value.rows) \($0.key)" }.joined()
@@ -156,6 +146,30 @@ struct Validate: ParsableCommand {
 
 /// One compact JSON object, keys sorted, on one line.
 func jsonLine(_ object: [String: Any]) -> String { JSONText.encode(object) }
+
+/// How `run` and `select` report a job that did not fail: the summary, or one JSON object.
+func describe(_ outcome: RunOutcome, jobFile: String, json: Bool) -> String {
+    switch outcome {
+    case let .completed(summary) where json:
+        var object: [String: Any] = [
+            "job_file": jobFile, "outcome": "completed", "job": summary.job, "run": summary.runID,
+            "method": summary.method, "n": summary.n, "d": summary.d, "budget": summary.budget,
+            "seconds": summary.seconds, "database": summary.database, "exit_code": 0,
+            "round": summary.round, "labelled_count": summary.labelledCount,
+        ]
+        if let value = summary.finalValue { object["final"] = value }
+        let notes = Reports.notes(summary.notesJSON)
+        if !notes.isEmpty { object["notes"] = notes }
+        return jsonLine(object)
+    case let .completed(summary):
+        return summary.formatted
+    case let .unchanged(name, runID, database) where json:
+        return jsonLine(["job_file": jobFile, "outcome": "unchanged", "job": name, "run": runID,
+                         "database": database, "exit_code": 0])
+    case let .unchanged(name, runID, database):
+        return "job \(name): unchanged since run \(runID) in \(database) (--force runs it anyway)"
+    }
+}
 
 extension RunSummary {
     var formatted: String {

@@ -17,7 +17,7 @@ public struct SelectJob: ParsableCommand {
             running elsewhere, database locked, feature file being written), 130 SIGINT, 143 SIGTERM.
             """,
         version: selectjobVersion,
-        subcommands: [Run.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Evaluate.self,
+        subcommands: [Run.self, Select.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Evaluate.self,
                       Compare.self, Report.self, Prune.self, Crontab.self]
     )
 }
@@ -49,12 +49,13 @@ func checkDatabasePaths(_ db: String?) throws {
 
 /// Log verbosity, shared by every command.
 struct LoggingOptions: ParsableArguments {
-    @Option(name: .long, help: "Log level of the lines written to stderr.")
-    var logLevel: Logger.Level = .info
+    @Option(name: .long, help: "Log level of the lines written to stderr (default info; warning with --quiet).")
+    var logLevel: Logger.Level?
 
-    /// Installs the stderr log handler at `--log-level`, or at `level` when given.
-    func bootstrap(level override: Logger.Level? = nil) -> Logger {
-        let level = override ?? logLevel
+    /// Installs the stderr log handler at `level` when given, else `--log-level`, else info — or
+    /// warning when `quiet` (a `--log-level` given explicitly wins).
+    func bootstrap(level override: Logger.Level? = nil, quiet: Bool = false) -> Logger {
+        let level = override ?? logLevel ?? (quiet ? .warning : .info)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
