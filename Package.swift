@@ -53,7 +53,7 @@ let package = Package(
         ]),
         // The commands; the executables only wire them (selectjob-mpi passes its MPI process group).
         .target(name: "SelectJobCommands", dependencies: [
-            "Jobs", "Selection", "Reporting", "Store",
+            "Jobs", "FeatureIO", "Selection", "Reporting", "Store",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -13,6 +13,8 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     /// Not a readable `.npy` file of the expected layout.
     case notNpy(file: String, reason: String)
     case missingDataset(file: String, dataset: String)
+    /// A dataset the file lacks, with what it holds ("'name' (shape type)") and the closest name.
+    case datasetNotFound(file: String, dataset: String, holds: [String], closest: String?)
     case notADataset(file: String, dataset: String)
     case wrongRank(file: String, dataset: String, shape: [Int], expected: Int)
     case wrongType(file: String, dataset: String, found: String, expected: String)
@@ -80,6 +82,9 @@ extension FeatureInputError: LocalizedError {
         case let .notHDF5(file, reason): return "\(file): not a readable HDF5 file (\(reason))"
         case let .notNpy(file, reason): return "\(file): not a usable .npy feature file (\(reason))"
         case let .missingDataset(file, dataset): return "\(file): no dataset '\(dataset)'"
+        case let .datasetNotFound(file, dataset, holds, closest):
+            let contents = holds.isEmpty ? "it holds no dataset" : "it holds \(holds.joined(separator: ", "))"
+            return "\(file): no dataset '\(dataset)'; \(contents)" + (closest.map { " — did you mean '\($0)'?" } ?? "")
         case let .notADataset(file, dataset): return "\(file): '\(dataset)' is a group, not a dataset"
         case let .wrongRank(file, dataset, shape, expected):
             return "\(file): dataset '\(dataset)' has shape \(shape) (rank \(shape.count)), expected rank \(expected)"

@@ -32,6 +32,9 @@ public struct FeatureSource: Sendable, Equatable {
     /// Optional [start, end) range of rows to read instead of all of them.
     public var rows: Range<Int>?
     public var format: FeatureFormat
+    /// Whether the job left `dataset` at its default ("features"): a file without that dataset but
+    /// with exactly one 2-D float dataset then has that one read (``FeatureTable/source`` names it).
+    public var datasetIsDefault = false
     /// Whether an all-zero row is refused (features: it has no direction); predictions given as
     /// logits may legitimately be all zero.
     public var refusesZeroRows = true
@@ -98,6 +101,8 @@ extension FeatureTable {
 
         return try mappingErrors(file: path) {
             let file = try HDF5File.open(readingAt: path)
+            var source = source
+            try resolveDatasets(&source, in: file)
             let features = try file.dataset(source.dataset)
             guard features.shape.count == 2 else {
                 throw FeatureInputError.wrongRank(file: path, dataset: source.dataset, shape: features.shape, expected: 2)
@@ -144,12 +149,59 @@ extension FeatureTable {
         }
     }
 
+    /// Checks that `file` holds the datasets `source` names — a missing one is an error listing what
+    /// the file holds — and, when the job left the features dataset at its default and the file has
+    /// no `features` but exactly one 2-D float dataset, names that one instead.
+    static func resolveDatasets(_ source: inout FeatureSource, in file: HDF5File) throws(FeatureInputError) {
+        if !file.contains(source.dataset) {
+            let matrices = datasetSummaries(file).filter { $0.shape.count == 2 && $0.kind.isFloat }
+            guard source.datasetIsDefault, matrices.count == 1 else { throw missing(source.dataset, in: file) }
+            source.dataset = matrices[0].path
+        }
+        for name in [source.ids, source.labels].compactMap({ $0 }) where !file.contains(name) {
+            throw missing(name, in: file)
+        }
+    }
+
+    /// Every dataset of `file`: its path, shape and element kind. O(datasets).
+    static func datasetSummaries(_ file: HDF5File) -> [(path: String, shape: [Int], kind: HDF5ElementKind)] {
+        file.datasetPaths().compactMap { path in
+            (try? file.dataset(path)).map { (path, $0.shape, $0.elementKind) }
+        }
+    }
+
+    /// The error for a dataset `name` that `file` lacks: what the file holds, and the closest name.
+    static func missing(_ name: String, in file: HDF5File) -> FeatureInputError {
+        let summaries = datasetSummaries(file)
+        let holds = summaries.map { "'\($0.path)' (\($0.shape.map(String.init).joined(separator: " × ")) \($0.kind))" }
+        let closest = summaries.map(\.path).min { editDistance($0, name) < editDistance($1, name) }
+            .flatMap { editDistance($0, name) <= max(2, name.count / 3) ? $0 : nil }
+        return .datasetNotFound(file: file.path, dataset: name, holds: holds, closest: closest)
+    }
+
+    /// Levenshtein distance between `a` and `b`, case-insensitive. O(|a|·|b|).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+
     /// The number of rows of the features `source` names (an HDF5 2-D dataset), read from the
     /// dataset's shape alone: what a distributed run partitions before each process reads its rows.
     public static func rowCount(_ source: FeatureSource) throws(FeatureInputError) -> Int {
         guard FileManager.default.fileExists(atPath: source.path) else { throw .fileNotFound(file: source.path) }
         return try mappingErrors(file: source.path) {
-            let features = try HDF5File.open(readingAt: source.path).dataset(source.dataset)
+            let file = try HDF5File.open(readingAt: source.path)
+            var source = source
+            try resolveDatasets(&source, in: file)
+            let features = try file.dataset(source.dataset)
             guard features.shape.count == 2 else {
                 throw FeatureInputError.wrongRank(file: source.path, dataset: source.dataset, shape: features.shape, expected: 2)
             }

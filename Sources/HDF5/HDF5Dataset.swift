@@ -16,6 +16,12 @@ public enum HDF5ElementKind: Equatable, Sendable, CustomStringConvertible {
         case let .other(name): return name
         }
     }
+
+    /// Whether the elements are floating-point numbers.
+    public var isFloat: Bool {
+        if case .float = self { return true }
+        return false
+    }
 }
 
 /// An open dataset: its shape, element kind, and typed reads with HDF5 converting to native types.

@@ -124,6 +124,22 @@ public final class HDF5File {
         return !prefix.isEmpty
     }
 
+    /// The paths of every dataset in the file ("features", "train/ids"), in name order. O(objects).
+    public func datasetPaths() -> [String] {
+        final class Found { var paths: [String] = [] }
+        let found = Found()
+        let visit: H5O_iterate_t = { _, name, info, data in
+            guard let name, let info, let data, info.pointee.type == H5O_TYPE_DATASET else { return 0 }
+            Unmanaged<Found>.fromOpaque(data).takeUnretainedValue().paths.append(String(cString: name))
+            return 0
+        }
+        withExtendedLifetime(found) {
+            _ = H5Ovisit2(id, H5_INDEX_NAME, H5_ITER_INC, visit, Unmanaged.passUnretained(found).toOpaque(),
+                          UInt32(H5O_INFO_BASIC))
+        }
+        return found.paths
+    }
+
     /// Opens the dataset at `name`.
     public func dataset(_ name: String) throws(HDF5Error) -> HDF5Dataset {
         guard contains(name) else { throw .missingObject(file: path, name: name) }

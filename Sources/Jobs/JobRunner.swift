@@ -146,7 +146,7 @@ public struct JobRunner: Sendable {
             : try agreed { () throws(RunError) in try loadWhole(spec, jobPath: jobPath) }
         let features = job.features
         logger.info("read features", metadata: [
-            "job": "\(spec.name)", "file": "\(features.source.path)", "n": "\(features.rows)",
+            "job": "\(spec.name)", "file": "\(features.source.path)", "dataset": "\(features.source.dataset)", "n": "\(features.rows)",
             "d": "\(features.columns)", "type": "\(features.storedType)", "processes": "\(group.size)",
         ])
         if isRoot {

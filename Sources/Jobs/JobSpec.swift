@@ -347,7 +347,9 @@ private struct JobReader {
         let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "features.dataset") } ?? "features"
         let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "features.ids") }
         let labels = try members["labels"].map { v throws(JobError) in try string(v, at: "features.labels") }
-        return FeatureSource(path: resolve(path), dataset: dataset, ids: ids, labels: labels)
+        var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, labels: labels)
+        source.datasetIsDefault = members["dataset"] == nil
+        return source
     }
 
     func budget(_ value: JSONValue) throws(JobError) -> JobSpec.Budget {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FeatureIO
 import Foundation
 import Jobs
 import Logging
@@ -136,8 +137,11 @@ struct Validate: ParsableCommand {
                 continue
             }
             let targets = checked.inputs.sorted { $0.key < $1.key }.map { ", \($0.value.rows) \($0.key)" }.joined()
+            let source = checked.features.source
+            let chosen = source.datasetIsDefault && source.format == .hdf5 && source.dataset != checked.spec.features.dataset
+                ? ", dataset '\(source.dataset)' (the file's only 2-D float dataset)" : ""
             try emit("\(job): ok (job \(checked.spec.name), \(checked.spec.method.name), N=\(checked.features.rows), "
-                     + "d=\(checked.features.columns), K=\(checked.budget)\(targets), "
+                     + "d=\(checked.features.columns), K=\(checked.budget)\(targets)\(chosen), "
                      + "database \(runner.databasePath(for: checked.spec)))")
         }
         if let firstFailure { throw ExitCode(firstFailure.rawValue) }

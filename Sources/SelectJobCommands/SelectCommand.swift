@@ -20,6 +20,91 @@ struct Select: ParsableCommand {
             """
     )
 
+    @OptionGroup var job: JobOptions
+
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "Also write the selection's sorted row indices as a JSON list to this file (as `export --format json`).", valueName: "file"))
+    var output: String?
+
+    @Flag(help: "Print the equivalent job file (pretty JSON) and stop, without running.")
+    var printJob = false
+
+    @Flag(help: "One JSON object on stdout (as `run --json`), instead of the summary.")
+    var json = false
+
+    @Flag(help: "Run even if the same selection was recorded and its data are unchanged.")
+    var force = false
+
+    @Flag(help: "No progress bar, no info log lines (warnings and errors only).")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("Threads to compute with (the selection is identical for every count).", valueName: "n"))
+    var threads: Int = ParallelChunks.processorCount
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        let text = try job.text(database: database.db)
+        if printJob { return try emit(text) }
+        let logger = logging.bootstrap(quiet: quiet)
+        var runner = database.runner(threads: threads)
+        runner.force = force
+        let signals = StopSignals()
+        let reporter = ProgressReporter(job: "selectjob select", logger: logger, enabled: !quiet)
+        let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let outcome: RunOutcome
+        do {
+            // The bytes --print-job prints, final line break included: the printed file is this very job.
+            outcome = try runner.run(.inline(name: "selectjob select", contents: Data((text + "\n").utf8), folder: folder),
+                                     logger: logger, stopSignal: { signals.current }, progress: reporter.report)
+        } catch {
+            reporter.finish()
+            let message = error.errorDescription ?? "\(error)"
+            printError(message)
+            if json {
+                try emit(jsonLine(["job_file": "selectjob select", "outcome": "failed", "error": message,
+                                   "exit_code": Int(error.exitStatus.rawValue)]))
+            }
+            throw ExitCode(error.exitStatus.rawValue)
+        }
+        reporter.finish()
+        if let output { try export(outcome, to: output) }
+        try emit(describe(outcome, jobFile: "selectjob select", json: json))
+    }
+
+    /// Writes the run's sorted row indices to `path` as `export --format json` does.
+    func export(_ outcome: RunOutcome, to path: String) throws {
+        let (runID, databasePath): (Int64, String)
+        switch outcome {
+        case let .completed(summary): (runID, databasePath) = (summary.runID, summary.database)
+        case let .unchanged(_, id, database): (runID, databasePath) = (id, database)
+        }
+        let store: SelectionStore, record: RunRecord, selection: [SelectedSample]
+        do {
+            store = try SelectionStore(readingAt: databasePath)
+            record = try store.run(id: runID)
+            selection = try store.selection(runID: runID)
+        } catch {
+            throw fail(error)
+        }
+        let protected = ProtectedFiles(ProtectedFiles.database(databasePath) + JobRunner.inputFiles(of: record, store: store))
+        do {
+            try SelectionExport.write(selection, format: .json, to: path, provenance: ExportProvenance(run: record),
+                                      protecting: protected)
+        } catch {
+            printError(error.errorDescription ?? "\(error)")
+            throw ExitCode((error.isUsage ? ExitStatus.badJob : ExitStatus.ioError).rawValue)
+        }
+    }
+}
+
+/// What a job is made of, given on the command line: `select` runs it, `init` writes it.
+struct JobOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("The features: an HDF5 file, FILE:DATASET for a dataset other than 'features', or an N × d .npy array.",
                                  valueName: "features"))
     var features: String
@@ -48,65 +133,14 @@ struct Select: ParsableCommand {
     @Option(help: ArgumentHelp("The job's name in the database (default: FEATURES-METHOD-BUDGET).", valueName: "name"))
     var name: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp(
-        "Also write the selection's sorted row indices as a JSON list to this file (as `export --format json`).", valueName: "file"))
-    var output: String?
-
-    @Flag(help: "Print the equivalent job file (pretty JSON) and stop, without running.")
-    var printJob = false
-
-    @Flag(help: "One JSON object on stdout (as `run --json`), instead of the summary.")
-    var json = false
-
-    @Flag(help: "Run even if the same selection was recorded and its data are unchanged.")
-    var force = false
-
-    @Flag(help: "No progress bar, no info log lines (warnings and errors only).")
-    var quiet = false
-
-    @Option(help: ArgumentHelp("Threads to compute with (the selection is identical for every count).", valueName: "n"))
-    var threads: Int = ParallelChunks.processorCount
-
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var logging: LoggingOptions
-
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         _ = try parsedBudget()
         _ = try parsedSettings()
     }
 
-    func run() throws {
-        let text = try jobText()
-        if printJob { return try emit(text) }
-        let logger = logging.bootstrap(quiet: quiet)
-        var runner = database.runner(threads: threads)
-        runner.force = force
-        let signals = StopSignals()
-        let reporter = ProgressReporter(job: "selectjob select", logger: logger, enabled: !quiet)
-        let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let outcome: RunOutcome
-        do {
-            // The bytes --print-job prints, final line break included: the printed file is this very job.
-            outcome = try runner.run(.inline(name: "selectjob select", contents: Data((text + "\n").utf8), folder: folder),
-                                     logger: logger, stopSignal: { signals.current }, progress: reporter.report)
-        } catch {
-            reporter.finish()
-            let message = error.errorDescription ?? "\(error)"
-            printError(message)
-            if json {
-                try emit(jsonLine(["job_file": "selectjob select", "outcome": "failed", "error": message,
-                                   "exit_code": Int(error.exitStatus.rawValue)]))
-            }
-            throw ExitCode(error.exitStatus.rawValue)
-        }
-        reporter.finish()
-        if let output { try export(outcome, to: output) }
-        try emit(describe(outcome, jobFile: "selectjob select", json: json))
-    }
-
-    /// The job file this command stands for, as pretty JSON: absolute paths, the method's settings.
-    func jobText() throws -> String {
+    /// The job file these options stand for, as pretty JSON: absolute paths, the method's settings (and
+    /// with `spellingOutDefaults` every other parameter at its default), the database when given.
+    func text(database db: String?, spellingOutDefaults: Bool = false) throws -> String {
         var path = features, dataset: String?
         if !FileManager.default.fileExists(atPath: features), let colon = features.lastIndex(of: ":") {
             path = String(features[..<colon])
@@ -126,13 +160,17 @@ struct Select: ParsableCommand {
         if let ids { source["ids"] = named(ids) }
         if let labels { source["labels"] = named(labels) }
         var methodObject = try parsedSettings()
+        if spellingOutDefaults, let known = MethodRegistry.method(named: method),
+           let configured = try? known.configure(methodObject) {
+            methodObject.merge(configured.effective) { given, _ in given }
+        }
         methodObject["name"] = .string(method)
         let budgetObject = try parsedBudget()
         var job: [String: ParameterValue] = [
             "name": .string(name ?? derivedName(path: path, budget: budgetObject)),
             "features": .object(source), "method": .object(methodObject), "budget": budgetObject, "seed": .integer(seed),
         ]
-        if let db = database.db { job["database"] = .string(URL(fileURLWithPath: db).standardizedFileURL.path) }
+        if let db { job["database"] = .string(URL(fileURLWithPath: db).standardizedFileURL.path) }
         return ParameterValue.object(job).json(pretty: true)
     }
 
@@ -172,30 +210,5 @@ struct Select: ParsableCommand {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         let raw = "\(stem)-\(method)-\(size)"
         return String(String(raw.map { allowed.contains($0) ? $0 : "_" }).prefix(128))
-    }
-
-    /// Writes the run's sorted row indices to `path` as `export --format json` does.
-    func export(_ outcome: RunOutcome, to path: String) throws {
-        let (runID, databasePath): (Int64, String)
-        switch outcome {
-        case let .completed(summary): (runID, databasePath) = (summary.runID, summary.database)
-        case let .unchanged(_, id, database): (runID, databasePath) = (id, database)
-        }
-        let store: SelectionStore, record: RunRecord, selection: [SelectedSample]
-        do {
-            store = try SelectionStore(readingAt: databasePath)
-            record = try store.run(id: runID)
-            selection = try store.selection(runID: runID)
-        } catch {
-            throw fail(error)
-        }
-        let protected = ProtectedFiles(ProtectedFiles.database(databasePath) + JobRunner.inputFiles(of: record, store: store))
-        do {
-            try SelectionExport.write(selection, format: .json, to: path, provenance: ExportProvenance(run: record),
-                                      protecting: protected)
-        } catch {
-            printError(error.errorDescription ?? "\(error)")
-            throw ExitCode((error.isUsage ? ExitStatus.badJob : ExitStatus.ioError).rawValue)
-        }
     }
 }

@@ -17,7 +17,7 @@ public struct SelectJob: ParsableCommand {
             running elsewhere, database locked, feature file being written), 130 SIGINT, 143 SIGTERM.
             """,
         version: selectjobVersion,
-        subcommands: [Run.self, Select.self, Validate.self, Methods.self, Runs.self, Show.self, Export.self, Diff.self, Evaluate.self,
+        subcommands: [Run.self, Select.self, Init.self, Validate.self, Methods.self, Schema.self, Runs.self, Show.self, Export.self, Diff.self, Evaluate.self,
                       Compare.self, Report.self, Prune.self, Crontab.self]
     )
 }

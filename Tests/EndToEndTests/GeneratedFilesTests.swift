@@ -20,6 +20,15 @@ import TestSupport
         #expect(try Data(contentsOf: copy) == committed, "\(file) differs from what the registry generates: run make generated")
     }
 
+    /// `selectjob schema` prints the committed schema, byte for byte.
+    @Test func schemaCommandPrintsTheCommittedSchema() throws {
+        let folder = try TemporaryFolder(prefix: "generated")
+        let outcome = try selectjob(["schema"], in: folder.url, timeout: 60)
+        #expect(outcome.status == 0)
+        #expect(Data(outcome.stdout.utf8) == (try Data(contentsOf: Self.root.appendingPathComponent("schemas/job.schema.json"))),
+                "selectjob schema differs from schemas/job.schema.json: run make generated")
+    }
+
     /// Without --update the branches are printed: JSON, one per method, each naming its method.
     @Test func schemaFlagPrintsOneBranchPerMethod() throws {
         let folder = try TemporaryFolder(prefix: "generated")

@@ -67,4 +67,24 @@ import TestSupport
         #expect(dataset.stderr.contains("embeddings"), "\(dataset.stderr)")
         #expect(!FileManager.default.fileExists(atPath: workspace.path("data/sel.sqlite")))
     }
+
+    /// `init` writes a job file with every parameter at its default, which `validate` accepts.
+    @Test func initWritesAValidJobWithTheDefaultsSpelledOut() throws {
+        let written = try selectjob(["init", "data/pool.h5", "--method", "activeft", "--budget", "2%", "--ids", "ids",
+                                     "--set", "iterations=20", "-o", "jobs/init.json"], in: workspace.url, timeout: 60)
+        #expect(written.status == 0, "\(written.stderr)")
+        let text = try String(contentsOfFile: workspace.path("jobs/init.json"), encoding: .utf8)
+        for member in [#""temperature": 0.07"#, #""iterations": 20"#, #""learning_rate": 0.001"#, #""init": "random""#,
+                       #""percent": 2.0"#, #""ids": "ids""#] {
+            #expect(text.contains(member), "\(member) in \(text)")
+        }
+        let validated = try selectjob(["validate", "--db", "data/sel.sqlite", "jobs/init.json"], in: workspace.url, timeout: 60)
+        #expect(validated.status == 0, "\(validated.stderr)")
+        #expect(validated.stdout.contains("activeft, N=400, d=8, K=8"), "\(validated.stdout)")
+        let again = try selectjob(["init", "data/pool.h5", "--method", "activeft", "--budget", "2%", "-o", "jobs/init.json"],
+                                  in: workspace.url, timeout: 60)
+        #expect(again.status == 64 && again.stderr.contains("jobs/init.json: exists; --force replaces it"))
+        let unknown = try selectjob(["init", "data/pool.h5", "--method", "kmedians", "--budget", "2%"], in: workspace.url, timeout: 60)
+        #expect(unknown.status == 64 && unknown.stderr.contains("method.name:"), "\(unknown.stderr)")
+    }
 }
