@@ -18,8 +18,9 @@ public struct RunSummary: Sendable {
     public let budget: Int
     public let seconds: Double
     public let database: String
-    /// The last value of the method's curve (ActiveFT's final loss).
+    /// The last value of the method's curve (ActiveFT's final loss), and the curve's name ("loss").
     public let finalValue: Double?
+    public var curveName = ""
     /// The labelling round, and how many samples were already labelled.
     public let round: Int
     public let labelledCount: Int
@@ -266,7 +267,7 @@ public struct JobRunner: Sendable {
         }
         return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
                                      d: features.columns, budget: job.budget, seconds: seconds, database: databasePath,
-                                     finalValue: result.curve.last, round: job.labelled.round,
+                                     finalValue: result.curve.last, curveName: result.curveName, round: job.labelled.round,
                                      labelledCount: job.labelled.rows.count, notesJSON: result.notesJSON))
     }
 

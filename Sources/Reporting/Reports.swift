@@ -142,18 +142,44 @@ public enum Reports {
     /// The overlap of two selections by sample id: shared, only in A, only in B, Jaccard index.
     public static func diff(a: RunRecord, selectionA: [SelectedSample], b: RunRecord,
                             selectionB: [SelectedSample]) -> String {
-        let idsA = Set(selectionA.map(\.sampleID)), idsB = Set(selectionB.map(\.sampleID))
-        let shared = idsA.intersection(idsB).count
-        let union = idsA.union(idsB).count
-        let jaccard = union == 0 ? 1 : Double(shared) / Double(union)
-        return [
+        let d = SelectionDiff(selectionA, selectionB)
+        var lines = [
             "A          run \(a.id) (\(a.job), \(a.method), K=\(selectionA.count))",
             "B          run \(b.id) (\(b.job), \(b.method), K=\(selectionB.count))",
-            "shared     \(shared)",
-            "only A     \(idsA.count - shared)",
-            "only B     \(idsB.count - shared)",
-            String(format: "jaccard    %.4f", jaccard),
-        ].joined(separator: "\n")
+            "shared     \(d.shared)",
+            "only A     \(d.onlyA.count)",
+            "only B     \(d.onlyB.count)",
+            String(format: "jaccard    %.4f", d.jaccard),
+        ]
+        if d.byRow { lines.append("compared   by row index: the runs' sample ids are of different kinds (integers and strings)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `diff --json`: the two runs and the comparison as one JSON object.
+    public static func diffJSON(a: RunRecord, selectionA: [SelectedSample], b: RunRecord,
+                                selectionB: [SelectedSample]) -> String {
+        let d = SelectionDiff(selectionA, selectionB)
+        func run(_ record: RunRecord, _ selection: [SelectedSample]) -> [String: Any] {
+            ["run": record.id, "job": record.job, "method": record.method, "k": selection.count]
+        }
+        func ids(_ samples: [SelectedSample]) -> [Any] {
+            samples.map { sample -> Any in
+                switch sample.sampleID {
+                case let .integer(value): return value
+                case let .text(value): return value
+                }
+            }
+        }
+        return JSONText.encode([
+            "a": run(a, selectionA), "b": run(b, selectionB), "shared": d.shared, "jaccard": d.jaccard,
+            "only_a": ids(d.onlyA), "only_b": ids(d.onlyB), "compared_by": d.byRow ? "row_index" : "sample_id",
+        ] as [String: Any])
+    }
+
+    /// `diff --ids`: the samples only A selected (`A id`), then those only B selected (`B id`), in rank order.
+    public static func diffIDs(selectionA: [SelectedSample], selectionB: [SelectedSample]) -> String {
+        let d = SelectionDiff(selectionA, selectionB)
+        return (d.onlyA.map { "A \($0.sampleID)" } + d.onlyB.map { "B \($0.sampleID)" }).joined(separator: "\n")
     }
 
     /// `values` as a one-line chart of ▁…█, resampled to at most `width` characters. O(values).
@@ -194,5 +220,32 @@ public enum Reports {
             }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+/// Two selections compared: by sample id, or by row index when one run's ids are integers and the
+/// other's strings (two feature files of the same pool, one with an ids dataset). O(K).
+struct SelectionDiff {
+    let shared: Int
+    /// The samples only A (only B) selected, in rank order.
+    let onlyA: [SelectedSample]
+    let onlyB: [SelectedSample]
+    let jaccard: Double
+    let byRow: Bool
+
+    init(_ a: [SelectedSample], _ b: [SelectedSample]) {
+        func isText(_ sample: SelectedSample) -> Bool {
+            if case .text = sample.sampleID { return true }
+            return false
+        }
+        let kindsA = Set(a.map(isText)), kindsB = Set(b.map(isText))
+        byRow = !a.isEmpty && !b.isEmpty && kindsA != kindsB
+        let key: (SelectedSample) -> String = byRow ? { "\($0.rowIndex)" } : { "\(isText($0) ? "t" : "i"):\($0.sampleID)" }
+        let keysA = Set(a.map(key)), keysB = Set(b.map(key))
+        shared = keysA.intersection(keysB).count
+        onlyA = a.filter { !keysB.contains(key($0)) }
+        onlyB = b.filter { !keysA.contains(key($0)) }
+        let union = keysA.union(keysB).count
+        jaccard = union == 0 ? 1 : Double(shared) / Double(union)
     }
 }

@@ -6,7 +6,8 @@ import Store
 public enum ExportFormat: String, Sendable, CaseIterable {
     /// The sorted array of row indices: what ActiveFT's DeiT fine-tuning reads with `--subset_ids`.
     case json
-    /// `rank,row_index,sample_id,score` with a header, one selected sample per line, in rank order.
+    /// `rank,row_index,sample_id,score` (and `label` for a pool with labels) with a header, one selected
+    /// sample per line, in rank order.
     case csv
     /// One sample id per line, in rank order.
     case txt
@@ -120,8 +121,11 @@ public enum SelectionExport {
         case .json, .hdf5:
             return "[" + selection.map(\.rowIndex).sorted().map(String.init).joined(separator: ", ") + "]\n"
         case .csv:
-            return (["rank,row_index,sample_id,score"] + selection.map { sample in
+            // A pool with labels gets a label column (empty where a sample has none).
+            let labelled = selection.contains { $0.label != nil }
+            return ([labelled ? "rank,row_index,sample_id,score,label" : "rank,row_index,sample_id,score"] + selection.map { sample in
                 "\(sample.rank),\(sample.rowIndex),\(csvField(sample.sampleID.description)),\(sample.score)"
+                    + (labelled ? "," + (sample.label.map(String.init) ?? "") : "")
             }).joined(separator: "\n") + "\n"
         case .txt:
             return selection.map { $0.sampleID.description + "\n" }.joined()

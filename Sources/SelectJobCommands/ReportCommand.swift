@@ -65,5 +65,9 @@ struct Report: ParsableCommand {
             printError(error.errorDescription ?? "\(error)")
             throw ExitCode((error.isUsage ? ExitStatus.badJob : ExitStatus.ioError).rawValue)
         }
+        // Where the page went (not when it went to standard output, which is the page itself).
+        if output != "-" {
+            FileHandle.standardError.write(Data("wrote \(output) (\(String(format: "%.2f", Double(html.utf8.count) / 1e6)) MB)\n".utf8))
+        }
     }
 }

@@ -92,7 +92,7 @@ struct Export: ParsableCommand {
         abstract: "Export a selection for the fine-tuning stage.",
         discussion: """
             json: the sorted row indices (ActiveFT's DeiT fine-tuning reads them with --subset_ids). \
-            csv: rank,row_index,sample_id,score with a header. txt: one sample id per line. hdf5: \
+            csv: rank,row_index,sample_id,score (and label, for a pool with labels) with a header. txt: one sample id per line. hdf5: \
             datasets row_indices, sample_ids, ranks and scores. Files are written atomically; without \
             -o (or with -o -), text formats go to stdout. Only a succeeded run has a selection: any other \
             is exit 64. A failed write is exit 74.
@@ -145,6 +145,12 @@ struct Diff: ParsableCommand {
     @OptionGroup var database: ReadDatabaseOptions
     @Argument(help: "Run A.") var runA: Int64
     @Argument(help: "Run B.") var runB: Int64
+    @Flag(help: "The comparison as one JSON object, with the ids only each run selected.") var json = false
+    @Flag(help: "The differing ids, one a line: `A id` for those only A selected, then `B id`.") var ids = false
+
+    func validate() throws {
+        if json && ids { throw ValidationError("give --json or --ids, not both") }
+    }
 
     func run() throws {
         let store = try database.open()
@@ -154,6 +160,13 @@ struct Diff: ParsableCommand {
         try requireSelection(b)
         let selectionA = try query { () throws(StoreError) in try store.selection(runID: runA) }
         let selectionB = try query { () throws(StoreError) in try store.selection(runID: runB) }
-        try emit(Reports.diff(a: a, selectionA: selectionA, b: b, selectionB: selectionB))
+        if json {
+            try emit(Reports.diffJSON(a: a, selectionA: selectionA, b: b, selectionB: selectionB))
+        } else if ids {
+            let text = Reports.diffIDs(selectionA: selectionA, selectionB: selectionB)
+            if !text.isEmpty { try emit(text) }
+        } else {
+            try emit(Reports.diff(a: a, selectionA: selectionA, b: b, selectionB: selectionB))
+        }
     }
 }

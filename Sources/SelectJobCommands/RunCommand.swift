@@ -162,6 +162,7 @@ func describe(_ outcome: RunOutcome, jobFile: String, json: Bool) -> String {
             "round": summary.round, "labelled_count": summary.labelledCount,
         ]
         if let value = summary.finalValue { object["final"] = value }
+        if !summary.curveName.isEmpty { object["curve"] = summary.curveName }
         let notes = Reports.notes(summary.notesJSON)
         if !notes.isEmpty { object["notes"] = notes }
         return jsonLine(object)
@@ -185,7 +186,12 @@ extension RunSummary {
             "selected  K=\(budget)",
         ]
         if round > 1 || labelledCount > 0 { lines.append("round     \(round) (\(labelledCount) samples labelled before)") }
-        if let finalValue { lines.append("final     \(String(format: "%.6g", finalValue))") }
+        if let finalValue {
+            // Whole numbers (a cluster size, a count of covered samples) print as integers.
+            let value = finalValue == finalValue.rounded() && abs(finalValue) < 1e15 ? String(Int64(finalValue))
+                : String(format: "%.6g", finalValue)
+            lines.append("final     \(curveName.isEmpty ? "" : curveName.replacingOccurrences(of: "_", with: " ") + " ")\(value)")
+        }
         if let notes = Reports.notesLine(notesJSON, budget: budget) { lines.append("notes     \(notes)") }
         lines.append("seconds   \(String(format: "%.2f", seconds))")
         lines.append("database  \(database)")

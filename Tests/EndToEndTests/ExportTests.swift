@@ -25,7 +25,7 @@ import TestSupport
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "real.csv")
         #expect(try export(["-o", link]).status == 0)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "real.csv")
-        #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("rank,row_index,sample_id,score\n"))
+        #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("rank,row_index,sample_id,score,label\n"))
     }
 
     /// A replaced regular file keeps its permissions.
@@ -71,7 +71,7 @@ import TestSupport
     @Test func exportDashIsStandardOutput() throws {
         let outcome = try export(["-o", "-"])
         #expect(outcome.status == 0)
-        #expect(outcome.stdout.hasPrefix("rank,row_index,sample_id,score\n"))
+        #expect(outcome.stdout.hasPrefix("rank,row_index,sample_id,score,label\n"))
         #expect(!FileManager.default.fileExists(atPath: workspace.path("-")))
     }
 
@@ -116,7 +116,7 @@ import TestSupport
     @Test func exportsCarryTheirProvenance() throws {
         let csv = workspace.path("data/subset.csv"), h5 = workspace.path("data/subset.h5")
         #expect(try export(["-o", csv]).status == 0)
-        #expect(try String(contentsOfFile: csv, encoding: .utf8).hasPrefix("rank,row_index,sample_id,score\n"))
+        #expect(try String(contentsOfFile: csv, encoding: .utf8).hasPrefix("rank,row_index,sample_id,score,label\n"))
         let sidecar = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: csv + ".provenance.json"))) as? [String: Any])
         let fingerprint = try FeatureTableFingerprint.of(workspace.path("data/features.h5"))
         #expect(sidecar["selectjob_run_id"] as? Int == 1 && sidecar["job"] as? String == "good" && sidecar["method"] as? String == "kmeans")

@@ -29,6 +29,7 @@ import TestSupport
     @Test func pageShowsTheRunAndItsEvaluation() throws {
         let before = try report(["--job", "activeft", "-o", "report.html"])
         #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stderr.hasPrefix("wrote report.html ("), "the report says where it wrote: \(before.stderr)")
         var html = try page("report.html")
         for figure in ["curve-loss", "map", "classes", "distances"] { #expect(html.contains("data-figure=\"\(figure)\""), "\(figure)") }
         #expect(html.contains("has not been evaluated"))
@@ -41,6 +42,7 @@ import TestSupport
         // Standard output gets the same page.
         let stdout = try report(["--job", "activeft", "-o", "-"])
         #expect(stdout.status == 0 && stdout.stdout.hasPrefix("<!DOCTYPE html>") && stdout.stdout.contains("data-figure=\"map\""))
+        #expect(!stdout.stderr.contains("wrote"))
     }
 
     /// Several runs need --compare; with it, one map per run and both in the job table.

@@ -72,7 +72,7 @@ func writeActiveFTDump(_ path: String, rows: Int, dimensions: Int, header: Strin
         try FileManager.default.createDirectory(atPath: workspace.path("out"), withIntermediateDirectories: true)
         #expect(try selectjob(["export", "--job", "first", "--format", "csv", "-o", "out/sel.csv"] + db, in: workspace.url).status == 0)
         let lines = try String(contentsOfFile: workspace.path("out/sel.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(lines[0] == "rank,row_index,sample_id,score")
+        #expect(lines[0] == "rank,row_index,sample_id,score,label")
         #expect(lines.count == 31)
         #expect(lines[1].hasPrefix("0,\(expected[0]["row_index"] as Int),\(expected[0]["sample_id"] as Int),"))
 
@@ -96,6 +96,18 @@ func writeActiveFTDump(_ path: String, rows: Int, dimensions: Int, header: Strin
         #expect(same.stdout.contains("shared     30") && same.stdout.contains("only A     0") && same.stdout.contains("jaccard    1.0000"))
         let other = try selectjob(["diff", "1", "2"] + db, in: workspace.url)
         #expect(other.status == 0 && other.stdout.contains("B          run 2 (second, vtl, K=30)"))
+        // --json and --ids agree with the summary and with the database.
+        let (onlyA, onlyB) = try workspace.database().read { db in
+            (try Int.fetchAll(db, sql: "SELECT sample_id FROM selections WHERE run_id = 1 AND sample_id NOT IN (SELECT sample_id FROM selections WHERE run_id = 2) ORDER BY rank"),
+             try Int.fetchAll(db, sql: "SELECT sample_id FROM selections WHERE run_id = 2 AND sample_id NOT IN (SELECT sample_id FROM selections WHERE run_id = 1) ORDER BY rank"))
+        }
+        let json = try selectjob(["diff", "1", "2", "--json"] + db, in: workspace.url)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["only_a"] as? [Int] == onlyA && object["only_b"] as? [Int] == onlyB)
+        #expect(object["shared"] as? Int == 30 - onlyA.count && object["compared_by"] as? String == "sample_id")
+        #expect(other.stdout.contains("only A     \(onlyA.count)"))
+        let ids = try selectjob(["diff", "1", "2", "--ids"] + db, in: workspace.url)
+        #expect(ids.stdout.split(separator: "\n").map(String.init) == onlyA.map { "A \($0)" } + onlyB.map { "B \($0)" })
     }
 
     @Test(arguments: [

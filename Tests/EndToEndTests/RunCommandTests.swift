@@ -19,6 +19,7 @@ import TestSupport
         #expect(outcome.stdout.contains("job       mixture"))
         #expect(outcome.stdout.contains("pool      N=600, d=16"))
         #expect(outcome.stdout.contains("selected  K=30"))
+        #expect(outcome.stdout.contains("final     loss "), "the final value names its curve")
         #expect(outcome.stdout.contains("database  \(workspace.path("data/sel.sqlite"))"))
         #expect(outcome.stderr.contains("progress"), "cron-style log lines when stderr is not a terminal")
 

@@ -23,6 +23,8 @@ import TestSupport
         #expect(outcome.stderr.isEmpty, "--quiet leaves only warnings and errors: \(outcome.stderr)")
         #expect(outcome.stdout.contains("job       pool-kmeans-5pct"), "\(outcome.stdout)")
         #expect(outcome.stdout.contains("selected  K=20"))
+        // k-means' last value is its inertia; a whole-number final value prints as an integer.
+        #expect(outcome.stdout.contains("final     inertia "), "\(outcome.stdout)")
         let subset = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: workspace.path("data/subset.json")))) as? [Int]
         #expect(subset?.count == 20 && subset == subset?.sorted())
         try workspace.database().read { db in
