@@ -132,6 +132,9 @@ extension FeatureTable {
             try checkValues(values, columns: columns, firstRow: rowRange.lowerBound, file: path, dataset: source.dataset,
                             refusesZeroRows: source.refusesZeroRows)
 
+            for name in [source.ids, source.labels].compactMap({ $0 }) where !file.contains(name) {
+                throw missing(name, in: file)
+            }
             var ids = SampleIDs.rowIndices
             if let name = source.ids {
                 ids = try readIDs(file, name: name, expectedCount: totalRows, rowRange: rowRange)
@@ -149,17 +152,14 @@ extension FeatureTable {
         }
     }
 
-    /// Checks that `file` holds the datasets `source` names — a missing one is an error listing what
-    /// the file holds — and, when the job left the features dataset at its default and the file has
-    /// no `features` but exactly one 2-D float dataset, names that one instead.
+    /// Checks that `file` holds the features dataset `source` names — a missing one is an error listing
+    /// what the file holds — and, when the job left it at its default and the file has no `features`
+    /// but exactly one 2-D float dataset, names that one instead.
     static func resolveDatasets(_ source: inout FeatureSource, in file: HDF5File) throws(FeatureInputError) {
         if !file.contains(source.dataset) {
             let matrices = datasetSummaries(file).filter { $0.shape.count == 2 && $0.kind.isFloat }
             guard source.datasetIsDefault, matrices.count == 1 else { throw missing(source.dataset, in: file) }
             source.dataset = matrices[0].path
-        }
-        for name in [source.ids, source.labels].compactMap({ $0 }) where !file.contains(name) {
-            throw missing(name, in: file)
         }
     }
 

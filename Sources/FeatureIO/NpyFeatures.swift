@@ -109,8 +109,8 @@ enum NpyFeatures {
         }
     }
 
-    /// A 1-D `.npy` array of integers (int8 … int64, uint8 … uint32), `expectedCount` long. O(N).
-    static func integers(path: String, expectedCount: Int) throws(FeatureInputError) -> [Int64] {
+    /// A 1-D `.npy` array of integers (int8 … int64, uint8 … uint32), `expectedCount` long when given. O(N).
+    static func integers(path: String, expectedCount: Int?) throws(FeatureInputError) -> [Int64] {
         let data = try contents(path)
         let header = try header(data, file: path)
         let dataset = "(npy array)"
@@ -120,7 +120,9 @@ enum NpyFeatures {
             throw .wrongType(file: path, dataset: dataset, found: header.descr, expected: "a little-endian integer type (int8 … int64, uint8 … uint32)")
         }
         let count = header.shape[0], width = abs(signedWidth)
-        guard count == expectedCount else { throw .lengthMismatch(file: path, dataset: dataset, count: count, expected: expectedCount) }
+        if let expectedCount, count != expectedCount {
+            throw .lengthMismatch(file: path, dataset: dataset, count: count, expected: expectedCount)
+        }
         guard data.count - header.dataOffset >= count * width else {
             throw .readFailed(file: path, dataset: dataset, reason: "file holds fewer values than its shape \(header.shape)")
         }

@@ -43,6 +43,7 @@ public let jobSchemaText = #"""
     "labelledSource": {
       "additionalProperties": false,
       "dependentRequired": {
+        "as": ["path"],
         "dataset": ["path"]
       },
       "description": "One source of samples already labelled: exactly one of job, run or path.",
@@ -58,9 +59,12 @@ public let jobSchemaText = #"""
         }
       ],
       "properties": {
+        "as": {
+          "description": "What a JSON list of integers in path holds: \"rows\" (0-based row indices, as selectjob's JSON export) or \"ids\". Default: rows when selectjob's export provenance (PATH.provenance.json) is beside it, else ids.",
+          "enum": ["rows", "ids"]
+        },
         "dataset": {
-          "default": "ids",
-          "description": "The ids dataset in path.",
+          "description": "For an HDF5 path: the 1-D dataset of sample ids (default ids, else sample_ids as selectjob's export writes).",
           "minLength": 1,
           "type": "string"
         },
@@ -70,7 +74,7 @@ public let jobSchemaText = #"""
           "type": "string"
         },
         "path": {
-          "description": "HDF5 file with a 1-D dataset of sample ids (integers or strings), relative to the job file's folder.",
+          "description": "A file listing the labelled samples, relative to the job file's folder: any selectjob export (json row indices, txt, csv, hdf5), or sample ids in .txt (one a line), .csv (a sample_id column, else the first), .json (a list), .npy (integers) or HDF5 (a 1-D dataset).",
           "minLength": 1,
           "type": "string"
         },

@@ -43,16 +43,18 @@ public enum LabelledSource: Sendable, Equatable {
     case job(String)
     /// The samples selected by this succeeded run.
     case run(Int64)
-    /// A 1-D dataset of sample ids (integers or strings) in an HDF5 file; without an ids dataset on
-    /// the pool, ids are 0-based rows.
-    case file(path: String, dataset: String)
+    /// A file listing samples (``IdentifierList``): sample ids in HDF5 (`dataset`, default `ids`),
+    /// `.txt`, `.csv`, `.npy` or `.json`, or row indices in selectjob's JSON export; `rows` says
+    /// which a JSON list of integers is (nil: decided by the file). Without an ids dataset on the
+    /// pool, ids are 0-based rows.
+    case file(path: String, dataset: String? = nil, rows: Bool? = nil)
 
     /// How the source reads in messages and in `params_json`.
     public var description: String {
         switch self {
         case let .job(name): return "job \(name)"
         case let .run(id): return "run \(id)"
-        case let .file(path, dataset): return "\(path):\(dataset)"
+        case let .file(path, dataset, _): return dataset.map { "\(path):\($0)" } ?? path
         }
     }
 }
@@ -110,7 +112,7 @@ extension JobSpec {
         "method input": ["path", "dataset", "rows"],
         "predictions input": ["path", "dataset", "kind", "ids"],
         "validation input": ["path", "dataset", "labels", "predicted"],
-        "labelled": ["job", "run", "path", "dataset"],
+        "labelled": ["job", "run", "path", "dataset", "as"],
         "budget": ["percent", "count"],
     ]
 
@@ -293,8 +295,8 @@ private struct JobReader {
             guard given.count == 1 else {
                 throw fail(path, "expected exactly one of \"job\", \"run\" or \"path\", got \(given.isEmpty ? "none" : given.joined(separator: " and "))")
             }
-            if members["dataset"] != nil, members["path"] == nil {
-                throw fail("\(path).dataset", "only used with \"path\"")
+            for key in ["dataset", "as"] where members[key] != nil && members["path"] == nil {
+                throw fail("\(path).\(key)", "only used with \"path\"")
             }
             if let v = members["job"] {
                 sources.append(.job(try string(v, at: "\(path).job")))
@@ -302,8 +304,14 @@ private struct JobReader {
                 sources.append(.run(Int64(try integer(v, at: "\(path).run", in: 1...Int64.max))))
             } else {
                 let file = resolve(try string(members["path"]!, at: "\(path).path"))
-                let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "\(path).dataset") } ?? "ids"
-                sources.append(.file(path: file, dataset: dataset))
+                let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "\(path).dataset") }
+                let rows = try members["as"].map { v throws(JobError) -> Bool in
+                    guard case let .string(kind) = v, ["rows", "ids"].contains(kind) else {
+                        throw fail("\(path).as", "expected \"rows\" (0-based row indices) or \"ids\" (sample ids), got \(v.described)")
+                    }
+                    return kind == "rows"
+                }
+                sources.append(.file(path: file, dataset: dataset, rows: rows))
             }
         }
         return sources

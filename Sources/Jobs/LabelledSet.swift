@@ -30,13 +30,15 @@ public struct LabelledSet: Sendable, Equatable {
     static func resolve(_ sources: [LabelledSource], job: String, features: FeatureTable,
                         store: SelectionStore?, database: String, before: Int64? = nil) throws(RunError) -> LabelledSet {
         guard !sources.isEmpty else { return .none }
-        var identifiers: [(SampleIdentifier, String)] = []
+        /// A labelled sample as a source names it: by id, or (selectjob's JSON export) by row.
+        enum Entry { case id(SampleIdentifier), row(Int) }
+        var identifiers: [(Entry, String)] = []
         var earlierRound = 0
         var runIDs: [Int64] = []
         func add(_ run: RunRecord) throws(RunError) {
             let selection: [SelectedSample]
             do { selection = try store!.selection(runID: run.id) } catch { throw .store(error) }
-            identifiers += selection.map { ($0.sampleID, "run \(run.id) of job \(run.job)") }
+            identifiers += selection.map { (.id($0.sampleID), "run \(run.id) of job \(run.job)") }
             earlierRound = max(earlierRound, run.round)
             runIDs.append(run.id)
         }
@@ -61,14 +63,15 @@ public struct LabelledSet: Sendable, Equatable {
                     throw .labelled(.runNotSucceeded(id: id, status: run.status.rawValue, database: database))
                 }
                 try add(run)
-            case let .file(path, dataset):
-                let ids: SampleIDs
-                do { ids = try FeatureTable.loadIdentifiers(path: path, dataset: dataset) } catch { throw .input(error) }
-                let origin = "\(path):\(dataset)"
-                switch ids {
-                case .rowIndices: break
-                case let .integers(values): identifiers += values.map { (.integer($0), origin) }
-                case let .strings(values): identifiers += values.map { (.text($0), origin) }
+            case let .file(path, dataset, asRows):
+                let list: IdentifierList
+                do { list = try IdentifierList.load(path: path, dataset: dataset, rows: asRows) } catch { throw .input(error) }
+                let origin = source.description
+                switch list {
+                case .ids(.rowIndices): break
+                case let .ids(.integers(values)): identifiers += values.map { (.id(.integer($0)), origin) }
+                case let .ids(.strings(values)): identifiers += values.map { (.id(.text($0)), origin) }
+                case let .rows(values): identifiers += values.map { (.row($0), origin) }
                 }
                 earlierRound = max(earlierRound, 1)
             }
@@ -76,12 +79,23 @@ public struct LabelledSet: Sendable, Equatable {
         let rowOf = features.ids.rowLookup(count: features.rows)
         var seen = Set<Int>()
         var rows: [Int] = []
-        for (identifier, origin) in identifiers {
-            guard let row = rowOf(identifier) else {
-                throw .labelled(.unknownSample(id: identifier.description, source: origin, features: features.source.path,
-                                               note: features.ids.kindMismatch(identifier)))
+        for (entry, origin) in identifiers {
+            let found: Int?
+            switch entry {
+            case let .id(identifier):
+                found = rowOf(identifier)
+                guard found != nil else {
+                    throw .labelled(.unknownSample(id: identifier.description, source: origin, features: features.source.path,
+                                                   note: features.ids.kindMismatch(identifier)))
+                }
+            case let .row(row):
+                guard (0..<features.rows).contains(row) else {
+                    throw .labelled(.unknownSample(id: "row \(row)", source: origin, features: features.source.path,
+                                                   note: "the pool's rows are 0..<\(features.rows)"))
+                }
+                found = row
             }
-            if seen.insert(row).inserted { rows.append(row) }
+            if seen.insert(found!).inserted { rows.append(found!) }
         }
         let digest = SHA256.hash(data: Data(rows.map(String.init).joined(separator: ",").utf8))
         return LabelledSet(rows: rows, round: earlierRound + 1,

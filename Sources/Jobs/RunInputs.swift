@@ -16,7 +16,7 @@ extension JobRunner {
         for (name, source) in spec.method.inputs.sorted(by: { $0.key < $1.key }) {
             files.append((source.path, "the method input '\(name)' of run \(run.id)"))
         }
-        for case let .file(path, _) in spec.labelled {
+        for case let .file(path, _, _) in spec.labelled {
             files.append((path, "a labelled file of run \(run.id)"))
         }
         return files

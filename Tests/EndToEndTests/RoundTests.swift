@@ -117,7 +117,7 @@ import TestSupport
                                extra: #", "database": "../data/sel.sqlite", "labelled": {"path": "../data/unknown.h5"}"#)
         let unknown = try selectjob(["run", "jobs/unknown-id.json"], in: workspace.url)
         #expect(unknown.status == 65)
-        #expect(unknown.stderr.contains("sample id 42 (from \(workspace.path("data/unknown.h5")):ids) is not in the pool"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("sample id 42 (from \(workspace.path("data/unknown.h5"))) is not in the pool"), "\(unknown.stderr)")
 
         try writeIDs("most", (0..<595).map { 1_000_000 + Int64($0) })
         try workspace.writeJob("too-many", method: #"{"name": "random"}"#, budget: #"{"count": 10}"#,

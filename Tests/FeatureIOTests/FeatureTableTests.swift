@@ -193,9 +193,10 @@ let smallFeatures: [Float] = [1, 0, 0, 0.5, 0.5, 0, -1, 2, 3, 0.25, 0, 4]  // 4 
     @Test func missingDatasetAndGroup() throws {
         let path = folder.path("f.h5")
         try writeFile(path) { try $0.write(floats: smallFeatures, shape: [4, 3], to: "/train/features") }
-        #expect(load(path, dataset: "feats") == "\(path): no dataset 'feats'")
+        #expect(load(path, dataset: "feats") == "\(path): no dataset 'feats'; it holds 'train/features' (4 × 3 float32)")
         #expect(load(path, dataset: "train") == "\(path): 'train' is a group, not a dataset")
-        #expect(load(path, dataset: "train/features", ids: "train/ids") == "\(path): no dataset 'train/ids'")
+        #expect(load(path, dataset: "train/features", ids: "train/ids")
+            == "\(path): no dataset 'train/ids'; it holds 'train/features' (4 × 3 float32)")
     }
 
     @Test func wrongRankAndType() throws {

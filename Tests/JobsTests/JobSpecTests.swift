@@ -21,7 +21,9 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
     @Test func minimalJobGetsTheReferenceDefaults() throws {
         let spec = try parse(job())
         #expect(spec.name == "t")
-        #expect(spec.features == FeatureSource(path: "/jobs/f.h5", dataset: "features"))
+        var expected = FeatureSource(path: "/jobs/f.h5", dataset: "features")
+        expected.datasetIsDefault = true
+        #expect(spec.features == expected)
         #expect(spec.method.name == "activeft")
         #expect(spec.method.configured.parameters as? ActiveFTParameters
             == ActiveFTParameters(temperature: 0.07, iterations: 300, learningRate: 0.001, balance: 1.0,
@@ -68,7 +70,7 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         #expect(try parse(job()).labelled.isEmpty)
         #expect(try parse(job(extra: #", "labelled": {"job": "round1"}"#)).labelled == [.job("round1")])
         let several = try parse(job(extra: #", "labelled": [{"run": 12}, {"path": "../l.h5"}, {"path": "m.h5", "dataset": "picked"}]"#))
-        #expect(several.labelled == [.run(12), .file(path: "/l.h5", dataset: "ids"), .file(path: "/jobs/m.h5", dataset: "picked")])
+        #expect(several.labelled == [.run(12), .file(path: "/l.h5"), .file(path: "/jobs/m.h5", dataset: "picked")])
     }
 
     @Test func predictionsInputsAreRead() throws {
@@ -111,7 +113,7 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(extra: #", "labelled": {"job": "a", "run": 3}"#), #"labelled: expected exactly one of "job", "run" or "path", got job and run"#),
         (job(extra: #", "labelled": [{"job": "a"}, {"run": 0}]"#), "labelled[1].run: expected an integer ≥ 1, got 0"),
         (job(extra: #", "labelled": {"job": "a", "dataset": "ids"}"#), #"labelled.dataset: only used with "path""#),
-        (job(extra: #", "labelled": {"jobs": "a"}"#), #"labelled.jobs: unknown key; expected one of "job", "run", "path", "dataset""#),
+        (job(extra: #", "labelled": {"jobs": "a"}"#), #"labelled.jobs: unknown key; expected one of "job", "run", "path", "dataset", "as""#),
         (job(method: #"{"name": "margin"}"#), "method.predictions: required key is missing"),
         (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "kind": "odds"}}"#), #"method.predictions.kind: expected "probabilities" or "logits", got string "odds""#),
         (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "rows": [0, 5]}}"#), #"method.predictions.rows: unknown key; expected one of "path", "dataset", "kind", "ids""#),
