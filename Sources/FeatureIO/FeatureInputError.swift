@@ -13,6 +13,8 @@ public enum FeatureInputError: Error, Equatable, Sendable {
     /// Not a readable `.npy` file of the expected layout.
     case notNpy(file: String, reason: String)
     case missingDataset(file: String, dataset: String)
+    /// A shard of a pool that does not fit the others (another width, another kind of ids).
+    case shardMismatch(file: String, problem: String)
     /// A file that should hold a list of samples and does not (`expected` says what it should be).
     case notAList(file: String, expected: String)
     /// A dataset the file lacks, with what it holds ("'name' (shape type)") and the closest name.
@@ -85,6 +87,7 @@ extension FeatureInputError: LocalizedError {
         case let .notNpy(file, reason): return "\(file): not a usable .npy feature file (\(reason))"
         case let .missingDataset(file, dataset): return "\(file): no dataset '\(dataset)'"
         case let .notAList(file, expected): return "\(file): expected \(expected)"
+        case let .shardMismatch(file, problem): return "\(file): this shard does not fit the pool: \(problem)"
         case let .datasetNotFound(file, dataset, holds, closest):
             let contents = holds.isEmpty ? "it holds no dataset" : "it holds \(holds.joined(separator: ", "))"
             return "\(file): no dataset '\(dataset)'; \(contents)" + (closest.map { " — did you mean '\($0)'?" } ?? "")

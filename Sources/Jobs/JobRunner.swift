@@ -147,7 +147,7 @@ public struct JobRunner: Sendable {
             : try agreed { () throws(RunError) in try loadWhole(spec, jobPath: jobPath) }
         let features = job.features
         logger.info("read features", metadata: [
-            "job": "\(spec.name)", "file": "\(features.source.path)", "dataset": "\(features.source.dataset)", "n": "\(features.rows)",
+            "job": "\(spec.name)", "file": "\(features.source.displayPath)", "shards": "\(max(1, features.source.shards.count))", "dataset": "\(features.source.dataset)", "n": "\(features.rows)",
             "d": "\(features.columns)", "type": "\(features.storedType)", "processes": "\(group.size)",
         ])
         if isRoot {
@@ -199,7 +199,7 @@ public struct JobRunner: Sendable {
                 runID = try store.beginRun(NewRun(
                     job: spec.name, jobPath: standardPath,
                     jobJSON: String(decoding: contents, as: UTF8.self), jobSHA256: jobSHA256,
-                    featuresPath: features.source.path, featuresFingerprint: features.fingerprint,
+                    featuresPath: features.source.displayPath, featuresFingerprint: features.fingerprint,
                     method: spec.method.name, paramsJSON: job.recordedParameters(initialRows: []).json(),
                     n: features.rows, d: features.columns, budget: job.budget, seed: Int64(spec.seed),
                     toolVersion: selectjobVersion, startedAt: started, round: job.labelled.round,

@@ -212,9 +212,22 @@ public let jobSchemaText = #"""
           "enum": ["plain", "activeft"]
         },
         "path": {
-          "description": "HDF5 file, relative to the job file's folder.",
-          "minLength": 1,
-          "type": "string"
+          "description": "The features file, relative to the job file's folder; for a pool written in shards, a glob (feats_*.h5, in sorted order) or a list of HDF5 files, read as one pool.",
+          "oneOf": [
+            {
+              "minLength": 1,
+              "type": "string"
+            },
+            {
+              "items": {
+                "minLength": 1,
+                "type": "string"
+              },
+              "minItems": 1,
+              "type": "array",
+              "uniqueItems": true
+            }
+          ]
         }
       },
       "required": ["path"],

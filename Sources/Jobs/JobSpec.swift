@@ -320,7 +320,9 @@ private struct JobReader {
     func features(_ value: JSONValue) throws(JobError) -> FeatureSource {
         let members = try object(value, at: "features", allowed: JobSpec.acceptedKeys["features"]!,
                                  required: ["path"])
-        let path = try string(members["path"]!, at: "features.path")
+        // A pool in shards: a list of files, or a glob; read as one pool, in sorted (or list) order.
+        let shards = try shardPaths(members["path"]!)
+        let path = shards[0]
         var format = FeatureFormat.implied(by: path)
         if let v = members["format"] {
             guard case let .string(name) = v, ["hdf5", "npy"].contains(name), let named = FeatureFormat(rawValue: name) else {
@@ -357,7 +359,41 @@ private struct JobReader {
         let labels = try members["labels"].map { v throws(JobError) in try string(v, at: "features.labels") }
         var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, labels: labels)
         source.datasetIsDefault = members["dataset"] == nil
+        if shards.count > 1 {
+            source.shards = shards
+            if case let .string(pattern) = members["path"]! { source.pattern = resolve(pattern) }
+        }
         return source
+    }
+
+    /// The files `features.path` names: one path; a glob (`*`, `?`, `[`), its matches in sorted order;
+    /// or an array of paths, in its order. Each resolved against the job's folder. A pool in several
+    /// files must be HDF5.
+    func shardPaths(_ value: JSONValue) throws(JobError) -> [String] {
+        var paths: [String]
+        switch value {
+        case let .string(text) where text.contains(where: { "*?[".contains($0) }):
+            let pattern = resolve(text)
+            var found = glob_t()
+            defer { globfree(&found) }
+            guard glob(pattern, 0, nil, &found) == 0, found.gl_pathc > 0 else {
+                throw fail("features.path", "no file matches \(value.quoted) (in \(folder.path))")
+            }
+            paths = (0..<Int(found.gl_pathc)).compactMap { found.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+        case .string:
+            return [try string(value, at: "features.path")]
+        case let .array(items):
+            guard !items.isEmpty else { throw fail("features.path", "expected a file, a glob or a non-empty list of files, got []") }
+            paths = []
+            for (i, item) in items.enumerated() { paths.append(resolve(try string(item, at: "features.path[\(i)]"))) }
+            guard Set(paths).count == paths.count else { throw fail("features.path", "lists a file twice") }
+        default:
+            throw fail("features.path", "expected a file, a glob or a list of files, got \(value.described)")
+        }
+        if paths.count > 1, let npy = paths.first(where: { $0.lowercased().hasSuffix(".npy") }) {
+            throw fail("features.path", "a pool in several files must be HDF5, got \(npy)")
+        }
+        return paths
     }
 
     func budget(_ value: JSONValue) throws(JobError) -> JobSpec.Budget {

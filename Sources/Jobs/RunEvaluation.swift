@@ -211,7 +211,7 @@ extension JobRunner {
         do { features = try FeatureTable.load(spec.features) } catch { throw .run(.input(error)) }
         // Runs recorded before 0.2's block fingerprints carry the whole-data SHA-256.
         guard features.fingerprint == run.featuresFingerprint || features.wholeDataFingerprint == run.featuresFingerprint else {
-            throw .evaluation(.featuresChanged(run: runID, features: features.source.path))
+            throw .evaluation(.featuresChanged(run: runID, features: features.source.displayPath))
         }
         return (run, spec, features)
     }

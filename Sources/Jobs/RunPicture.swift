@@ -83,7 +83,7 @@ extension JobRunner {
             }
             earlierWork.append((selected, labelledRows, earlier, evaluation))
         }
-        let path = features.source.path, labels = features.labels, rows = features.rows, columns = features.columns
+        let path = features.source.displayPath, labels = features.labels, rows = features.rows, columns = features.columns
         var unit = FeatureMatrix(rows: rows, columns: columns, values: (consume features).values)
         unit.normalizeRows(threads: threads)
         let plane = PrincipalPlane.fit(unit, threads: threads)

@@ -89,6 +89,38 @@ struct RecordedRun: Equatable, CustomStringConvertible {
         }
     }
 
+    /// The pool written in three shards whose boundaries fall inside 1,024-row blocks is the same
+    /// pool: the same picks, curve and fingerprint as one file, in one process and across ranks.
+    @Test func aPoolInShardsIsTheSamePool() throws {
+        let whole = try HDF5File.open(readingAt: workspace.path("data/odd.h5"))
+        let values = try whole.dataset("features").readFloats(), ids = try whole.dataset("ids").readInt64s()
+        let labels = try whole.dataset("labels").readInt64s()
+        try FileManager.default.createDirectory(atPath: workspace.path("data/shards"), withIntermediateDirectories: true)
+        for (index, rows) in [0..<1500, 1500..<3200, 3200..<4500].enumerated() {
+            let shard = try HDF5File.create(at: workspace.path("data/shards/odd_00\(index).h5"))
+            try shard.write(floats: Array(values[(rows.lowerBound * 16)..<(rows.upperBound * 16)]), shape: [rows.count, 16],
+                            to: "features", chunkRows: 256, gzipLevel: 4)
+            try shard.write(int64s: Array(ids[rows]), to: "ids")
+            try shard.write(int64s: Array(labels[rows]), to: "labels")
+        }
+        let method = #"{"name": "kmeans", "max_iterations": 40}"#
+        let one = try workspace.writeJob("one-file", method: method, budget: #"{"count": 45}"#, features: "../data/odd.h5", extra: "")
+        let sharded = try workspace.writeJob("shards", method: method, budget: #"{"count": 45}"#,
+                                             features: "../data/shards/odd_*.h5", extra: "")
+        #expect(try selectjob(["run", "--quiet", "--db", workspace.path("data/whole.sqlite"), one], in: workspace.url).status == 0)
+        let expected = try RecordedRun(workspace.database("data/whole.sqlite"))
+        let single = try selectjob(["run", "--quiet", "--db", workspace.path("data/shards-1.sqlite"), sharded], in: workspace.url)
+        #expect(single.status == 0, "\(single.stderr)")
+        #expect(try RecordedRun(workspace.database("data/shards-1.sqlite")) == expected)
+        for processes in [2, 3] {
+            let database = workspace.path("data/shards-p\(processes).sqlite")
+            let run = try selectjob(mpirunArguments(processes, ["run", "--quiet", "--db", database, sharded]),
+                                    in: workspace.url, executable: mpirunBinary)
+            #expect(run.status == 0, "\(processes) ranks: \(run.stderr)")
+            #expect(try RecordedRun(workspace.database("data/shards-p\(processes).sqlite")) == expected, "\(processes) ranks")
+        }
+    }
+
     @Test func aMethodThatCannotRunDistributedExits64AndWritesNothing() throws {
         let job = try workspace.writeJob("probcover", method: #"{"name": "probcover"}"#, features: "../data/odd.h5", extra: "")
         let run = try selectjob(mpirunArguments(2, ["run", "--quiet", "--db", workspace.path("data/none.sqlite"), job]),
