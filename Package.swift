@@ -25,11 +25,12 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        // zlib: only the browser test reads PNG screenshots with it.
+        // zlib: deflated HDF5 chunks and .npz members (through Compression), and the browser test's PNGs.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-        .target(name: "HDF5", dependencies: ["CHDF5", "CZlib"]),
+        .target(name: "Compression", dependencies: ["CZlib"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "Compression"]),
         .target(name: "MPI", dependencies: ["CMPI"]),
         .target(name: "OpenBLAS", dependencies: ["CBLAS"]),
 
@@ -39,7 +40,7 @@ let package = Package(
         ]),
         // Feature files in (and out, for tests and demo data).
         .target(name: "FeatureIO", dependencies: [
-            "HDF5", .product(name: "Crypto", package: "swift-crypto"),
+            "HDF5", "Compression", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The SQLite result store; knows nothing of the math.
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
@@ -91,7 +92,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "TestSupport", "OpenBLAS", "HDF5", "FeatureIO", "Jobs", "Selection", "SyntheticData", "CZlib", .product(name: "GRDB", package: "GRDB.swift"),
+            "TestSupport", "OpenBLAS", "HDF5", "FeatureIO", "Jobs", "Selection", "SyntheticData", "Compression", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )

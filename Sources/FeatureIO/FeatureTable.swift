@@ -11,10 +11,13 @@ public enum FeatureFormat: String, Sendable, Equatable {
     case npy
     /// ActiveFT's `.npy` dump: N × (d+1), the label in the last column; the row index is the id.
     case activeftDump = "activeft"
+    /// A `.npz` archive (`np.savez`): the features, ids and labels are arrays named in it.
+    case npz
 
-    /// The format a path implies: `.npy` is a plain array, anything else HDF5.
+    /// The format a path implies: `.npy` is a plain array, `.npz` an archive, anything else HDF5.
     public static func implied(by path: String) -> FeatureFormat {
-        path.lowercased().hasSuffix(".npy") ? .npy : .hdf5
+        let lowered = path.lowercased()
+        return lowered.hasSuffix(".npy") ? .npy : lowered.hasSuffix(".npz") ? .npz : .hdf5
     }
 }
 
@@ -325,18 +328,47 @@ extension FeatureTable {
     }
 
     private static func loadNpy(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
+        if source.format == .npz { return try loadNpz(source) }
         let dump = source.format == .activeftDump
-        var (rows, columns, values, labels, storedType) = try NpyFeatures.load(source, labelColumn: dump)
-        var ids = SampleIDs.rowIndices
-        if let path = source.ids {
-            ids = try NpyFeatures.ids(path: path, expectedCount: rows)
+        let (rows, columns, values, dumpLabels, storedType) = try NpyFeatures.load(source, labelColumn: dump)
+        let ids = try source.ids.map { path throws(FeatureInputError) in try NpyFeatures.ids(path: path, expectedCount: rows) }
+        let labels = try source.labels.map { path throws(FeatureInputError) in try NpyFeatures.integers(path: path, expectedCount: rows) }
+        return try assemble(source, rows: rows, columns: columns, values: values, ids: ids ?? .rowIndices,
+                            labels: labels ?? dumpLabels, storedType: storedType, dataset: "(npy array)")
+    }
+
+    /// A `.npz` archive: the features array `source.dataset` (or, left at its default and missing,
+    /// the archive's only 2-D float array), ids and labels named arrays in the same archive.
+    private static func loadNpz(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
+        let archive = try NpzArchive(path: source.path)
+        var source = source
+        if archive.members[source.dataset] == nil, source.datasetIsDefault {
+            let matrices = archive.members.keys.sorted().filter { name in
+                guard let data = try? archive.array(name), let header = try? NpyFeatures.header(data, file: source.path) else { return false }
+                return header.shape.count == 2 && ["<f4", "<f8"].contains(header.descr)
+            }
+            if matrices.count == 1 { source.dataset = matrices[0] }
         }
-        if let path = source.labels {
-            labels = try NpyFeatures.integers(path: path, expectedCount: rows)
+        let name = "\(source.path):\(source.dataset)"
+        let (rows, columns, values, _, storedType) = try NpyFeatures.load(data: try archive.array(source.dataset), file: name,
+                                                                       labelColumn: false)
+        let ids = try source.ids.map { member throws(FeatureInputError) in
+            try NpyFeatures.ids(data: try archive.array(member), file: "\(source.path):\(member)", expectedCount: rows)
         }
+        let labels = try source.labels.map { member throws(FeatureInputError) in
+            try NpyFeatures.integers(data: try archive.array(member), file: "\(source.path):\(member)", expectedCount: rows)
+        }
+        return try assemble(source, rows: rows, columns: columns, values: values, ids: ids ?? .rowIndices, labels: labels,
+                            storedType: storedType, dataset: source.dataset)
+    }
+
+    /// A table from whole arrays read outside HDF5: `source.rows` applied, values checked, ids unique.
+    private static func assemble(_ source: FeatureSource, rows: Int, columns: Int, values: [Float], ids: SampleIDs,
+                                 labels: [Int64]?, storedType: String, dataset: String) throws(FeatureInputError) -> FeatureTable {
+        var (rows, values, ids, labels) = (rows, values, ids, labels)
         if let range = source.rows {
             guard range.lowerBound >= 0, range.upperBound <= rows, !range.isEmpty else {
-                throw .rowsOutOfRange(file: source.path, dataset: "(npy array)", rows: range, available: rows)
+                throw .rowsOutOfRange(file: source.path, dataset: dataset, rows: range, available: rows)
             }
             values = Array(values[(range.lowerBound * columns)..<(range.upperBound * columns)])
             labels = labels.map { Array($0[range]) }
@@ -347,13 +379,12 @@ extension FeatureTable {
             }
             rows = range.count
         }
-        try checkValues(values, columns: columns, firstRow: 0, file: source.path, dataset: "(npy array)",
+        try checkValues(values, columns: columns, firstRow: 0, file: source.path, dataset: dataset,
                         refusesZeroRows: source.refusesZeroRows)
-        if let path = source.ids { try checkUniqueIDs(ids, file: path, dataset: "(npy array)") }
+        if let name = source.ids { try checkUniqueIDs(ids, file: source.path, dataset: name) }
         return FeatureTable(source: source, rows: rows, columns: columns, values: values, ids: ids,
                             labels: labels, storedType: storedType,
-                            fingerprint: fingerprint(rows: rows, columns: columns, values: values, ids: ids,
-                                                     labels: labels))
+                            fingerprint: fingerprint(rows: rows, columns: columns, values: values, ids: ids, labels: labels))
     }
 
     /// Whether the last column looks like a label column: every value a whole number in 0...1,000 and

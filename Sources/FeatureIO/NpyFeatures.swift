@@ -47,11 +47,12 @@ enum NpyFeatures {
     /// integer labels (ActiveFT's dump); without, every column is a value.
     static func load(_ source: FeatureSource, labelColumn: Bool) throws(FeatureInputError)
         -> (rows: Int, columns: Int, values: [Float], labels: [Int64]?, storedType: String) {
-        let file = source.path
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) } catch {
-            throw .unreadable(file: file)
-        }
+        try load(data: try contents(source.path), file: source.path, labelColumn: labelColumn)
+    }
+
+    /// As ``load(_:labelColumn:)``, from the bytes of a `.npy` (a file, or a `.npz` member).
+    static func load(data: Data, file: String, labelColumn: Bool) throws(FeatureInputError)
+        -> (rows: Int, columns: Int, values: [Float], labels: [Int64]?, storedType: String) {
         let header = try header(data, file: file)
         let dataset = "(npy array)"
         guard header.shape.count == 2 else {
@@ -111,7 +112,11 @@ enum NpyFeatures {
 
     /// A 1-D `.npy` array of integers (int8 … int64, uint8 … uint32), `expectedCount` long when given. O(N).
     static func integers(path: String, expectedCount: Int?) throws(FeatureInputError) -> [Int64] {
-        let data = try contents(path)
+        try integers(data: try contents(path), file: path, expectedCount: expectedCount)
+    }
+
+    /// As ``integers(path:expectedCount:)``, from the bytes of a `.npy` (`file` names it in messages).
+    static func integers(data: Data, file path: String, expectedCount: Int?) throws(FeatureInputError) -> [Int64] {
         let header = try header(data, file: path)
         let dataset = "(npy array)"
         guard header.shape.count == 1 else { throw .wrongRank(file: path, dataset: dataset, shape: header.shape, expected: 1) }
@@ -140,6 +145,36 @@ enum NpyFeatures {
                 }
             }
         }
+    }
+
+    /// Ids from the bytes of a `.npy` (a `.npz` member): integers, or NumPy's fixed-width unicode
+    /// strings (`<U n`, UTF-32, trailing NULs dropped), `expectedCount` of them. O(N).
+    static func ids(data: Data, file: String, expectedCount: Int) throws(FeatureInputError) -> SampleIDs {
+        let header = try header(data, file: file)
+        guard header.descr.hasPrefix("<U"), let width = Int(header.descr.dropFirst(2)) else {
+            return .integers(try integers(data: data, file: file, expectedCount: expectedCount))
+        }
+        let dataset = "(npy array)"
+        guard header.shape == [expectedCount] else {
+            throw .lengthMismatch(file: file, dataset: dataset, count: header.shape.first ?? 0, expected: expectedCount)
+        }
+        guard data.count - header.dataOffset >= expectedCount * width * 4 else {
+            throw .readFailed(file: file, dataset: dataset, reason: "file holds fewer values than its shape \(header.shape)")
+        }
+        var strings: [String] = []
+        strings.reserveCapacity(expectedCount)
+        data.withUnsafeBytes { raw in
+            for row in 0..<expectedCount {
+                var scalars = String.UnicodeScalarView()
+                for c in 0..<width {
+                    let code = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: header.dataOffset + (row * width + c) * 4, as: UInt32.self))
+                    guard code != 0 else { break }
+                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                }
+                strings.append(String(scalars))
+            }
+        }
+        return .strings(strings)
     }
 
     /// Sample ids beside a `.npy` pool: a `.txt` file of UTF-8 strings, one a line (a final line

@@ -1,5 +1,5 @@
 import CHDF5
-import CZlib
+import Compression
 import Dispatch
 import Foundation
 
@@ -66,15 +66,14 @@ extension HDF5Dataset {
                             bytes.withUnsafeBytes { storeFloats(from: $0, count: validRows * columns, elementBytes: elementBytes, to: target) }
                             continue
                         }
-                        var length = uLongf(chunkBytes)
-                        let status = scratch.withUnsafeMutableBytes { target in
-                            bytes.withUnsafeBytes { source in
-                                uncompress(target.baseAddress!.assumingMemoryBound(to: Bytef.self), &length,
-                                           source.baseAddress!.assumingMemoryBound(to: Bytef.self), uLong(bytes.count))
+                        let failure = scratch.withUnsafeMutableBytes { target in
+                            bytes.withUnsafeBytes { source -> Inflate.Failure? in
+                                do throws(Inflate.Failure) { try Inflate.zlibWrapped(source, into: target) } catch { return error }
+                                return nil
                             }
                         }
-                        guard status == Z_OK, Int(length) == chunkBytes else {
-                            errors.set(slot, "chunk at row \(firstRow) does not inflate to \(chunkBytes) bytes (zlib status \(status), \(length) bytes)")
+                        if let failure {
+                            errors.set(slot, "chunk at row \(firstRow) does not inflate to \(chunkBytes) bytes (zlib status \(failure.status), \(failure.produced) bytes)")
                             continue
                         }
                         scratch.withUnsafeBytes { storeFloats(from: $0, count: validRows * columns, elementBytes: elementBytes, to: target) }

@@ -189,13 +189,13 @@ public let jobSchemaText = #"""
       "properties": {
         "dataset": {
           "default": "features",
-          "description": "2-D float16/32/64 dataset (N × d) inside the HDF5 file (not for .npy).",
+          "description": "2-D float16/32/64 dataset (N × d) inside the HDF5 file, or the array's name in a .npz (not for .npy).",
           "minLength": 1,
           "type": "string"
         },
         "format": {
-          "description": "\"hdf5\" or \"npy\". Default: npy for a .npy path, else hdf5.",
-          "enum": ["hdf5", "npy"]
+          "description": "\"hdf5\", \"npy\" or \"npz\". Default: by the path's extension (.npy, .npz), else hdf5.",
+          "enum": ["hdf5", "npy", "npz"]
         },
         "ids": {
           "description": "Optional N unique sample ids (integers or strings): a 1-D HDF5 dataset, or for .npy features a file (.npy integers, .txt one id a line, relative to the job file's folder); without it the row index is the id.",

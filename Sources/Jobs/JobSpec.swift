@@ -325,8 +325,8 @@ private struct JobReader {
         let path = shards[0]
         var format = FeatureFormat.implied(by: path)
         if let v = members["format"] {
-            guard case let .string(name) = v, ["hdf5", "npy"].contains(name), let named = FeatureFormat(rawValue: name) else {
-                throw fail("features.format", "expected \"hdf5\" or \"npy\", got \(v.described)")
+            guard case let .string(name) = v, ["hdf5", "npy", "npz"].contains(name), let named = FeatureFormat(rawValue: name) else {
+                throw fail("features.format", "expected \"hdf5\", \"npy\" or \"npz\", got \(v.described)")
             }
             format = named
         }
@@ -335,7 +335,7 @@ private struct JobReader {
                 throw fail("features.layout", "expected \"plain\" or \"activeft\", got \(v.described)")
             }
             guard format == .npy else {
-                throw fail("features.layout", "only for .npy features (HDF5 names its datasets)")
+                throw fail("features.layout", "only for .npy features (HDF5 and .npz name their arrays)")
             }
             return name
         }
@@ -357,7 +357,8 @@ private struct JobReader {
         let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "features.dataset") } ?? "features"
         let ids = try members["ids"].map { v throws(JobError) in try string(v, at: "features.ids") }
         let labels = try members["labels"].map { v throws(JobError) in try string(v, at: "features.labels") }
-        var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, labels: labels)
+        var source = FeatureSource(path: resolve(path), dataset: dataset, ids: ids, labels: labels,
+                                   format: format == .npz ? .npz : .hdf5)
         source.datasetIsDefault = members["dataset"] == nil
         if shards.count > 1 {
             source.shards = shards
@@ -390,7 +391,7 @@ private struct JobReader {
         default:
             throw fail("features.path", "expected a file, a glob or a list of files, got \(value.described)")
         }
-        if paths.count > 1, let npy = paths.first(where: { $0.lowercased().hasSuffix(".npy") }) {
+        if paths.count > 1, let npy = paths.first(where: { FeatureFormat.implied(by: $0) != .hdf5 }) {
             throw fail("features.path", "a pool in several files must be HDF5, got \(npy)")
         }
         return paths

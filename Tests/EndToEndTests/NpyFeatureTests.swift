@@ -88,4 +88,41 @@ import TestSupport
         #expect(warned.stderr.contains("warning: \(small): budget: K = 3 samples is very few to fine-tune on"), "\(warned.stderr)")
         #expect(try selectjob(["validate", "--strict", small], in: workspace.url, timeout: 60).status == 64)
     }
+
+    /// A `.npz` (`np.savez`) names its arrays: features, integer or unicode string ids, labels.
+    @Test func npzArchivesNameTheirArrays() throws {
+        let (features, labels) = GaussianMixture(rows: 300, dimensions: 8, classes: 3, subclustersPerClass: 2).generate(seed: 4)
+        let floats = features.withUnsafeBytes { Data($0) }
+        let ids = (0..<300).map { Int64(7_000 + $0) }.withUnsafeBytes { Data($0) }
+        // '<U6': six UTF-32 code units a name, NUL-padded.
+        let names = (0..<300).flatMap { row -> [UInt32] in
+            let text = Array("n\(row)".unicodeScalars.map(\.value))
+            return text + [UInt32](repeating: 0, count: 6 - text.count)
+        }.withUnsafeBytes { Data($0) }
+        try writeNpz([
+            ("emb", npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (300, 8), }", payload: floats)),
+            ("ids", npyBytes(header: "{'descr': '<i8', 'fortran_order': False, 'shape': (300,), }", payload: ids)),
+            ("names", npyBytes(header: "{'descr': '<U6', 'fortran_order': False, 'shape': (300,), }", payload: names)),
+            ("labels", npyBytes(header: "{'descr': '<i8', 'fortran_order': False, 'shape': (300,), }",
+                                payload: labels.withUnsafeBytes { Data($0) })),
+        ], to: workspace.path("data/feats.npz"))
+        let file = try job("npz", features: #"{"path": "../data/feats.npz", "ids": "ids", "labels": "labels"}"#)
+        let outcome = try selectjob(["run", "--quiet", file], in: workspace.url, timeout: 120)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        try workspace.database().read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT row_index, sample_id, label FROM latest_selections WHERE job = 'npz'")
+            #expect(rows.count == 12 && rows.allSatisfy { ($0["sample_id"] as Int) == 7_000 + ($0["row_index"] as Int) })
+        }
+        let named = try job("npz-names", features: #"{"path": "../data/feats.npz", "dataset": "emb", "ids": "names"}"#)
+        #expect(try selectjob(["run", "--quiet", named], in: workspace.url, timeout: 120).status == 0)
+        try workspace.database().read { db in
+            let ids = try String.fetchAll(db, sql: "SELECT sample_id FROM latest_selections WHERE job = 'npz-names'")
+            #expect(ids.count == 12 && ids.allSatisfy { $0.hasPrefix("n") && Int($0.dropFirst()) != nil })
+        }
+        let missing = try selectjob(["validate", try job("npz-missing", features: #"{"path": "../data/feats.npz", "dataset": "embs"}"#)],
+                                    in: workspace.url, timeout: 60)
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("feats.npz: no dataset 'embs'; it holds 'emb', 'ids', 'labels', 'names' — did you mean 'emb'?"),
+                "\(missing.stderr)")
+    }
 }

@@ -1,4 +1,4 @@
-import CZlib
+import Compression
 import Foundation
 import TestSupport
 
@@ -43,14 +43,14 @@ struct PNGImage {
         guard width > 0, height > 0 else { throw Failure(description: "\(url.path): no IHDR chunk") }
         let stride = width * channels
         var raw = [UInt8](repeating: 0, count: height * (stride + 1))
-        var rawLength = uLongf(raw.count)
-        let status = raw.withUnsafeMutableBufferPointer { out in
-            compressed.withUnsafeBufferPointer { input in
-                uncompress(out.baseAddress, &rawLength, input.baseAddress, uLong(input.count))
+        let failure = raw.withUnsafeMutableBytes { out in
+            compressed.withUnsafeBytes { input -> Inflate.Failure? in
+                do throws(Inflate.Failure) { try Inflate.zlibWrapped(input, into: out) } catch { return error }
+                return nil
             }
         }
-        guard status == Z_OK, Int(rawLength) == raw.count else {
-            throw Failure(description: "\(url.path): zlib status \(status), \(rawLength) of \(raw.count) bytes")
+        if let failure {
+            throw Failure(description: "\(url.path): zlib status \(failure.status), \(failure.produced) of \(raw.count) bytes")
         }
         // Undo the per-row filters (PNG specification, section 9).
         var pixels = [UInt8](repeating: 0, count: height * stride)

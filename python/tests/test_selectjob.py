@@ -67,6 +67,14 @@ class HelperTests(unittest.TestCase):
                 "SELECT row_index FROM latest_selections WHERE job = 'plain' ORDER BY rank")]
         self.assertEqual(picked.row_index.tolist(), rows)
 
+    def test_compressed_npz(self):
+        path = os.path.join(self.folder, "feats.npz")
+        np.savez_compressed(path, features=self.features, ids=self.ids, labels=self.labels)
+        selectjob.run(self.write_job("npz", {"path": "feats.npz", "ids": "ids", "labels": "labels"}))
+        picked = selectjob.load(self.db, job="npz")
+        np.testing.assert_array_equal(picked.sample_id, self.ids[picked.row_index])
+        np.testing.assert_array_equal(picked.label, self.labels[picked.row_index])
+
     def test_string_ids_and_missing_labels(self):
         names = np.array([f"img_{i}.jpg" for i in range(400)])
         spec = selectjob.write_features(os.path.join(self.folder, "named.npy"), self.features, ids=names)
