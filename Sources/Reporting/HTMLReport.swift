@@ -83,7 +83,7 @@ extension Reports {
             figure{margin:0;width:fit-content;background:#fff;border:1px solid #ddd;padding:8px}figcaption{font-size:12px;color:#555;margin-top:4px}
             table{border-collapse:collapse;background:#fff;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
             td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.best{font-weight:700}
-            .note{background:#fff8e1;border:1px solid #f0d890;padding:6px 10px;margin:8px 0}.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
+            .note{background:#fff8e1;border:1px solid #f0d890;padding:6px 10px;margin:8px 0}.mono{font-family:ui-monospace,monospace;font-size:12px;overflow-wrap:anywhere}.param{font-family:ui-monospace,monospace;font-size:12px;overflow-wrap:break-word}table.counts td{text-align:right}
             .key{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
             footer{color:#777;font-size:12px;margin-top:32px}
             </style></head><body><main>
@@ -128,6 +128,9 @@ extension Reports {
         row("budget K", { "\($0.budget) of N = \($0.n) (\(String(format: "%.2f", 100 * Double($0.budget) / Double(max($0.n, 1)))) %)" })
         row("seed", { String($0.seed) })
         row("round", { "\($0.round)" + ($0.labelledCount > 0 ? " (\($0.labelledCount) labelled before)" : "") })
+        if runs.contains(where: { $0.run.labelledCount > 0 }) {
+            row("labelled after", { "\($0.labelledCount + $0.budget) (\($0.labelledCount) + \($0.budget) selected)" })
+        }
         if runs.contains(where: { $0.run.notesJSON != nil }) {
             row("notes", { notesLine($0.notesJSON, budget: $0.budget) ?? "-" })
         }
@@ -142,17 +145,31 @@ extension Reports {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(entry.run.paramsJSON.utf8))) as? [String: Any] else {
                 return [:]
             }
-            return object.mapValues { value in
-                guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
-                else { return "\(value)" }
-                let text = String(decoding: data, as: UTF8.self)
-                return text.count > 240 ? String(text.prefix(239)) + "…" : text
-            }
+            return object.mapValues { parameterText($0) }
         }
         for key in Set(parameters.flatMap(\.keys)).sorted() {
-            out += "<tr><td class=\"mono\">\(e(key))</td>" + parameters.map { "<td class=\"mono\">\(e($0[key] ?? "—"))</td>" }.joined() + "</tr>"
+            out += "<tr><td class=\"mono\">\(e(key))</td>" + parameters.map { "<td class=\"param\">\(e($0[key] ?? "—"))</td>" }.joined() + "</tr>"
         }
         return out + "</table></section>\n"
+    }
+
+    /// A recorded parameter as the report shows it: JSON with a space after each comma (so a cell
+    /// wraps between values, not inside one), lists of more than 8 values shortened with their count.
+    static func parameterText(_ value: Any) -> String {
+        switch value {
+        case let list as [Any]:
+            let shown = list.prefix(8).map(parameterText).joined(separator: ", ")
+            return list.count > 8 ? "[\(shown), … (\(list.count) values)]" : "[\(shown)]"
+        case let object as [String: Any]:
+            return "{" + object.keys.sorted().map { "\"\($0)\": \(parameterText(object[$0]!))" }.joined(separator: ", ") + "}"
+        case let text as String:
+            return "\"" + text + "\""
+        case let number as NSNumber:
+            // A JSON boolean arrives as an NSNumber of Objective-C type "c" (char).
+            return String(cString: number.objCType) == "c" ? (number.boolValue ? "true" : "false") : "\(number)"
+        default:
+            return "\(value)"
+        }
     }
 
     /// The method's curve per run (ActiveFT's loss per iteration, VTL's acquisition value per pick …).
@@ -258,8 +275,22 @@ extension Reports {
         }
         let svg = SVGChart.groupedBars(id: "classes", title: "class shares, pool and selection", categories: classes.map(String.init),
                                        series: series, yTitle: "share")
+        // Counts beside the shares: a class of 3 samples is invisible as a bar, not as a number.
+        var table = "<details><summary>Samples per class</summary><table class=\"counts\"><tr><th>class</th><th>pool</th>"
+            + runs.map { "<th>\(SVGChart.escape(runName($0.run)))</th>" }.joined() + "</tr>"
+        let selectedCounts = runs.map { entry -> [Int64: Int] in
+            var counts: [Int64: Int] = [:]
+            for row in entry.selectedRows { counts[labels[row], default: 0] += 1 }
+            return counts
+        }
+        for label in classes {
+            let pool = poolCounts[label]!
+            table += "<tr><td>\(label)</td><td>\(pool) (\(String(format: "%.1f", 100 * Double(pool) / Double(labels.count))) %)</td>"
+                + selectedCounts.map { "<td>\($0[label] ?? 0)</td>" }.joined() + "</tr>"
+        }
+        table += "</table></details>"
         return "<section id=\"classes\"><h2>Classes</h2><figure>\(svg)<figcaption>Share of each class in the pool and in the selection. "
-            + SVGChart.escape(missing.joined(separator: ". ")) + ".</figcaption></figure></section>\n"
+            + SVGChart.escape(missing.joined(separator: ". ")) + ".</figcaption></figure>\(table)</section>\n"
     }
 
     /// How far each pool sample is from its nearest selected sample, with the covering radius (max) and mean.

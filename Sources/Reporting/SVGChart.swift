@@ -37,7 +37,7 @@ enum SVGChart {
                           "#d62728", "#ff9896", "#9467bd", "#c5b0d5"]
 
     static let width = 640.0, height = 300.0
-    static let margin = (left: 64.0, right: 16.0, top: 16.0, bottom: 44.0)
+    static let margin = (left: 64.0, right: 16.0, top: 22.0, bottom: 44.0)
 
     /// Text escaped for HTML and SVG content and attribute values.
     static func escape(_ text: String) -> String {
@@ -110,7 +110,9 @@ enum SVGChart {
         }
         out += "<path d=\"M\(coordinate(left)) \(coordinate(top))V\(coordinate(bottom))H\(coordinate(right))\" fill=\"none\" stroke=\"#333\"/>"
         out += "<text x=\"\(coordinate((left + right) / 2))\" y=\"\(coordinate(height - 6))\" text-anchor=\"middle\">\(escape(xTitle))</text>"
-        out += "<text transform=\"translate(14 \(coordinate((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yTitle))</text>"
+        // The y title sits above the plot area, left-aligned with it: beside the axis it would collide
+        // with long tick labels.
+        out += "<text class=\"y-title\" x=\"\(coordinate(left))\" y=\"\(coordinate(top - 5))\" text-anchor=\"start\">\(escape(yTitle))</text>"
         return out + "</g>"
     }
 

@@ -42,6 +42,8 @@ struct Report: ParsableCommand {
         let store = try database.open()
         var ids = runs
         for name in job { ids.append(try query { () throws(StoreError) in try store.latestSucceededRun(job: name) }.id) }
+        // One order everywhere on the page: as given (run ids, then --job), each run once.
+        ids = ids.reduce(into: [Int64]()) { if !$0.contains($1) { $0.append($1) } }
         for id in ids { try requireSelection(try query { () throws(StoreError) in try store.run(id: id) }) }
         let picture: PoolPicture
         do { picture = try JobRunner.picture(runIDs: ids, store: store, threads: threads) } catch {

@@ -48,6 +48,23 @@ import Testing
         #expect(html.contains("covering radius 0.9000"))
     }
 
+    /// Readability: long parameter lists shortened with their count, JSON spaced so cells wrap between
+    /// values, per-class counts beside the shares, the labelled set after a later round, the y axis
+    /// title above the plot (not beside its tick labels).
+    @Test func parametersClassCountsAndRoundsReadWell() {
+        var record = Self.run(2, n: 12, labelledCount: 4)
+        record.paramsJSON = #"{"init_rows":[\#((0..<500).map(String.init).joined(separator: ","))],"normalize":true,"name":"kmeans"}"#
+        let html = Reports.html(pool: Self.pool(12, classes: 3), runs: [Self.entry(record, rows: [0, 3, 6], poolSize: 12)],
+                                generatedAt: Date(timeIntervalSince1970: 0), toolVersion: "0.1.0")
+        #expect(html.contains("[0, 1, 2, 3, 4, 5, 6, 7, … (500 values)]"))
+        #expect(!html.contains("499"))
+        #expect(html.contains(">true<"))
+        // Class 0 holds rows 0, 3, 6, 9: 4 of 12 in the pool, all 3 picks.
+        #expect(html.contains("<tr><td>0</td><td>4 (33.3 %)</td><td>3</td></tr>"), "per-class counts")
+        #expect(html.contains("<td>7 (4 + 3 selected)</td>"), "the labelled set after this round")
+        #expect(html.contains("class=\"y-title\""))
+    }
+
     /// Without labels: no class figure, no label colours, and a note that says so.
     @Test func poolWithoutLabelsGetsANoteInsteadOfLabelFigures() {
         let html = Reports.html(pool: Self.pool(12, classes: nil), runs: [Self.entry(Self.run(1), rows: [1, 2, 3], poolSize: 12)],
