@@ -10,6 +10,13 @@ extension Reports {
         let key: String
         let larger: Bool
         let value: @Sendable (SubsetQuality) -> Double?
+
+        /// `value` as the tables print it: counts as integers (a mean of counts to one decimal),
+        /// everything else to four decimals.
+        func text(_ value: Double) -> String {
+            guard key == "classes_selected" else { return Reports.number(value) }
+            return value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+        }
     }
 
     static let measures: [Measure] = [
@@ -45,8 +52,8 @@ extension Reports {
         for measure in measures {
             guard let value = measure.value(result.selection) else { continue }
             let baseline = meanAndDeviation(result.baseline.compactMap(measure.value))
-            var row = [measure.name, number(value),
-                       result.baseline.isEmpty ? "—" : "\(number(baseline.mean)) ± \(number(baseline.deviation))"]
+            var row = [measure.name, measure.text(value),
+                       result.baseline.isEmpty ? "—" : "\(measure.text(baseline.mean)) ± \(measure.text(baseline.deviation))"]
             if measure.key == "classes_selected", let pool = result.selection.classesInPool { row[1] = "\(Int(value)) of \(pool)" }
             if measure.key == "smallest_class_share", let pool = result.selection.smallestClassSharePool {
                 row[1] += " (pool \(number(pool)))"
@@ -128,14 +135,14 @@ extension Reports {
             [String(entry.run.id), entry.run.job, entry.run.method, String(entry.run.budget),
              String(entry.result.trainSize)] + shown.map { measure in
                 guard let value = measure.value(entry.result.selection) else { return "—" }
-                return number(value) + (evaluations.count > 1 && value == best[measure.key] ? "*" : " ")
+                return measure.text(value) + (evaluations.count > 1 && value == best[measure.key] ? "*" : " ")
             }
         }
         let baselineRows = evaluations.map { entry -> [String] in
             ["", "random, same size", "(\(entry.result.baseline.count) draws)", "",
              String(entry.result.trainSize)] + shown.map { measure in
                 let values = entry.result.baseline.compactMap(measure.value)
-                return values.isEmpty ? "—" : number(meanAndDeviation(values).mean) + " "
+                return values.isEmpty ? "—" : measure.text(meanAndDeviation(values).mean) + " "
             }
         }
         let header = ["run", "job", "method", "K", "trained"] + shown.map(\.name)

@@ -19,7 +19,7 @@ public struct Run: ParsableCommand {
             """
     )
 
-    @Argument(help: "Job files (JSON, see schemas/job.schema.json).", completion: .file(extensions: ["json"]))
+    @Argument(help: "Job files (JSON; `selectjob schema` prints their schema, `selectjob init` writes one).", completion: .file(extensions: ["json"]))
     var jobs: [String]
 
     @OptionGroup var database: DatabaseOptions

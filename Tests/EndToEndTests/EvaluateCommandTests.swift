@@ -35,6 +35,9 @@ import TestSupport
             #expect(first.stdout.contains(measure), "\(measure)")
         }
         #expect(first.stdout.contains("random (5 draws, mean ± std)"))
+        // Counts print as counts: "5 of 5", the baseline's mean of counts without four decimals.
+        let classes = first.stdout.split(separator: "\n").first { $0.hasPrefix("classes selected") }.map(String.init) ?? ""
+        #expect(classes.contains(" of ") && !classes.contains(".0000"), "\(classes)")
         #expect(!first.stdout.contains("read back"))
         #expect(try storedEvaluations() == 1)
         let second = try evaluate(["--job", "kmeans", "--holdout", "0.25", "--seed", "3"])
