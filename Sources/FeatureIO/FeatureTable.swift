@@ -204,68 +204,6 @@ extension FeatureTable {
         return a.isEmpty ? b.count : previous[b.count]
     }
 
-    /// A pool in shards: each shard's rows that `source.rows` covers (all by default), read in shard
-    /// order and concatenated — a distributed process reads only the shards its block overlaps. Every
-    /// shard must have the pool's width and the same datasets; ids must be unique across shards. The
-    /// fingerprint is that of the concatenated data, as if it were one file. Memory: the rows read
-    /// plus one shard's. O(rows read · d).
-    static func loadShards(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
-        func shard(_ path: String, rows: Range<Int>? = nil) -> FeatureSource {
-            var one = source
-            one.path = path
-            one.shards = []
-            one.pattern = nil
-            one.rows = rows
-            return one
-        }
-        var counts: [Int] = []
-        for path in source.shards { counts.append(try rowCount(shard(path))) }
-        let total = counts.reduce(0, +)
-        let range = source.rows ?? 0..<total
-        guard range.lowerBound >= 0, range.upperBound <= total, !range.isEmpty else {
-            throw .rowsOutOfRange(file: source.displayPath, dataset: source.dataset, rows: range, available: total)
-        }
-        var first: FeatureTable?
-        var values: [Float] = []
-        var integerIDs: [Int64] = [], stringIDs: [String] = [], labels: [Int64] = []
-        var start = 0
-        for (path, count) in zip(source.shards, counts) {
-            defer { start += count }
-            // The rows of `range` in this shard (none when it lies wholly before or after).
-            let low = max(range.lowerBound, start), high = min(range.upperBound, start + count)
-            guard low < high else { continue }
-            let local = low..<high
-            var table = try load(shard(path, rows: (local.lowerBound - start)..<(local.upperBound - start)))
-            if let first, table.columns != first.columns {
-                throw .shardMismatch(file: path, problem: "\(table.columns) columns, where \(first.source.path) has \(first.columns)")
-            }
-            if first == nil {
-                values.reserveCapacity(range.count * table.columns)
-                first = table
-            }
-            switch table.ids {
-            case .rowIndices: break
-            case let .integers(part): integerIDs += part
-            case let .strings(part): stringIDs += part
-            }
-            guard integerIDs.isEmpty || stringIDs.isEmpty else {
-                throw .shardMismatch(file: path, problem: "its ids are of another kind (integers and strings) than the earlier shards'")
-            }
-            labels += table.labels ?? []
-            values += table.takeValues()
-        }
-        let columns = first!.columns
-        let ids: SampleIDs = !integerIDs.isEmpty ? .integers(integerIDs) : !stringIDs.isEmpty ? .strings(stringIDs) : .rowIndices
-        if source.ids != nil { try checkUniqueIDs(ids, file: source.displayPath, dataset: source.ids!) }
-        let pooledLabels = source.labels == nil ? nil : labels
-        var whole = source
-        whole.dataset = first!.source.dataset
-        return FeatureTable(source: whole, rows: range.count, columns: columns, values: values, ids: ids,
-                            labels: pooledLabels, storedType: first!.storedType,
-                            fingerprint: fingerprint(rows: range.count, columns: columns, values: values, ids: ids,
-                                                     labels: pooledLabels))
-    }
-
     /// The number of rows of the features `source` names (an HDF5 2-D dataset, or the sum over its
     /// shards), read from the datasets' shapes alone: what a distributed run partitions before each
     /// process reads its rows.
@@ -327,82 +265,6 @@ extension FeatureTable {
                             storedType: storedType, fingerprint: fingerprint)
     }
 
-    private static func loadNpy(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
-        if source.format == .npz { return try loadNpz(source) }
-        let dump = source.format == .activeftDump
-        let (rows, columns, values, dumpLabels, storedType) = try NpyFeatures.load(source, labelColumn: dump)
-        let ids = try source.ids.map { path throws(FeatureInputError) in try NpyFeatures.ids(path: path, expectedCount: rows) }
-        let labels = try source.labels.map { path throws(FeatureInputError) in try NpyFeatures.integers(path: path, expectedCount: rows) }
-        return try assemble(source, rows: rows, columns: columns, values: values, ids: ids ?? .rowIndices,
-                            labels: labels ?? dumpLabels, storedType: storedType, dataset: "(npy array)")
-    }
-
-    /// A `.npz` archive: the features array `source.dataset` (or, left at its default and missing,
-    /// the archive's only 2-D float array), ids and labels named arrays in the same archive.
-    private static func loadNpz(_ source: FeatureSource) throws(FeatureInputError) -> FeatureTable {
-        let archive = try NpzArchive(path: source.path)
-        var source = source
-        if archive.members[source.dataset] == nil, source.datasetIsDefault {
-            let matrices = archive.members.keys.sorted().filter { name in
-                guard let data = try? archive.array(name), let header = try? NpyFeatures.header(data, file: source.path) else { return false }
-                return header.shape.count == 2 && ["<f4", "<f8"].contains(header.descr)
-            }
-            if matrices.count == 1 { source.dataset = matrices[0] }
-        }
-        let name = "\(source.path):\(source.dataset)"
-        let (rows, columns, values, _, storedType) = try NpyFeatures.load(data: try archive.array(source.dataset), file: name,
-                                                                       labelColumn: false)
-        let ids = try source.ids.map { member throws(FeatureInputError) in
-            try NpyFeatures.ids(data: try archive.array(member), file: "\(source.path):\(member)", expectedCount: rows)
-        }
-        let labels = try source.labels.map { member throws(FeatureInputError) in
-            try NpyFeatures.integers(data: try archive.array(member), file: "\(source.path):\(member)", expectedCount: rows)
-        }
-        return try assemble(source, rows: rows, columns: columns, values: values, ids: ids ?? .rowIndices, labels: labels,
-                            storedType: storedType, dataset: source.dataset)
-    }
-
-    /// A table from whole arrays read outside HDF5: `source.rows` applied, values checked, ids unique.
-    private static func assemble(_ source: FeatureSource, rows: Int, columns: Int, values: [Float], ids: SampleIDs,
-                                 labels: [Int64]?, storedType: String, dataset: String) throws(FeatureInputError) -> FeatureTable {
-        var (rows, values, ids, labels) = (rows, values, ids, labels)
-        if let range = source.rows {
-            guard range.lowerBound >= 0, range.upperBound <= rows, !range.isEmpty else {
-                throw .rowsOutOfRange(file: source.path, dataset: dataset, rows: range, available: rows)
-            }
-            values = Array(values[(range.lowerBound * columns)..<(range.upperBound * columns)])
-            labels = labels.map { Array($0[range]) }
-            switch ids {
-            case .rowIndices: break
-            case let .integers(all): ids = .integers(Array(all[range]))
-            case let .strings(all): ids = .strings(Array(all[range]))
-            }
-            rows = range.count
-        }
-        try checkValues(values, columns: columns, firstRow: 0, file: source.path, dataset: dataset,
-                        refusesZeroRows: source.refusesZeroRows)
-        if let name = source.ids { try checkUniqueIDs(ids, file: source.path, dataset: name) }
-        return FeatureTable(source: source, rows: rows, columns: columns, values: values, ids: ids,
-                            labels: labels, storedType: storedType,
-                            fingerprint: fingerprint(rows: rows, columns: columns, values: values, ids: ids, labels: labels))
-    }
-
-    /// Whether the last column looks like a label column: every value a whole number in 0...1,000 and
-    /// the other columns not all whole numbers — a plain `.npy` that may be ActiveFT's dump
-    /// (features, then the label). O(N·d).
-    public var lastColumnLooksLikeLabels: Bool {
-        guard columns >= 2, rows >= 2 else { return false }
-        var otherWhole = true
-        for r in 0..<rows {
-            let last = values[r * columns + columns - 1]
-            guard last == last.rounded(), last >= 0, last <= 1000 else { return false }
-            if otherWhole, values[(r * columns)..<(r * columns + columns - 1)].contains(where: { $0 != $0.rounded() }) {
-                otherWhole = false
-            }
-        }
-        return !otherWhole
-    }
-
     /// The squared row norms a feature row may have. Below, float32 squares underflow (subnormal rows
     /// normalise to inf or NaN); above, a squared distance between two rows (at most 4 × the larger
     /// squared norm) could overflow float32. Exactness bounds, not tuning.
@@ -410,7 +272,7 @@ extension FeatureTable {
 
     /// Every value finite; for features (`refusesZeroRows`), every row's squared norm (in double) non-zero
     /// and within ``usableSquaredNorms``. O(N·d).
-    private static func checkValues(_ values: [Float], columns: Int, firstRow: Int, file: String,
+    static func checkValues(_ values: [Float], columns: Int, firstRow: Int, file: String,
                                     dataset: String, refusesZeroRows: Bool = true) throws(FeatureInputError) {
         let rows = values.count / columns
         for r in 0..<rows {
