@@ -104,7 +104,10 @@ func measure(_ name: String, folder: String, threads: Int) throws -> Double {
         guard let method = MethodRegistry.method(named: String(registered.dropFirst("method-".count))) else {
             throw NSError(domain: "bench", code: 64, userInfo: [NSLocalizedDescriptionKey: "unknown case \(name)"])
         }
-        let features = matrix(try loadPool(folder))
+        // The pool's values move out of the table, so the problem holds the only reference to them.
+        var table = try loadPool(folder)
+        let poolLabels = table.labels
+        let features = FeatureMatrix(rows: table.rows, columns: table.columns, values: table.takeValues())
         let configured = try method.configure(benchOverrides[method.name] ?? [:])
         // Required inputs: targets are the suite's 1,000 target rows, predictions a seeded softmax over
         // 10 classes per pool row; optional ones are left out.
@@ -131,7 +134,9 @@ func measure(_ name: String, folder: String, threads: Int) throws -> Double {
         }
         // Handed over with the only reference to the pool, as `selectjob run` does.
         var problem: SelectionProblem? = SelectionProblem(pool: consume features, budget: 500, inputs: inputs,
-                                                          labelled: benchLabelled(method), outcomes: outcomes)
+                                                          labelled: benchLabelled(method),
+                                                          labelledClasses: poolLabels.map { labels in benchLabelled(method).map { labels[$0] } },
+                                                          outcomes: outcomes)
         var context = SelectionContext(seed: 0, threads: threads)
         return try timed { _ = try configured.select(problem.take()!, &context) }
     case "sqlite-write":

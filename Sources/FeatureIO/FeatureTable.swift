@@ -292,6 +292,18 @@ extension FeatureTable {
         }
     }
 
+    /// A 1-D integer dataset of `expectedCount` values (labels beside a list of ids). O(count).
+    static func loadIntegers(path: String, dataset name: String, expectedCount: Int) throws(FeatureInputError) -> [Int64] {
+        guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(file: path) }
+        return try mappingErrors(file: path) {
+            let file = try HDF5File.open(readingAt: path)
+            guard file.contains(name) else { throw missing(name, in: file) }
+            let dataset = try file.dataset(name)
+            try checkOneDimensional(dataset, expectedCount: expectedCount, file: path)
+            return try readIntegers(dataset, file: path, name: name, rowRange: 0..<expectedCount)
+        }
+    }
+
     private static func checkOneDimensional(_ dataset: HDF5Dataset, expectedCount: Int,
                                             file: String) throws(FeatureInputError) {
         guard dataset.shape.count == 1 else {

@@ -10,6 +10,39 @@ public enum IdentifierList: Sendable, Equatable {
     /// 0-based pool rows (selectjob's JSON export).
     case rows([Int])
 
+    /// The class labels listed beside the ids of `path`: a CSV's `column`, or a 1-D integer HDF5
+    /// dataset `column`, one per listed sample (`count`). O(length).
+    public static func labels(path: String, column: String, count: Int) throws(FeatureInputError) -> [Int64] {
+        let lowered = path.lowercased()
+        if lowered.hasSuffix(".csv") {
+            guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                throw .unreadable(file: path)
+            }
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+            if lines.last == "" { lines.removeLast() }
+            guard let header = lines.first, let index = fields(header).firstIndex(of: column) else {
+                throw .datasetNotFound(file: path, dataset: column, holds: lines.first.map { fields($0).map { "'\($0)'" } } ?? [],
+                                       closest: nil)
+            }
+            var labels: [Int64] = []
+            for (row, line) in lines.dropFirst().enumerated() {
+                let values = fields(line)
+                guard index < values.count, let label = Int64(values[index].trimmingCharacters(in: .whitespaces)) else {
+                    throw .badStringID(file: path, dataset: "\(column) column", row: row,
+                                       problem: "expected an integer class label, got \"\(index < values.count ? values[index] : "")\"")
+                }
+                labels.append(label)
+            }
+            guard labels.count == count else { throw .lengthMismatch(file: path, dataset: column, count: labels.count, expected: count) }
+            return labels
+        }
+        guard !(lowered.hasSuffix(".json") || lowered.hasSuffix(".txt") || lowered.hasSuffix(".npy")) else {
+            throw .notAList(file: path, expected: "a CSV or HDF5 file to hold a labels column beside the ids (a .json, .txt or .npy list holds ids only)")
+        }
+        return try FeatureTable.loadIntegers(path: path, dataset: column, expectedCount: count)
+    }
+
     /// Reads `path`. `dataset`: the HDF5 dataset (nil: `ids`, else `sample_ids`, selectjob's export).
     /// `rows`: whether a JSON list of integers holds row indices — nil decides by the file: rows when
     /// selectjob's export provenance (`PATH.provenance.json`) sits beside it, ids otherwise. O(length).

@@ -221,7 +221,8 @@ public struct JobRunner: Sendable {
         if configured.usesUnitRows { pool.normalizeRows(threads: threads) }
         var problem: SelectionProblem? = SelectionProblem(pool: consume pool, budget: job.budget,
                                                           inputs: job.inputs.mapValues(\.matrix),
-                                                          labelled: job.labelled.rows, outcomes: job.outcomes,
+                                                          labelled: job.labelled.rows, labelledClasses: job.labelled.classes,
+                                                          outcomes: job.outcomes,
                                                           partition: partition)
         let outcome: Result<SelectionResult, SelectionError>
         do {

@@ -73,6 +73,11 @@ public let jobSchemaText = #"""
           "minLength": 1,
           "type": "string"
         },
+        "labels": {
+          "description": "The class labels the annotators gave these samples (what round methods such as dropquery fit their probe on): \"pool\" for the pool's own labels, or for a path the CSV column or HDF5 dataset beside its ids.",
+          "minLength": 1,
+          "type": "string"
+        },
         "path": {
           "description": "A file listing the labelled samples, relative to the job file's folder: any selectjob export (json row indices, txt, csv, hdf5), or sample ids in .txt (one a line), .csv (a sample_id column, else the first), .json (a list), .npy (integers) or HDF5 (a 1-D dataset).",
           "minLength": 1,
@@ -741,6 +746,38 @@ public let jobSchemaText = #"""
           },
           "required": ["name", "validation"],
           "title": "ATL uncertainty in batches: retrain after each batch, counting its picks as correct.",
+          "type": "object"
+        },
+        {
+          "additionalProperties": false,
+          "properties": {
+            "dropout": {
+              "default": 0.75,
+              "description": "The probability each feature entry is dropped in a pass.",
+              "exclusiveMinimum": 0.0,
+              "maximum": 0.99,
+              "type": "number"
+            },
+            "name": {
+              "const": "dropquery"
+            },
+            "passes": {
+              "default": 3,
+              "description": "Dropout passes M: a candidate's prediction changes in more than M/2 of them.",
+              "maximum": 100,
+              "minimum": 1,
+              "type": "integer"
+            },
+            "probe_c": {
+              "default": 10.0,
+              "description": "C, the probe's inverse L2 regularisation (its logistic regression on the labelled samples).",
+              "exclusiveMinimum": 0.0,
+              "maximum": 1000000.0,
+              "type": "number"
+            }
+          },
+          "required": ["name"],
+          "title": "Samples whose probe prediction flips under feature dropout, clustered; the one nearest each centre.",
           "type": "object"
         }
       ]

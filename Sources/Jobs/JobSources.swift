@@ -7,7 +7,7 @@ import Selection
 extension JobReader {
     /// `"labelled"`: one source object or a non-empty array of them, each with exactly one of
     /// `job`, `run` or `path` (a file listing samples, with `dataset` and `as`: ``IdentifierList``).
-    func labelled(_ value: JSONValue) throws(JobError) -> [LabelledSource] {
+    func labelled(_ value: JSONValue) throws(JobError) -> [(source: LabelledSource, labels: LabelSource?)] {
         let items: [(JSONValue, String)]
         if case let .array(values) = value {
             guard !values.isEmpty else { throw fail("labelled", "expected a source object or a non-empty array of them, got []") }
@@ -15,7 +15,7 @@ extension JobReader {
         } else {
             items = [(value, "labelled")]
         }
-        var sources: [LabelledSource] = []
+        var sources: [(source: LabelledSource, labels: LabelSource?)] = []
         for (item, path) in items {
             let members = try object(item, at: path, allowed: JobSpec.acceptedKeys["labelled"]!, required: [])
             let given = ["job", "run", "path"].filter { members[$0] != nil }
@@ -25,10 +25,19 @@ extension JobReader {
             for key in ["dataset", "as"] where members[key] != nil && members["path"] == nil {
                 throw fail("\(path).\(key)", "only used with \"path\"")
             }
+            // "labels": "pool" (the pool's labels), or for a file, the column or dataset beside its ids.
+            let labels = try members["labels"].map { v throws(JobError) -> LabelSource in
+                let name = try string(v, at: "\(path).labels")
+                if name == "pool" { return .pool }
+                guard members["path"] != nil else {
+                    throw fail("\(path).labels", "expected \"pool\" (the pool's labels); a column or dataset name only goes with \"path\"")
+                }
+                return .column(name)
+            }
             if let v = members["job"] {
-                sources.append(.job(try string(v, at: "\(path).job")))
+                sources.append((.job(try string(v, at: "\(path).job")), labels))
             } else if let v = members["run"] {
-                sources.append(.run(Int64(try integer(v, at: "\(path).run", in: 1...Int64.max))))
+                sources.append((.run(Int64(try integer(v, at: "\(path).run", in: 1...Int64.max))), labels))
             } else {
                 let file = resolve(try string(members["path"]!, at: "\(path).path"))
                 let dataset = try members["dataset"].map { v throws(JobError) in try string(v, at: "\(path).dataset") }
@@ -38,7 +47,7 @@ extension JobReader {
                     }
                     return kind == "rows"
                 }
-                sources.append(.file(path: file, dataset: dataset, rows: rows))
+                sources.append((.file(path: file, dataset: dataset, rows: rows), labels))
             }
         }
         return sources

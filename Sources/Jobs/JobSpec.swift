@@ -19,6 +19,9 @@ public struct JobSpec: Sendable {
     public var schedule: CronSchedule?
     /// The samples already labelled, never to be selected again (empty: none).
     public var labelled: [LabelledSource] = []
+    /// Where the class labels the annotators gave each `labelled` source's samples come from, one per
+    /// source (nil: that source gives none); what round methods fit their probe on.
+    public var labelledLabels: [LabelSource?] = []
 
     /// How many samples to select.
     public enum Budget: Sendable, Equatable {
@@ -35,6 +38,14 @@ public struct JobSpec: Sendable {
             }
         }
     }
+}
+
+/// Where the labels of labelled samples come from.
+public enum LabelSource: Sendable, Equatable {
+    /// The pool's own `labels` (a pool labelled in full, as in a simulation of rounds).
+    case pool
+    /// A column (CSV) or dataset (HDF5) of the labelled file itself, aligned with the ids it lists.
+    case column(String)
 }
 
 /// Where a job finds the samples already labelled.
@@ -112,7 +123,7 @@ extension JobSpec {
         "method input": ["path", "dataset", "rows"],
         "predictions input": ["path", "dataset", "kind", "ids"],
         "validation input": ["path", "dataset", "labels", "predicted"],
-        "labelled": ["job", "run", "path", "dataset", "as"],
+        "labelled": ["job", "run", "path", "dataset", "as", "labels"],
         "budget": ["percent", "count"],
     ]
 
@@ -272,10 +283,11 @@ struct JobReader {
             let text = try string(v, at: "schedule")
             do { schedule = try CronSchedule(text) } catch { throw fail("schedule", "\(error.description), got \(v.quoted)") }
         }
+        let labelled = try members["labelled"].map { v throws(JobError) in try self.labelled(v) } ?? []
         return JobSpec(name: name, features: try features(members["features"]!),
                        method: try method(members["method"]!), budget: try budget(members["budget"]!),
                        seed: UInt64(seed), database: database, schedule: schedule,
-                       labelled: try members["labelled"].map { v throws(JobError) in try labelled(v) } ?? [])
+                       labelled: labelled.map(\.source), labelledLabels: labelled.map(\.labels))
     }
 
     func budget(_ value: JSONValue) throws(JobError) -> JobSpec.Budget {

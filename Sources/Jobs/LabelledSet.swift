@@ -17,6 +17,8 @@ public struct LabelledSet: Sendable, Equatable {
     public let fingerprint: String?
     /// The runs whose picks are in the set, in the order read.
     public let runIDs: [Int64]
+    /// The class label of each of `rows`, when every source gives labels (`"labels"`); nil otherwise.
+    public var classes: [Int64]? = nil
 
     /// Nothing labelled: round 1.
     public static let none = LabelledSet(rows: [], round: 1, fingerprint: nil, runIDs: [])
@@ -27,22 +29,27 @@ public struct LabelledSet: Sendable, Equatable {
     /// A job source with no succeeded run is an error unless it is the job itself (its first round).
     /// With `before`, a job source counts only runs with a smaller id: the set as run `before` saw it.
     /// O(labelled + N) time and memory.
-    static func resolve(_ sources: [LabelledSource], job: String, features: FeatureTable,
+    static func resolve(_ sources: [LabelledSource], labels: [LabelSource?] = [], job: String, features: FeatureTable,
                         store: SelectionStore?, database: String, before: Int64? = nil) throws(RunError) -> LabelledSet {
         guard !sources.isEmpty else { return .none }
+        /// A labelled sample's class as its source gives it: none, the pool's, or a value read beside its id.
+        enum Given { case none, pool, value(Int64) }
+        var given: [Given] = []
         /// A labelled sample as a source names it: by id, or (selectjob's JSON export) by row.
         enum Entry { case id(SampleIdentifier), row(Int) }
         var identifiers: [(Entry, String)] = []
         var earlierRound = 0
         var runIDs: [Int64] = []
-        func add(_ run: RunRecord) throws(RunError) {
+        func add(_ run: RunRecord, labels: LabelSource?) throws(RunError) {
             let selection: [SelectedSample]
             do { selection = try store!.selection(runID: run.id) } catch { throw .store(error) }
             identifiers += selection.map { (.id($0.sampleID), "run \(run.id) of job \(run.job)") }
+            given += [Given](repeating: labels == nil ? .none : .pool, count: selection.count)
             earlierRound = max(earlierRound, run.round)
             runIDs.append(run.id)
         }
-        for source in sources {
+        for (index, source) in sources.enumerated() {
+            let labelSource = index < labels.count ? labels[index] : nil
             switch source {
             case let .job(name):
                 var runs: [RunRecord] = []
@@ -51,7 +58,7 @@ public struct LabelledSet: Sendable, Equatable {
                     if let before { runs.removeAll { $0.id >= before } }
                 }
                 if runs.isEmpty, name != job { throw .labelled(.noSucceededRun(job: name, database: database)) }
-                for run in runs { try add(run) }
+                for run in runs { try add(run, labels: labelSource) }
             case let .run(id):
                 guard let store else { throw .store(.unknownRun(database: database, id: id)) }
                 let run: RunRecord
@@ -62,16 +69,25 @@ public struct LabelledSet: Sendable, Equatable {
                 guard run.status == .succeeded else {
                     throw .labelled(.runNotSucceeded(id: id, status: run.status.rawValue, database: database))
                 }
-                try add(run)
+                try add(run, labels: labelSource)
             case let .file(path, dataset, asRows):
                 let list: IdentifierList
                 do { list = try IdentifierList.load(path: path, dataset: dataset, rows: asRows) } catch { throw .input(error) }
                 let origin = source.description
+                let before = identifiers.count
                 switch list {
                 case .ids(.rowIndices): break
                 case let .ids(.integers(values)): identifiers += values.map { (.id(.integer($0)), origin) }
                 case let .ids(.strings(values)): identifiers += values.map { (.id(.text($0)), origin) }
                 case let .rows(values): identifiers += values.map { (.row($0), origin) }
+                }
+                let count = identifiers.count - before
+                switch labelSource {
+                case nil: given += [Given](repeating: .none, count: count)
+                case .pool?: given += [Given](repeating: .pool, count: count)
+                case let .column(name)?:
+                    do { given += try IdentifierList.labels(path: path, column: name, count: count).map { .value($0) } }
+                    catch { throw .input(error) }
                 }
                 earlierRound = max(earlierRound, 1)
             }
@@ -79,7 +95,9 @@ public struct LabelledSet: Sendable, Equatable {
         let rowOf = features.ids.rowLookup(count: features.rows)
         var seen = Set<Int>()
         var rows: [Int] = []
-        for (entry, origin) in identifiers {
+        var classOf: [Int: (label: Int64, origin: String)] = [:]
+        var everyLabelled = true
+        for ((entry, origin), label) in zip(identifiers, given) {
             let found: Int?
             switch entry {
             case let .id(identifier):
@@ -95,11 +113,35 @@ public struct LabelledSet: Sendable, Equatable {
                 }
                 found = row
             }
-            if seen.insert(found!).inserted { rows.append(found!) }
+            let row = found!
+            if seen.insert(row).inserted { rows.append(row) }
+            // The sample's class: the pool's, or the one its source gives; two different ones are refused.
+            var value: Int64?
+            switch label {
+            case .none: everyLabelled = false
+            case .pool:
+                guard let poolLabels = features.labels else {
+                    throw .labelled(.noPoolLabels(source: origin, features: features.source.displayPath))
+                }
+                value = poolLabels[row]
+            case let .value(v): value = v
+            }
+            if let value {
+                if let earlier = classOf[row], earlier.label != value {
+                    throw .labelled(.conflictingLabels(row: row, first: earlier.label, firstSource: earlier.origin,
+                                                       second: value, secondSource: origin))
+                }
+                if classOf[row] == nil { classOf[row] = (value, origin) }
+            }
         }
-        let digest = SHA256.hash(data: Data(rows.map(String.init).joined(separator: ",").utf8))
-        return LabelledSet(rows: rows, round: earlierRound + 1,
-                           fingerprint: "sha256:" + digest.map { String(format: "%02x", $0) }.joined(), runIDs: runIDs)
+        let classes = everyLabelled ? rows.map { classOf[$0]!.label } : nil
+        // The rows in order, and with labels each row's label: labels that change make another set.
+        let text = classes.map { zip(rows, $0).map { "\($0):\($1)" } } ?? rows.map(String.init)
+        let digest = SHA256.hash(data: Data(text.joined(separator: ",").utf8))
+        var set = LabelledSet(rows: rows, round: earlierRound + 1,
+                              fingerprint: "sha256:" + digest.map { String(format: "%02x", $0) }.joined(), runIDs: runIDs)
+        set.classes = classes
+        return set
     }
 }
 
@@ -113,12 +155,16 @@ public enum LabelledError: Error, Equatable, Sendable {
     case unknownRun(id: Int64, database: String)
     /// A labelled id that is not a sample of the pool; `note` says why when the kinds differ.
     case unknownSample(id: String, source: String, features: String, note: String?)
+    /// `"labels": "pool"` on a pool without labels.
+    case noPoolLabels(source: String, features: String)
+    /// One sample given two different labels.
+    case conflictingLabels(row: Int, first: Int64, firstSource: String, second: Int64, secondSource: String)
 
     /// Naming a missing job or run is a job error (64); an id not in the pool is a data error (65).
     var exitStatus: ExitStatus {
         switch self {
-        case .noSucceededRun, .runNotSucceeded, .unknownRun: return .badJob
-        case .unknownSample: return .badData
+        case .noSucceededRun, .runNotSucceeded, .unknownRun, .noPoolLabels: return .badJob
+        case .unknownSample, .conflictingLabels: return .badData
         }
     }
 
@@ -132,6 +178,10 @@ public enum LabelledError: Error, Equatable, Sendable {
             return "labelled: run \(id) is not in \(database) (pruned, or recorded in another database)"
         case let .unknownSample(id, source, features, note):
             return "labelled: sample id \(id) (from \(source)) is not in the pool \(features)" + (note.map { " (\($0))" } ?? "")
+        case let .noPoolLabels(source, features):
+            return "labelled: \(source) takes \"labels\": \"pool\", but the pool \(features) has no labels (give features.labels)"
+        case let .conflictingLabels(row, first, firstSource, second, secondSource):
+            return "labelled: pool row \(row) has label \(first) from \(firstSource) and \(second) from \(secondSource)"
         }
     }
 }

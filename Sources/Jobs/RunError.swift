@@ -100,8 +100,12 @@ extension StoreError {
 extension SelectionError {
     /// The method's message with what a user of the command line can do about it.
     public var userMessage: String {
-        if case .notDistributable = self { return description + "; run it in one process (without mpirun)" }
-        return description
+        switch self {
+        case .notDistributable: return description + "; run it in one process (without mpirun)"
+        case let .needsLabelledSamples(_, withClasses):
+            return description + (withClasses ? " (give the job's \"labelled\" with \"labels\")" : " (give the job's \"labelled\")")
+        default: return description
+        }
     }
 }
 

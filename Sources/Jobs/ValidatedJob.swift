@@ -99,10 +99,11 @@ public struct ValidatedJob: Sendable {
 
     /// Resolves the job's labelled samples and checks the budget against the samples left.
     mutating func resolveLabelled(store: SelectionStore?, database: String, jobPath: String) throws(RunError) {
-        labelled = try LabelledSet.resolve(spec.labelled, job: spec.name, features: features, store: store, database: database)
+        labelled = try LabelledSet.resolve(spec.labelled, labels: spec.labelledLabels, job: spec.name, features: features,
+                                           store: store, database: database)
         let shape = ProblemShape(poolSize: features.rows, width: features.columns, budget: budget,
                                  inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) },
-                                 labelledCount: labelled.rows.count)
+                                 labelledCount: labelled.rows.count, labelledClassesKnown: labelled.classes != nil)
         do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
     }
 
@@ -134,6 +135,7 @@ public struct ValidatedJob: Sendable {
                 "sources": .array(spec.labelled.map { .string($0.description) }),
                 "runs": .array(labelled.runIDs.map { .integer($0) }),
                 "count": .integer(Int64(labelled.rows.count)), "round": .integer(Int64(labelled.round)),
+                "with_labels": .bool(labelled.classes != nil),
                 "fingerprint": labelled.fingerprint.map { .string($0) } ?? .null,
             ])
         }

@@ -75,4 +75,41 @@ import TestSupport
         let refused = try secondRound("badkey", labelled: #"{"job": "first", "as": "rows"}"#)
         #expect(refused.status == 64 && refused.stderr.contains(#"labelled.as: only used with "path""#), "\(refused.stderr)")
     }
+
+    /// The annotators' labels travel with the labelled samples: from the pool, or from a column of the
+    /// labelled file; `dropquery` fits its probe to them. Contradicting labels are refused.
+    @Test func labelsOfTheLabelledSamplesFeedTheProbe() throws {
+        func dropquery(_ name: String, _ labelled: String) throws -> Outcome {
+            try workspace.writeJob(name, method: #"{"name": "dropquery"}"#, budget: #"{"count": 20}"#,
+                                   extra: #", "database": "../data/sel.sqlite", "labelled": \#(labelled)"#)
+            return try selectjob(["run", "--quiet", "jobs/\(name).json"], in: workspace.url, timeout: 120)
+        }
+        let fromPool = try dropquery("from-pool", #"{"job": "first", "labels": "pool"}"#)
+        #expect(fromPool.status == 0, "\(fromPool.stderr)")
+        try workspace.database().read { db in
+            let params = try String.fetchOne(db, sql: "SELECT params_json FROM runs WHERE job = 'from-pool'") ?? ""
+            #expect(params.contains(#""with_labels":true"#), "\(params)")
+        }
+        // The annotation tool's CSV: sample_id and label columns.
+        let (ids, labels) = try workspace.database().read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT sample_id, label FROM selections WHERE run_id = 1 ORDER BY rank")
+            return (rows.map { $0["sample_id"] as Int64 }, rows.map { $0["label"] as Int64 })
+        }
+        let csv = "sample_id,label\n" + zip(ids, labels).map { "\($0),\($1)\n" }.joined()
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: workspace.path("data/annotated.csv")))
+        let fromFile = try dropquery("from-file", #"{"path": "../data/annotated.csv", "labels": "label"}"#)
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        // Without labels dropquery says what it needs; contradicting labels name both sources.
+        let without = try dropquery("without", #"{"job": "first"}"#)
+        #expect(without.status == 64)
+        #expect(without.stderr.contains(#"dropquery needs samples labelled in earlier rounds, with their class labels (give the job's "labelled" with "labels")"#),
+                "\(without.stderr)")
+        let wrong = "sample_id,label\n\(ids[0]),\(labels[0] + 1)\n"
+        try Data(wrong.utf8).write(to: URL(fileURLWithPath: workspace.path("data/wrong.csv")))
+        let conflict = try dropquery("conflict", #"[{"job": "first", "labels": "pool"}, {"path": "../data/wrong.csv", "labels": "label"}]"#)
+        #expect(conflict.status == 65)
+        #expect(conflict.stderr.contains("has label \(labels[0]) from run 1 of job first and \(labels[0] + 1) from"), "\(conflict.stderr)")
+        let column = try dropquery("column", #"{"job": "first", "labels": "label"}"#)
+        #expect(column.status == 64 && column.stderr.contains(#"labelled.labels: expected "pool""#), "\(column.stderr)")
+    }
 }

@@ -196,10 +196,10 @@ import TestSupport
                     default: #", "\#(input["name"] as! String)": {"path": "../data/features.h5", "rows": [0, 20]}"#
                     }
                 }.joined()
-            // Methods that need labelled samples get three.
+            // Methods that need labelled samples get three, with their labels from the pool.
             var extra = ", \"database\": \"../data/sel.sqlite\""
             if (method["labelled"] as! String).hasPrefix("Required") {
-                extra += ", \"labelled\": {\"path\": \"../data/labelled.h5\"}"
+                extra += ", \"labelled\": {\"path\": \"../data/labelled.h5\", \"labels\": \"pool\"}"
             }
             let job = try workspace.writeJob("every-\(name)", method: #"{"name": "\#(name)"\#(inputs)}"#, budget: #"{"count": 12}"#,
                                              extra: extra)

@@ -53,7 +53,9 @@ import Testing
         -> SelectionProblem {
         var labelled = labelled
         if labelled.isEmpty, case .required = method.labelledUse { labelled = [1, 2, 3, 5, 8] }
+        // The labelled samples' classes (their cluster, in three classes), for methods that fit a probe.
         return SelectionProblem(pool: pool, budget: budget, inputs: requiredInputs(method, pool: pool), labelled: labelled,
+                                labelledClasses: labelled.map { Int64($0 % 12 % 3) },
                                 outcomes: outcomes(method))
     }
 

@@ -24,6 +24,7 @@ public enum MethodRegistry {
         ATLUncertainty.self,
         AdaptiveRepresentative.self,
         ATLAS.self,
+        DropQuery.self,
     ]
 
     /// The method jobs call `name`, if any.

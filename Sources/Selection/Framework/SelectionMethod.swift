@@ -32,20 +32,24 @@ public struct ProblemShape: Sendable, Equatable {
     public let budget: Int
     /// Rows and columns of each named input given.
     public let inputs: [String: (rows: Int, columns: Int)]
-    /// How many pool samples are already labelled (never selected again).
+    /// How many pool samples are already labelled (never selected again), and whether their class
+    /// labels are known (``SelectionProblem/labelledClasses``).
     public let labelledCount: Int
+    public let labelledClassesKnown: Bool
 
     public init(poolSize: Int, width: Int, budget: Int, inputs: [String: (rows: Int, columns: Int)] = [:],
-                labelledCount: Int = 0) {
+                labelledCount: Int = 0, labelledClassesKnown: Bool = false) {
         self.poolSize = poolSize
         self.width = width
         self.budget = budget
         self.inputs = inputs
         self.labelledCount = labelledCount
+        self.labelledClassesKnown = labelledClassesKnown
     }
 
     public static func == (a: ProblemShape, b: ProblemShape) -> Bool {
         a.poolSize == b.poolSize && a.width == b.width && a.budget == b.budget && a.labelledCount == b.labelledCount
+            && a.labelledClassesKnown == b.labelledClassesKnown
             && a.inputs.mapValues { [$0.rows, $0.columns] } == b.inputs.mapValues { [$0.rows, $0.columns] }
     }
 
@@ -74,6 +78,9 @@ public struct SelectionProblem: Sendable {
     /// Pool rows already labelled by earlier rounds, distinct, in the order they were selected: never
     /// selected again; a method whose ``SelectionMethod/labelledUse`` is `.used` builds on them.
     public let labelled: [Int]
+    /// The class label of each of `labelled`, in the same order, when the annotators' labels are
+    /// known (round methods fit their probe on them); nil otherwise.
+    public let labelledClasses: [Int64]?
     /// For each input of kind ``MethodInput/Kind/validation``: per row, whether the model predicted it correctly.
     public let outcomes: [String: [Bool]]
     /// Which rows of the whole pool `pool` holds: all of them, except in a distributed run, where
@@ -81,18 +88,21 @@ public struct SelectionProblem: Sendable {
     public let partition: RowPartition
 
     public init(pool: FeatureMatrix, budget: Int, inputs: [String: FeatureMatrix] = [:], labelled: [Int] = [],
-                outcomes: [String: [Bool]] = [:], partition: RowPartition? = nil) {
+                labelledClasses: [Int64]? = nil, outcomes: [String: [Bool]] = [:], partition: RowPartition? = nil) {
+        precondition(labelledClasses.map { $0.count == labelled.count } ?? true, "one class per labelled row")
         self.pool = pool
         self.partition = partition ?? RowPartition(totalRows: pool.rows)
         self.budget = budget
         self.inputs = inputs
         self.labelled = labelled
+        self.labelledClasses = labelledClasses
         self.outcomes = outcomes
     }
 
     public var shape: ProblemShape {
         ProblemShape(poolSize: partition.totalRows, width: pool.columns, budget: budget,
-                     inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) }, labelledCount: labelled.count)
+                     inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) }, labelledCount: labelled.count,
+                     labelledClassesKnown: labelledClasses != nil)
     }
 
     /// A flag per pool row: true for the labelled rows. O(N).
@@ -260,7 +270,7 @@ public struct ConfiguredMethod: Sendable {
         }
         try method.erasedValidate(shape, parameters)
         if case .required = method.labelledUse, shape.labelledCount == 0 {
-            throw .needsInput(parameter: method.name, input: "labelled samples", reason: "give the job's \"labelled\"")
+            throw .needsLabelledSamples(method: method.name, withClasses: false)
         }
     }
 

@@ -60,6 +60,9 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
     case budgetExceedsUnlabelled(budget: Int, unlabelled: Int, labelled: Int)
     /// A parameter that needs a named input the job did not give.
     case needsInput(parameter: String, input: String, reason: String)
+    /// A method that builds on samples labelled in earlier rounds (`withClasses`: and on their class
+    /// labels) was given none.
+    case needsLabelledSamples(method: String, withClasses: Bool)
     /// A required named input is missing.
     case missingInput(String)
     /// A parameter's value does not fit this pool (e.g. too many neighbours for its clusters).
@@ -95,6 +98,8 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
             return "budget \(budget) is more than the \(unlabelled) samples not yet labelled (\(labelled) of the pool are labelled)"
         case let .needsInput(parameter, input, reason):
             return "\(parameter) needs \(input) (\(reason))"
+        case let .needsLabelledSamples(method, withClasses):
+            return "\(method) needs samples labelled in earlier rounds" + (withClasses ? ", with their class labels" : "")
         case let .missingInput(input):
             return "the method needs \(input), which was not given"
         case let .parameterOutOfRange(parameter, value, reason):
