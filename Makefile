@@ -171,7 +171,8 @@ clean:
 
 ## quality: every method x 1/2/5 % on real data, probed with a linear classifier; rewrites QUALITY.md's
 ## tables. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.
-## PART=table|rounds|probe (comma-separated) refreshes only those tables.
+## PART=table|rounds|paired|probe (comma-separated) refreshes only those tables (paired: rounds guided by labels
+## against one-shot k-means at the same total).
 QUALITY_VENV := .venv-quality
 quality: deps python-venv
 	@[ -x $(QUALITY_VENV)/bin/python ] || python3 -m venv $(QUALITY_VENV)

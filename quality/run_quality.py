@@ -92,10 +92,11 @@ def probe(features, labels, train_rows, test_rows):
 
 
 def select(binary, folder, pool_file, method, k, seed, index, labelled=None):
+    """Runs `method` for K = `k`; `labelled`: a file of labelled ids, or a whole `labelled` object."""
     job = {"name": f"q{index}", "features": {"path": pool_file, "dataset": "features", "labels": "labels"},
            "method": method, "budget": {"count": k}, "seed": seed}
     if labelled is not None:
-        job["labelled"] = {"path": labelled}
+        job["labelled"] = labelled if isinstance(labelled, dict) else {"path": labelled}
     job_path = os.path.join(folder, f"job{index}.json")
     db = os.path.join(folder, f"q{index}.sqlite")
     with open(job_path, "w") as f:
@@ -140,6 +141,8 @@ def main():
             f["labels"] = labels[pool]
         if "rounds" in experiments:
             rounds(args.selectjob, folder, pool_file, features, unit, labels, pool, test, seeds, args.output)
+        if "paired" in experiments:
+            paired_rounds(args.selectjob, folder, pool_file, unit, labels, pool, test, args.output)
         if "probe" in experiments:
             probe_c(args.selectjob, folder, pool_file, features, labels, pool, test, args.output)
         if "table" not in experiments:
@@ -234,6 +237,62 @@ def rounds(binary, folder, pool_file, features, unit, labels, pool, test, seeds,
     print(table)
 
 
+PAIRED_SEEDS = [0, 1, 2, 3, 4]
+# Rounds guided by labels, against one-shot k-means at the same total: (total %, rounds).
+PAIRED_PLANS = [(1, 2), (1, 3), (2, 2), (2, 3), (5, 2)]
+
+
+def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output):
+    """Round 1 k-means, later rounds dropquery on the labels gathered so far (the pool's labels play the
+    annotator), against one-shot k-means at the same total; paired per seed."""
+    rows_out = []
+    index = 20_000
+    for total, rounds_count in PAIRED_PLANS:
+        k_total = len(pool) * total // 100
+        sizes = [k_total // rounds_count] * rounds_count
+        sizes[-1] += k_total - sum(sizes)
+        deltas, one_shot, guided = [], [], []
+        for seed in PAIRED_SEEDS:
+            single, _ = select(binary, folder, pool_file, {"name": "kmeans"}, k_total, seed, index)
+            index += 1
+            picked, _ = select(binary, folder, pool_file, {"name": "kmeans"}, sizes[0], seed, index)
+            index += 1
+            for size in sizes[1:]:
+                round_file = os.path.join(folder, f"paired-{index}.h5")
+                with h5py.File(round_file, "w") as f:
+                    f["ids"] = np.asarray(picked, dtype=np.int64)
+                    f["labels"] = labels[pool[picked]]
+                more, _ = select(binary, folder, pool_file, {"name": "dropquery"}, size, seed, index,
+                                 labelled={"path": round_file, "labels": "labels"})
+                index += 1
+                assert not set(more) & set(picked)
+                picked = picked + more
+            a = probe(unit, labels, pool[single], test)
+            b = probe(unit, labels, pool[picked], test)
+            one_shot.append(a)
+            guided.append(b)
+            deltas.append(b - a)
+            print(f"paired {total}% in {rounds_count} rounds, seed {seed}: k-means {a:5.1f}, guided {b:5.1f}", flush=True)
+        mean = statistics.mean(deltas)
+        spread = statistics.stdev(deltas)
+        wins = sum(d > 0 for d in deltas)
+        rows_out.append(f"| {total} % ({k_total}) | {rounds_count} × ~{k_total // rounds_count} | "
+                        f"{statistics.mean(one_shot):.1f} | {statistics.mean(guided):.1f} | "
+                        f"{mean:+.1f} ± {spread:.1f} | {wins} of {len(deltas)} |")
+    lines = [
+        "Round 1: `kmeans`; each later round: `dropquery` with the samples so far as `labelled` and their",
+        "labels (`\"labels\"`: the pool's labels play the annotator); the rounds split the total evenly.",
+        "Against `kmeans` in one round at the same total; the probe (C = 10) on the total, accuracy on the",
+        "4,000 test rows; seeds " + ", ".join(map(str, PAIRED_SEEDS)) + ", the difference paired per seed.",
+        "",
+        "| total | rounds | one-shot kmeans | kmeans → dropquery | Δ per seed (mean ± std) | seeds better |",
+        "|---|---|---|---|---|---|",
+    ] + rows_out
+    table = "\n".join(lines) + "\n"
+    write_between_markers(output, table, PAIRED_BEGIN, PAIRED_END)
+    print(table)
+
+
 def write_report(path, labels_wanted, results, seeds):
     def cell(label, p):
         scores, _ = results[(label, p)]
@@ -313,6 +372,8 @@ def probe_c(binary, folder, pool_file, features, labels, pool, test, output):
 BEGIN = "<!-- quality table: written by quality/run_quality.py -->\n"
 END = "<!-- end of quality table -->\n"
 ROUNDS_BEGIN = "<!-- rounds table: written by quality/run_quality.py -->\n"
+PAIRED_BEGIN = "<!-- paired rounds table: written by quality/run_quality.py -->\n"
+PAIRED_END = "<!-- end of paired rounds table -->\n"
 ROUNDS_END = "<!-- end of rounds table -->\n"
 PROBE_BEGIN = "<!-- probe table: written by quality/run_quality.py -->\n"
 PROBE_END = "<!-- end of probe table -->\n"
