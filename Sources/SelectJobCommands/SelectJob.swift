@@ -18,7 +18,7 @@ public struct SelectJob: ParsableCommand {
             """,
         version: selectjobVersion,
         subcommands: [Run.self, Select.self, Init.self, Validate.self, Methods.self, Schema.self, Runs.self, Show.self, Export.self, Diff.self, Evaluate.self,
-                      Compare.self, Report.self, Prune.self, Crontab.self]
+                      Compare.self, Simulate.self, Report.self, Prune.self, Crontab.self]
     )
 }
 

@@ -2,7 +2,7 @@ import GRDB
 
 /// The database schema, built by append-only migrations: never edit a shipped migration, add one.
 ///
-/// Tables `runs`, `selections`, `run_metrics`, `pool_labels`, `evaluations` and the views `latest_selections` and
+/// Tables `runs`, `selections`, `run_metrics`, `pool_labels`, `evaluations`, `simulations` and the views `latest_selections` and
 /// `round_selections` are a public
 /// contract (docs/database.md documents them); column names are never renamed.
 enum Schema {
@@ -104,6 +104,24 @@ enum Schema {
             // What a method reports about how its selection came about, e.g. ActiveFT's picks that are
             // still the rows its centroids started at: a JSON object of named numbers, or NULL.
             try db.alter(table: "runs") { t in t.add(column: "notes_json", .text) }
+        }
+        migrator.registerMigration("v6: simulations") { db in
+            // `selectjob simulate`: per strategy, seed and round, the run that labelled the round and
+            // the probe's score on the test set after it (the learning curve a team compares).
+            try db.create(table: "simulations") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("simulation", .text).notNull()
+                t.column("strategy", .text).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("round", .integer).notNull()
+                t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("labelled_count", .integer).notNull()
+                t.column("accuracy", .double).notNull()
+                t.column("macro_f1", .double).notNull()
+                t.column("test_fingerprint", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.uniqueKey(["simulation", "strategy", "seed", "round"])
+            }
         }
         return migrator
     }

@@ -212,6 +212,10 @@ public final class SelectionStore: Sendable {
         do { return try pool.read(value) } catch { throw Self.translate(error, database: path) }
     }
 
+    /// `write` and `read` for the store's other files (its records by subject).
+    func writeTransaction<T>(_ updates: (Database) throws -> T) throws(StoreError) -> T { try write(updates) }
+    func readTransaction<T>(_ value: (Database) throws -> T) throws(StoreError) -> T { try read(value) }
+
     /// Inserts a 'running' row for a run about to compute, and returns its id.
     public func beginRun(_ run: NewRun) throws(StoreError) -> Int64 {
         try write { db in
