@@ -583,10 +583,10 @@ public let jobSchemaText = #"""
             },
             "predictions": {
               "$ref": "#/$defs/predictionsInput",
-              "description": "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order)."
+              "description": "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order); without them, a probe fit to the labelled samples and their labels predicts."
             }
           },
-          "required": ["name", "predictions"],
+          "required": ["name"],
           "title": "The samples whose most probable predicted class is least probable.",
           "type": "object"
         },
@@ -598,10 +598,10 @@ public let jobSchemaText = #"""
             },
             "predictions": {
               "$ref": "#/$defs/predictionsInput",
-              "description": "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order)."
+              "description": "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order); without them, a probe fit to the labelled samples and their labels predicts."
             }
           },
-          "required": ["name", "predictions"],
+          "required": ["name"],
           "title": "The samples with the smallest margin between the two most probable predicted classes.",
           "type": "object"
         },
@@ -613,10 +613,10 @@ public let jobSchemaText = #"""
             },
             "predictions": {
               "$ref": "#/$defs/predictionsInput",
-              "description": "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order)."
+              "description": "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order); without them, a probe fit to the labelled samples and their labels predicts."
             }
           },
-          "required": ["name", "predictions"],
+          "required": ["name"],
           "title": "The samples with the largest ratio of the second to the first predicted probability.",
           "type": "object"
         },
@@ -628,10 +628,10 @@ public let jobSchemaText = #"""
             },
             "predictions": {
               "$ref": "#/$defs/predictionsInput",
-              "description": "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order)."
+              "description": "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order); without them, a probe fit to the labelled samples and their labels predicts."
             }
           },
-          "required": ["name", "predictions"],
+          "required": ["name"],
           "title": "The samples whose predicted class distribution has the highest entropy.",
           "type": "object"
         },

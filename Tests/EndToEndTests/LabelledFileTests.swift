@@ -112,4 +112,24 @@ import TestSupport
         let column = try dropquery("column", #"{"job": "first", "labels": "label"}"#)
         #expect(column.status == 64 && column.stderr.contains(#"labelled.labels: expected "pool""#), "\(column.stderr)")
     }
+
+    /// Without a predictions file, the uncertainty methods rank by a probe fit to the labelled samples.
+    @Test func uncertaintyFromTheProbe() throws {
+        try workspace.writeJob("probe-margin", method: #"{"name": "margin"}"#, budget: #"{"count": 20}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"job": "first", "labels": "pool"}"#)
+        let outcome = try selectjob(["run", "--quiet", "jobs/probe-margin.json"], in: workspace.url, timeout: 120)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let picks = try workspace.database().read { db in
+            try Row.fetchAll(db, sql: "SELECT row_index, score FROM latest_selections WHERE job = 'probe-margin' ORDER BY rank")
+        }
+        let first = try firstPicks().rows
+        #expect(picks.count == 20 && Set(picks.map { $0["row_index"] as Int }).isDisjoint(with: first))
+        #expect(zip(picks, picks.dropFirst()).allSatisfy { ($0["score"] as Double) >= ($1["score"] as Double) })
+        try workspace.writeJob("no-probe", method: #"{"name": "margin"}"#, budget: #"{"count": 20}"#,
+                               extra: #", "database": "../data/sel.sqlite", "labelled": {"job": "first"}"#)
+        let refused = try selectjob(["run", "--quiet", "jobs/no-probe.json"], in: workspace.url, timeout: 60)
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("margin needs predictions, or samples labelled in earlier rounds with their class labels"),
+                "\(refused.stderr)")
+    }
 }

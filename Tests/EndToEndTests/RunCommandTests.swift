@@ -188,7 +188,7 @@ import TestSupport
         for method in methods {
             let name = method["name"] as! String
             // Required inputs: features are the first 20 pool rows; predictions the file above.
-            let inputs = (method["inputs"] as! [[String: Any]]).filter { $0["required"] as! Bool }
+            let inputs = (method["inputs"] as! [[String: Any]]).filter { $0["required"] as! Bool || $0["kind"] as? String == "predictions" }
                 .map { input -> String in
                     switch input["kind"] as? String {
                     case "predictions": #", "\#(input["name"] as! String)": {"path": "../data/predictions.h5"}"#

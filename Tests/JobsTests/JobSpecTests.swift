@@ -114,7 +114,7 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(extra: #", "labelled": [{"job": "a"}, {"run": 0}]"#), "labelled[1].run: expected an integer ≥ 1, got 0"),
         (job(extra: #", "labelled": {"job": "a", "dataset": "ids"}"#), #"labelled.dataset: only used with "path""#),
         (job(extra: #", "labelled": {"jobs": "a"}"#), #"labelled.jobs: unknown key; expected one of "job", "run", "path", "dataset", "as", "labels""#),
-        (job(method: #"{"name": "margin"}"#), "method.predictions: required key is missing"),
+        (job(method: #"{"name": "information_density", "targets": {"path": "t.h5"}}"#), "method.predictions: required key is missing"),
         (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "kind": "odds"}}"#), #"method.predictions.kind: expected "probabilities" or "logits", got string "odds""#),
         (job(method: #"{"name": "margin", "predictions": {"path": "p.h5", "rows": [0, 5]}}"#), #"method.predictions.rows: unknown key; expected one of "path", "dataset", "kind", "ids""#),
         (job(extra: #", "schedule": "0 3 * *""#), #"schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 4, got "0 3 * *""#),

@@ -23,7 +23,7 @@ import Testing
     @Test func flipCountsAreTheDirectRecomputation() throws {
         let problem = Self.problem()
         let unit = problem.pool.normalizedRows()
-        let model = try DropQuery.probe(unit, rows: problem.labelled, classes: problem.labelledClasses!, c: 10, threads: 1)
+        let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: problem.labelledClasses!, c: 10, threads: 1)
         let rows = Array(200..<260), d = unit.columns
         var generator = SeededGenerator(seed: 5)
         let flips = DropQuery.flipCounts(unit, rows: rows, model: model, passes: 3, dropout: 0.5, generator: &generator)

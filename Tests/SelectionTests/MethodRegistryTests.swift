@@ -33,7 +33,9 @@ import Testing
     /// The required inputs of `method` for `pool`: the pool itself as targets, or predictions for it.
     static func requiredInputs(_ method: any SelectionMethod.Type, pool: FeatureMatrix) -> [String: FeatureMatrix] {
         var inputs: [String: FeatureMatrix] = [:]
-        for input in method.inputs where input.required {
+        // Required inputs, and predictions wherever a method reads them (optional for the uncertainty
+        // methods, whose probe otherwise needs labelled samples).
+        for input in method.inputs where input.required || input.kind == .predictions {
             switch input.kind {
             case .features: inputs[input.name] = pool
             case .predictions: inputs[input.name] = predictions(rows: pool.rows)

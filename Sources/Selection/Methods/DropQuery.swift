@@ -37,8 +37,6 @@ public enum DropQuery: SelectionMethod {
     /// The threshold on flips is lowered until at least this many times K samples qualify (the
     /// authors' code: `25 * num_samples`). Part of the method's definition, not a tuning constant.
     static let candidateFactor = 25
-    /// The probe's gradient tolerance (as the Active Transfer Learning head's).
-    static let probeTolerance = 1e-6
 
     public static let name = "dropquery"
     public static let summary = "Samples whose probe prediction flips under feature dropout, clustered; the one nearest each centre."
@@ -55,7 +53,8 @@ public enum DropQuery: SelectionMethod {
         throws(SelectionError) -> SelectionResult {
         guard let classes = problem.labelledClasses else { throw .needsLabelledSamples(method: name, withClasses: true) }
         let unit = problem.pool.normalizedRows()
-        let model = try probe(unit, rows: problem.labelled, classes: classes, c: parameters.probeC, threads: context.threads)
+        let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: classes, c: parameters.probeC,
+                                                 threads: context.threads)
         try context.checkStop()
         let isLabelled = problem.isLabelled
         let unlabelled = (0..<unit.rows).filter { !isLabelled[$0] }
@@ -85,21 +84,6 @@ public enum DropQuery: SelectionMethod {
         }
         let flipsOf = Dictionary(uniqueKeysWithValues: zip(unlabelled, flips))
         return SelectionResult(picks: picks, curveName: "flips", curve: picks.map { Double(flipsOf[$0.row]!) }, initialRows: [])
-    }
-
-    /// The probe: a logistic regression on `rows` of `unit` with their `classes` (mapped to 0..<C in
-    /// sorted order). Fewer than two classes cannot be told apart. O(fit).
-    static func probe(_ unit: FeatureMatrix, rows: [Int], classes: [Int64], c: Double, threads: Int)
-        throws(SelectionError) -> LogisticRegression {
-        let names = Array(Set(classes)).sorted()
-        guard names.count >= 2 else {
-            throw .parameterOutOfRange(parameter: "labelled classes", value: "\(names.count) class",
-                                       reason: "the probe needs labelled samples of at least 2 classes")
-        }
-        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        return LogisticRegression.fit(features: unit.selecting(rows: rows), labels: classes.map { index[$0]! },
-                                      classes: names.count, inverseRegularization: c, tolerance: probeTolerance,
-                                      maxIterations: 1000, threads: threads)
     }
 
     /// For each of `rows` of `unit`, in how many of `passes` dropout passes the probe's predicted class

@@ -39,14 +39,31 @@ public enum UncertaintySampling {
         }
     }
 
-    /// The name of the input all four methods read.
+    /// A model's predictions for the pool: what `information_density` reads.
     public static let input = MethodInput(
         "predictions", .predictions, required: true,
         help: "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order).")
 
-    /// Checks that the predictions are there, one row per pool sample, with at least 2 classes.
-    public static func validate(_ shape: ProblemShape) throws(SelectionError) {
+    /// The four methods' predictions: optional, since without them a probe fit to the labelled samples
+    /// predicts instead.
+    public static let predictionsOrProbe = MethodInput(
+        "predictions", .predictions, required: false,
+        help: "The model's class probabilities or logits for every pool sample (N × C, in the pool's row order); without them, a probe fit to the labelled samples and their labels predicts.")
+
+    /// C of the probe that predicts when no predictions are given (as `evaluate`'s).
+    static let probeC = SubsetEvaluation.defaultProbeC
+
+    /// Checks that the predictions are there, one row per pool sample, with at least 2 classes — or,
+    /// for a `method` that can fit a probe instead, that the labelled samples' classes are known.
+    public static func validate(_ shape: ProblemShape, probeFor method: String? = nil) throws(SelectionError) {
         try shape.checkPoolAndBudget()
+        if let method, shape.inputs["predictions"] == nil {
+            guard shape.labelledClassesKnown else {
+                throw .needsInput(parameter: method, input: "predictions, or samples labelled in earlier rounds with their class labels",
+                                  reason: "without predictions a probe is fit to those labels")
+            }
+            return
+        }
         guard let predictions = shape.inputs["predictions"] else { throw .missingInput("predictions") }
         guard predictions.rows == shape.poolSize else {
             throw .parameterOutOfRange(parameter: "predictions", value: "\(predictions.rows) rows",
@@ -58,18 +75,32 @@ public enum UncertaintySampling {
         }
     }
 
-    /// The `problem.budget` most uncertain rows by `measure`, most uncertain first; exact ties in a
-    /// seeded random order. The curve is each pick's score.
+    /// The `problem.budget` most uncertain unlabelled rows by `measure`, most uncertain first; exact ties
+    /// in a seeded random order. The distributions are the `predictions` input, or else those of a
+    /// probe (``LogisticRegression/probe(_:rows:classes:c:threads:)``, C = ``probeC``) fit to the
+    /// labelled rows and their classes. The curve is each pick's score.
     public static func select(_ problem: SelectionProblem, measure: Measure, context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
-        guard let predictions = problem.inputs["predictions"] else { throw .missingInput("predictions") }
-        let n = predictions.rows, c = predictions.columns
-        var scores = [Double](repeating: 0, count: n)
-        for row in 0..<n {
-            if row % 65_536 == 0 { try context.checkStop() }
-            scores[row] = measure.score(predictions.values[(row * c)..<((row + 1) * c)])
+        let probabilities: FeatureMatrix
+        if let predictions = problem.inputs["predictions"] {
+            probabilities = predictions
+        } else {
+            guard let classes = problem.labelledClasses else { throw .missingInput("predictions") }
+            let unit = problem.pool.normalizedRows()
+            let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: classes, c: probeC,
+                                                     threads: context.threads)
+            probabilities = FeatureMatrix(rows: unit.rows, columns: model.classes,
+                                          values: model.probabilities(unit).map(Float.init))
         }
-        let picks = SeededTopK.best(problem.budget, of: Array(0..<n), scores: scores, generator: &context.generator)
+        let c = probabilities.columns
+        let isLabelled = problem.isLabelled
+        let candidates = (0..<probabilities.rows).filter { !isLabelled[$0] }
+        var scores = [Double](repeating: 0, count: candidates.count)
+        for (i, row) in candidates.enumerated() {
+            if i % 65_536 == 0 { try context.checkStop() }
+            scores[i] = measure.score(probabilities.values[(row * c)..<((row + 1) * c)])
+        }
+        let picks = SeededTopK.best(problem.budget, of: candidates, scores: scores, generator: &context.generator)
         return SelectionResult(picks: picks, curveName: "uncertainty", curve: picks.map(\.score), initialRows: [])
     }
 }
@@ -80,10 +111,14 @@ public protocol UncertaintyMethod: SelectionMethod where Parameters == NoParamet
 }
 
 extension UncertaintyMethod {
-    public static var inputs: [MethodInput] { [UncertaintySampling.input] }
+    public static var inputs: [MethodInput] { [UncertaintySampling.predictionsOrProbe] }
+
+    public static var labelledUse: LabelledUse {
+        .used("Never selects them; without predictions, fits a probe (a logistic regression, C = 10) to them and their class labels and ranks the rest by its probabilities.")
+    }
 
     public static func validate(_ shape: ProblemShape, _ parameters: NoParameters) throws(SelectionError) {
-        try UncertaintySampling.validate(shape)
+        try UncertaintySampling.validate(shape, probeFor: name)
     }
 
     public static func select(_ problem: SelectionProblem, _ parameters: NoParameters, _ context: inout SelectionContext)

@@ -143,3 +143,21 @@ public struct LogisticRegression: Sendable {
         return labels.map { Double(labels.count) / (Double(classes) * Double(counts[$0])) }
     }
 }
+
+extension LogisticRegression {
+    /// The probe round methods fit on the labels already gathered: a logistic regression on `rows` of
+    /// `unit` with their `classes` (mapped to 0..<C in sorted order), gradient tolerance 1e-6. Fewer
+    /// than two classes cannot be told apart. O(fit).
+    static func probe(_ unit: FeatureMatrix, rows: [Int], classes: [Int64], c: Double, threads: Int)
+        throws(SelectionError) -> LogisticRegression {
+        let names = Array(Set(classes)).sorted()
+        guard names.count >= 2 else {
+            throw .parameterOutOfRange(parameter: "labelled classes", value: "\(names.count) class",
+                                       reason: "the probe needs labelled samples of at least 2 classes")
+        }
+        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        return LogisticRegression.fit(features: unit.selecting(rows: rows), labels: classes.map { index[$0]! },
+                                      classes: names.count, inverseRegularization: c, tolerance: 1e-6,
+                                      maxIterations: 1000, threads: threads)
+    }
+}
