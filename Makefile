@@ -50,10 +50,18 @@ $(DEMO_FEATURES): | build
 	@mkdir -p data
 	$(RELEASE)/demo-features --output $(DEMO_FEATURES) --rows 5000 --dimensions 64 --classes 10 --subclusters 4 --seed 0
 
+# A harder mixture (classes overlap) and a test set of it, for the simulated labelling rounds.
+DEMO_ROUNDS := data/demo_rounds.h5
+$(DEMO_ROUNDS): | build
+	@mkdir -p data
+	$(RELEASE)/demo-features --output $(DEMO_ROUNDS) --rows 4000 --dimensions 64 --classes 10 --subclusters 4 --seed 1 \
+		--spread 4 --test-rows 2000 --test-output data/demo_rounds_test.h5
+
 ## run: generate the demo features, run jobs/demo.json (ActiveFT) and jobs/demo-kmeans.json, then two
 ## labelling rounds (jobs/demo-round1.json, jobs/demo-round2.json), show them, compare ActiveFT with
-## k-means on held-out labels, and write HTML reports to data/.
-run: build $(DEMO_FEATURES)
+## k-means on held-out labels, simulate three labelling rounds with two strategies (k-means, then
+## k-means or dropquery), and write HTML reports to data/.
+run: build $(DEMO_FEATURES) $(DEMO_ROUNDS)
 	$(RELEASE)/selectjob run jobs/demo.json jobs/demo-kmeans.json jobs/demo-round1.json jobs/demo-round2.json
 	@echo
 	@echo "First 10 selected samples (sqlite3 $(DEMO_DB)):"
@@ -80,7 +88,16 @@ run: build $(DEMO_FEATURES)
 	$(RELEASE)/selectjob report --db $(DEMO_DB) --job demo-activeft-2pct -o data/demo-report.html
 	$(RELEASE)/selectjob report --db $(DEMO_DB) --compare --job demo-activeft-2pct --job demo-kmeans-2pct --job demo-round2 \
 		-o data/demo-compare.html
-	@echo "Reports: data/demo-report.html (the ActiveFT run), data/demo-compare.html (ActiveFT, k-means, round 2)"
+	@echo
+	@echo "Three simulated labelling rounds of 20 (the pool's labels play the annotator), two strategies, seeds 0-2:"
+	$(RELEASE)/selectjob simulate jobs/demo-rounds-kmeans.json --rounds 3 --per-round 20 --seeds 0,1,2 \
+		--test data/demo_rounds_test.h5:features --quiet
+	$(RELEASE)/selectjob simulate jobs/demo-rounds-dropquery.json --rounds 3 --per-round 20 --seeds 0,1,2 \
+		--test data/demo_rounds_test.h5:features --quiet
+	$(RELEASE)/selectjob report --db $(DEMO_DB) --simulation demo-rounds-kmeans --simulation demo-rounds-dropquery \
+		-o data/demo-rounds.html
+	@echo "Reports: data/demo-report.html (the ActiveFT run), data/demo-compare.html (ActiveFT, k-means, round 2),"
+	@echo "         data/demo-rounds.html (the simulated rounds' learning curves)"
 
 ## screenshot: the demo job's report in headless Chromium, kept as docs/report-demo.png (linked in the README).
 screenshot: run browser

@@ -57,19 +57,10 @@ extension Reports {
     static let mapBins = (140, 104)
     static let distanceBins = 40
 
-    /// A self-contained HTML page about one run, or several runs over the same pool side by side: the
-    /// job and its inputs, curves, the pool map (PCA plane; density with the selection on top, coloured
-    /// by label), class shares, distances to the selection with the covering radius, evaluation numbers
-    /// and rounds. Inline CSS and SVG only: no script, no network.
-    ///
-    /// O(N) over the pool for the map and histograms plus O(K) per run; the page's size grows with the
-    /// map's non-empty cells (at most 140 × 104), the selections and the classes — not with N.
-    public static func html(pool: ReportPool, runs: [ReportRun], generatedAt: Date, toolVersion: String) -> String {
+    /// The page's head and opening: title, generator and the one stylesheet every report page uses.
+    static func pageHead(title: String, toolVersion: String) -> String {
         let e = SVGChart.escape
-        let compare = runs.count > 1
-        let title = compare ? "selectjob report — runs " + runs.map { String($0.run.id) }.joined(separator: ", ")
-            : "selectjob report — run \(runs[0].run.id) (\(runs[0].run.job))"
-        var page = """
+        return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="generator" content="selectjob \(e(toolVersion))">
@@ -89,6 +80,21 @@ extension Reports {
             </style></head><body><main>
 
             """
+    }
+
+    /// A self-contained HTML page about one run, or several runs over the same pool side by side: the
+    /// job and its inputs, curves, the pool map (PCA plane; density with the selection on top, coloured
+    /// by label), class shares, distances to the selection with the covering radius, evaluation numbers
+    /// and rounds. Inline CSS and SVG only: no script, no network.
+    ///
+    /// O(N) over the pool for the map and histograms plus O(K) per run; the page's size grows with the
+    /// map's non-empty cells (at most 140 × 104), the selections and the classes — not with N.
+    public static func html(pool: ReportPool, runs: [ReportRun], generatedAt: Date, toolVersion: String) -> String {
+        let e = SVGChart.escape
+        let compare = runs.count > 1
+        let title = compare ? "selectjob report — runs " + runs.map { String($0.run.id) }.joined(separator: ", ")
+            : "selectjob report — run \(runs[0].run.id) (\(runs[0].run.job))"
+        var page = pageHead(title: title, toolVersion: toolVersion)
         page += "<h1>\(e(title))</h1>"
         page += "<p class=\"sub\">pool \(e(pool.featuresPath)): N = \(pool.rows), d = \(pool.columns)"
             + (pool.labels == nil ? "; no labels" : "; \(Set(pool.labels!).count) classes") + "</p>"

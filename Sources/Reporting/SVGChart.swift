@@ -93,7 +93,7 @@ enum SVGChart {
 
     /// Axes of a plot area mapping [x0, x1] × [y0, y1], with ticks and axis titles.
     static func axes(x: (Double, Double), y: (Double, Double), xTitle: String, yTitle: String,
-                     width: Double = width, height: Double = height, xTicks: Bool = true) -> String {
+                     width: Double = width, height: Double = height, xTicks: Bool = true, xIntegers: Bool = false) -> String {
         let left = margin.left, right = width - margin.right, top = margin.top, bottom = height - margin.bottom
         func px(_ v: Double) -> Double { left + (v - x.0) / max(x.1 - x.0, 1e-300) * (right - left) }
         func py(_ v: Double) -> Double { bottom - (v - y.0) / max(y.1 - y.0, 1e-300) * (bottom - top) }
@@ -103,7 +103,8 @@ enum SVGChart {
             out += "<line x1=\"\(coordinate(left))\" x2=\"\(coordinate(right))\" y1=\"\(p)\" y2=\"\(p)\" stroke=\"#e5e5e5\"/>"
             out += "<text x=\"\(coordinate(left - 6))\" y=\"\(p)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(label(tick))</text>"
         }
-        for tick in xTicks ? ticks(x.0, x.1, count: 6) : [] {
+        // Steps and rounds are whole numbers: their axis has no tick between two of them.
+        for tick in xTicks ? ticks(x.0, x.1, count: 6).filter({ !xIntegers || $0 == $0.rounded() }) : [] {
             let p = coordinate(px(tick))
             out += "<line x1=\"\(p)\" x2=\"\(p)\" y1=\"\(coordinate(bottom))\" y2=\"\(coordinate(bottom + 4))\" stroke=\"#333\"/>"
             out += "<text x=\"\(p)\" y=\"\(coordinate(bottom + 16))\" text-anchor=\"middle\">\(label(tick))</text>"
@@ -137,7 +138,7 @@ enum SVGChart {
         let pad = (hi - lo) * 0.05
         let x = (1.0, Double(max(steps, 2))), y = (lo - pad, hi + pad)
         let left = margin.left, right = width - margin.right, top = margin.top, bottom = height - margin.bottom
-        var out = open(id, title: title) + axes(x: x, y: y, xTitle: xTitle, yTitle: yTitle)
+        var out = open(id, title: title) + axes(x: x, y: y, xTitle: xTitle, yTitle: yTitle, xIntegers: true)
         for entry in series {
             var d = ""
             for (i, value) in entry.values.enumerated() where value.isFinite {

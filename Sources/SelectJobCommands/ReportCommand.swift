@@ -25,6 +25,8 @@ struct Report: ParsableCommand {
     @Option(help: "The latest succeeded run of this job; repeatable.") var job: [String] = []
     @Flag(help: "Put several runs side by side (the same projection, overlaid histograms, one evaluation table).")
     var compare = false
+    @Option(help: "The learning curves of this simulation (`selectjob simulate`, by its job's name) instead of runs; repeatable.")
+    var simulation: [String] = []
     @Option(name: .shortAndLong, help: ArgumentHelp("The HTML file to write (- for standard output).", valueName: "file"))
     var output: String
     @Option(help: "Threads for the projection and distances; the page does not depend on it.")
@@ -32,7 +34,12 @@ struct Report: ParsableCommand {
 
     func validate() throws {
         let count = runs.count + job.count
-        guard count > 0 else { throw ValidationError("give a run id or --job NAME") }
+        if !simulation.isEmpty {
+            guard count == 0, !compare else { throw ValidationError("--simulation draws simulations: give no run ids, --job or --compare") }
+            if output.isEmpty { throw ValidationError("--output: the file name is empty") }
+            return
+        }
+        guard count > 0 else { throw ValidationError("give a run id, --job NAME or --simulation NAME") }
         if count > 1, !compare { throw ValidationError("\(count) runs given: add --compare to put them side by side") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if output.isEmpty { throw ValidationError("--output: the file name is empty") }
@@ -40,6 +47,7 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let store = try database.open()
+        if !simulation.isEmpty { return try simulationPage(store) }
         var ids = runs
         for name in job { ids.append(try query { () throws(StoreError) in try store.latestSucceededRun(job: name) }.id) }
         // One order everywhere on the page: as given (run ids, then --job), each run once.
@@ -68,6 +76,27 @@ struct Report: ParsableCommand {
             throw ExitCode((error.isUsage ? ExitStatus.badJob : ExitStatus.ioError).rawValue)
         }
         // Where the page went (not when it went to standard output, which is the page itself).
+        if output != "-" {
+            FileHandle.standardError.write(Data("wrote \(output) (\(String(format: "%.2f", Double(html.utf8.count) / 1e6)) MB)\n".utf8))
+        }
+    }
+
+    /// `--simulation`: the learning curves page of the simulations named.
+    private func simulationPage(_ store: SelectionStore) throws {
+        var simulations: [[SimulationRecord]] = []
+        for name in simulation {
+            let records = try query { () throws(StoreError) in try store.simulationRounds(name) }
+            guard !records.isEmpty else {
+                printError("\(database.path): no simulation '\(name)' (selectjob simulate records one under its job's name)")
+                throw ExitCode(ExitStatus.badJob.rawValue)
+            }
+            simulations.append(records)
+        }
+        let html = Reports.simulationHTML(simulations, generatedAt: Date(), toolVersion: selectjobVersion)
+        do { try OutputFile.write(Data(html.utf8), to: output, protecting: ProtectedFiles(ProtectedFiles.database(database.path))) } catch {
+            printError(error.errorDescription ?? "\(error)")
+            throw ExitCode((error.isUsage ? ExitStatus.badJob : ExitStatus.ioError).rawValue)
+        }
         if output != "-" {
             FileHandle.standardError.write(Data("wrote \(output) (\(String(format: "%.2f", Double(html.utf8.count) / 1e6)) MB)\n".utf8))
         }

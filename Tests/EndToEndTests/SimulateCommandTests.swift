@@ -58,6 +58,16 @@ import TestSupport
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM simulations"))
         }
         #expect(counts.0 == 6 && counts.1 == 6)
+        // The report draws the learning curve.
+        let page = try selectjob(["report", "--db", "data/sel.sqlite", "--simulation", "campaign", "-o", "sim.html"],
+                                 in: workspace.url, timeout: 60)
+        #expect(page.status == 0, "\(page.stderr)")
+        let html = try String(contentsOfFile: workspace.path("sim.html"), encoding: .utf8)
+        #expect(html.contains("data-figure=\"simulation-accuracy\"") && html.contains("campaign: kmeans → dropquery"))
+        #expect(html.contains("15, 30, 45 labelled after rounds 1–3"))
+        let unknown = try selectjob(["report", "--db", "data/sel.sqlite", "--simulation", "nothing", "-o", "x.html"],
+                                    in: workspace.url, timeout: 60)
+        #expect(unknown.status == 64 && unknown.stderr.contains("no simulation 'nothing'"))
     }
 
     @Test func aPoolWithoutLabelsOrABadRoundSizeIsRefused() throws {

@@ -232,7 +232,8 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
             .deletingLastPathComponent()
         let shipped = ["demo.json": "activeft", "demo-kmeans.json": "kmeans", "cifar10.json": "activeft",
                        "demo-vtl.json": "vtl", "cifar10-vtl.json": "vtl", "demo-round1.json": "kmeans",
-                       "demo-round2.json": "vtl"]
+                       "demo-round2.json": "vtl", "demo-rounds-kmeans.json": "kmeans",
+                       "demo-rounds-dropquery.json": "dropquery"]
         for (name, method) in shipped {
             let spec = try JobSpec.load(path: root.appendingPathComponent("jobs/\(name)").path).spec
             #expect(spec.method.name == method)
