@@ -779,6 +779,37 @@ public let jobSchemaText = #"""
           "required": ["name"],
           "title": "Samples whose probe prediction flips under feature dropout, clustered; the one nearest each centre.",
           "type": "object"
+        },
+        {
+          "additionalProperties": false,
+          "properties": {
+            "candidate_factor": {
+              "default": 10,
+              "description": "The candidates are this many times K samples of smallest margin (the paper's k_m / k_t).",
+              "maximum": 1000,
+              "minimum": 1,
+              "type": "integer"
+            },
+            "clusters": {
+              "description": "Clusters of the pool the candidates are spread over; default K.",
+              "maximum": 1000000,
+              "minimum": 1,
+              "type": "integer"
+            },
+            "name": {
+              "const": "cluster_margin"
+            },
+            "probe_c": {
+              "default": 10.0,
+              "description": "C, the probe's inverse L2 regularisation (its logistic regression on the labelled samples).",
+              "exclusiveMinimum": 0.0,
+              "maximum": 1000000.0,
+              "type": "number"
+            }
+          },
+          "required": ["name"],
+          "title": "The smallest-margin samples under a probe, round-robin over clusters of the pool, smallest cluster first.",
+          "type": "object"
         }
       ]
     },

@@ -47,6 +47,7 @@ import TestSupport
         ("adaptive_representative", "pool", #"{"name": "adaptive_representative", "per_iteration": 10}"#, 30,
          #", "labelled": {"job": "random"}"#),
         ("dropquery", "pool", #"{"name": "dropquery"}"#, 30, #", "labelled": {"job": "kmeans", "labels": "pool"}"#),
+        ("cluster_margin", "pool", #"{"name": "cluster_margin"}"#, 30, #", "labelled": {"job": "kmeans", "labels": "pool"}"#),
         ("vtl-round1", "pool", #"{"name": "vtl", "normalize": true}"#, 12, ""),
         ("vtl-round2", "pool", #"{"name": "vtl", "normalize": true}"#, 18, #", "labelled": {"job": "vtl-round1"}"#),
         ("kmeans-round2", "pool", #"{"name": "kmeans"}"#, 20, #", "labelled": {"job": "kmeans"}"#),

@@ -25,6 +25,7 @@ public enum MethodRegistry {
         AdaptiveRepresentative.self,
         ATLAS.self,
         DropQuery.self,
+        ClusterMargin.self,
     ]
 
     /// The method jobs call `name`, if any.
