@@ -240,6 +240,8 @@ def rounds(binary, folder, pool_file, features, unit, labels, pool, test, seeds,
 PAIRED_SEEDS = [0, 1, 2, 3, 4]
 # Rounds guided by labels, against one-shot k-means at the same total: (total %, rounds).
 PAIRED_PLANS = [(1, 2), (1, 3), (2, 2), (2, 3), (5, 2)]
+# The later rounds' methods: each fits a probe to the labels gathered so far.
+PAIRED_STRATEGIES = ["dropquery", "cluster_margin", "margin"]
 
 
 def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output):
@@ -247,7 +249,7 @@ def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output):
     annotator), against one-shot k-means at the same total; paired per seed."""
     rows_out = []
     index = 20_000
-    for total, rounds_count in PAIRED_PLANS:
+    for strategy, (total, rounds_count) in [(m, plan) for m in PAIRED_STRATEGIES for plan in PAIRED_PLANS]:
         k_total = len(pool) * total // 100
         sizes = [k_total // rounds_count] * rounds_count
         sizes[-1] += k_total - sum(sizes)
@@ -262,7 +264,7 @@ def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output):
                 with h5py.File(round_file, "w") as f:
                     f["ids"] = np.asarray(picked, dtype=np.int64)
                     f["labels"] = labels[pool[picked]]
-                more, _ = select(binary, folder, pool_file, {"name": "dropquery"}, size, seed, index,
+                more, _ = select(binary, folder, pool_file, {"name": strategy}, size, seed, index,
                                  labelled={"path": round_file, "labels": "labels"})
                 index += 1
                 assert not set(more) & set(picked)
@@ -272,21 +274,21 @@ def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output):
             one_shot.append(a)
             guided.append(b)
             deltas.append(b - a)
-            print(f"paired {total}% in {rounds_count} rounds, seed {seed}: k-means {a:5.1f}, guided {b:5.1f}", flush=True)
+            print(f"paired {strategy} {total}% in {rounds_count} rounds, seed {seed}: k-means {a:5.1f}, guided {b:5.1f}", flush=True)
         mean = statistics.mean(deltas)
         spread = statistics.stdev(deltas)
         wins = sum(d > 0 for d in deltas)
-        rows_out.append(f"| {total} % ({k_total}) | {rounds_count} × ~{k_total // rounds_count} | "
+        rows_out.append(f"| `{strategy}` | {total} % ({k_total}) | {rounds_count} × ~{k_total // rounds_count} | "
                         f"{statistics.mean(one_shot):.1f} | {statistics.mean(guided):.1f} | "
                         f"{mean:+.1f} ± {spread:.1f} | {wins} of {len(deltas)} |")
     lines = [
-        "Round 1: `kmeans`; each later round: `dropquery` with the samples so far as `labelled` and their",
+        "Round 1: `kmeans`; each later round: the strategy's method with the samples so far as `labelled` and their",
         "labels (`\"labels\"`: the pool's labels play the annotator); the rounds split the total evenly.",
         "Against `kmeans` in one round at the same total; the probe (C = 10) on the total, accuracy on the",
         "4,000 test rows; seeds " + ", ".join(map(str, PAIRED_SEEDS)) + ", the difference paired per seed.",
         "",
-        "| total | rounds | one-shot kmeans | kmeans → dropquery | Δ per seed (mean ± std) | seeds better |",
-        "|---|---|---|---|---|---|",
+        "| later rounds | total | rounds | one-shot kmeans | in rounds | Δ per seed (mean ± std) | seeds better |",
+        "|---|---|---|---|---|---|---|",
     ] + rows_out
     table = "\n".join(lines) + "\n"
     write_between_markers(output, table, PAIRED_BEGIN, PAIRED_END)
