@@ -810,6 +810,24 @@ public let jobSchemaText = #"""
           "required": ["name"],
           "title": "The smallest-margin samples under a probe, round-robin over clusters of the pool, smallest cluster first.",
           "type": "object"
+        },
+        {
+          "additionalProperties": false,
+          "properties": {
+            "name": {
+              "const": "badge"
+            },
+            "probe_c": {
+              "default": 10.0,
+              "description": "C, the probe's inverse L2 regularisation (its logistic regression on the labelled samples).",
+              "exclusiveMinimum": 0.0,
+              "maximum": 1000000.0,
+              "type": "number"
+            }
+          },
+          "required": ["name"],
+          "title": "k-means++ seeding on the probe's gradient embeddings (p − onehot(ŷ)) ⊗ x: uncertain and diverse.",
+          "type": "object"
         }
       ]
     },

@@ -26,6 +26,7 @@ public enum MethodRegistry {
         ATLAS.self,
         DropQuery.self,
         ClusterMargin.self,
+        Badge.self,
     ]
 
     /// The method jobs call `name`, if any.

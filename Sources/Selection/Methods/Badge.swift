@@ -1,0 +1,108 @@
+import Foundation
+
+/// BADGE: k-means++ seeding on the gradient embeddings a probe would get from each sample labelled
+/// with its own prediction — uncertain samples have long embeddings, and D² sampling keeps them diverse.
+///
+/// Ash, Zhang, Krishnamurthy, Langford & Agarwal, "Deep Batch Active Learning by Diverse, Uncertain
+/// Gradient Lower Bounds", ICLR 2020 (JordanAsh/badge, `badge_sampling.py`, `init_centers`). A probe
+/// — selectjob's logistic regression (C = `probe_c`) on the L2-normalised features of the labelled
+/// samples and their class labels — gives each unlabelled sample x its class probabilities p and
+/// prediction ŷ; its gradient embedding is g = (p − onehot(ŷ)) ⊗ x, the gradient of the cross-entropy
+/// with respect to the probe's weights (C·d entries; the reference uses the network's last layer, here
+/// the probe is that layer). The first pick is the longest g (ties to the lower row), as the reference
+/// does; each next pick is drawn with probability proportional to its squared distance to the nearest
+/// pick so far (D² sampling, one uniform draw from the job's seed), never a row already picked. A
+/// pick's score and curve value is that squared distance (the first: ‖g‖²).
+///
+/// The embeddings are never formed: for unit rows, ‖g_i − g_j‖² = ‖a_i‖² + ‖a_j‖² − 2 (a_i·a_j)(x_i·x_j)
+/// with a = p − onehot(ŷ), so each pick costs one pass of x·x_j over the pool. Cost: the probe's fit,
+/// O(N·d·C) for the probabilities, O(K·N·(d + C)) for the picks; memory O(N·C).
+public enum Badge: SelectionMethod {
+    public struct Parameters: MethodParameters {
+        public var probeC = 10.0
+
+        public init() {}
+
+        public static var parameters: [Parameter<Self>] {
+            [.number("probe_c", \.probeC, above: 0, atMost: 1e6,
+                     help: "C, the probe's inverse L2 regularisation (its logistic regression on the labelled samples).")]
+        }
+    }
+
+    public static let name = "badge"
+    public static let summary = "k-means++ seeding on the probe's gradient embeddings (p − onehot(ŷ)) ⊗ x: uncertain and diverse."
+    public static let reference = "Ash et al., \"Deep Batch Active Learning by Diverse, Uncertain Gradient Lower Bounds\", ICLR 2020 (BADGE)"
+    public static let labelledUse = LabelledUse.required(
+        "Fits the probe to them and their class labels; the gradient embeddings of the rest are seeded by k-means++.")
+
+    public static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError) {
+        try shape.checkPoolAndBudget()
+        guard shape.labelledClassesKnown else { throw .needsLabelledSamples(method: name, withClasses: true) }
+    }
+
+    public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
+        throws(SelectionError) -> SelectionResult {
+        guard let classes = problem.labelledClasses else { throw .needsLabelledSamples(method: name, withClasses: true) }
+        let unit = problem.pool.normalizedRows()
+        let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: classes, c: parameters.probeC,
+                                                 threads: context.threads)
+        try context.checkStop()
+        let isLabelled = problem.isLabelled
+        let unlabelled = (0..<unit.rows).filter { !isLabelled[$0] }
+        let a = gradientFactors(model.probabilities(unit, rows: unlabelled), classes: model.classes)
+        let c = model.classes
+        let squaredNorm = unlabelled.indices.map { i in a[(i * c)..<((i + 1) * c)].reduce(0) { $0 + $1 * $1 } }
+        // Invariant: nearest[i] is the squared distance from unlabelled[i]'s embedding to the nearest
+        // pick so far, 0 for a pick (a picked row is never drawn again: its weight is 0, and it is skipped).
+        var nearest = [Double](repeating: .infinity, count: unlabelled.count)
+        var isPicked = [Bool](repeating: false, count: unlabelled.count)
+        var picks: [Pick] = []
+        var next = squaredNorm.indices.max { (squaredNorm[$0], -$0) < (squaredNorm[$1], -$1) }!
+        var score = squaredNorm[next]
+        while true {
+            picks.append(Pick(row: unlabelled[next], score: score))
+            isPicked[next] = true
+            context.progress(SelectionProgress(step: picks.count, total: problem.budget, value: score))
+            if picks.count == problem.budget { break }
+            try context.checkStop()
+            let similarity = BlockedSimilarity.similarities(unit, to: unit.row(unlabelled[next]), threads: context.threads)
+            for i in unlabelled.indices where !isPicked[i] {
+                var ab = 0.0
+                for k in 0..<c { ab += a[i * c + k] * a[next * c + k] }
+                let distance = max(0, squaredNorm[i] + squaredNorm[next] - 2 * ab * Double(similarity[unlabelled[i]]))
+                nearest[i] = min(nearest[i], distance)
+            }
+            next = drawProportional(nearest, skipping: isPicked, generator: &context.generator)
+            score = nearest[next]
+        }
+        return SelectionResult(picks: picks, curveName: "gradient_distance", curve: picks.map(\.score), initialRows: [])
+    }
+
+    /// a = p − onehot(ŷ) for each row of `probabilities` (rows × `classes`), ŷ its most probable class
+    /// (ties to the lower class). O(rows·C).
+    static func gradientFactors(_ probabilities: [Double], classes c: Int) -> [Double] {
+        var a = probabilities
+        for i in 0..<(probabilities.count / c) {
+            var best = 0
+            for k in 1..<c where probabilities[i * c + k] > probabilities[i * c + best] { best = k }
+            a[i * c + best] -= 1
+        }
+        return a
+    }
+
+    /// An index drawn with probability proportional to `weights` among those not `skipping` — one
+    /// uniform draw u in [0, 1), the first index whose running total exceeds u·total (the last one of
+    /// positive weight, should rounding leave u·total unreached). When every weight is 0 (every
+    /// embedding equal to a pick's), the lowest index not skipped. O(count).
+    static func drawProportional(_ weights: [Double], skipping: [Bool], generator: inout SeededGenerator) -> Int {
+        let total = weights.indices.reduce(0.0) { skipping[$1] ? $0 : $0 + weights[$1] }
+        let target = Double(generator.next() >> 11) * 0x1p-53 * total
+        var running = 0.0, lastPositive: Int?
+        for i in weights.indices where !skipping[i] && weights[i] > 0 {
+            lastPositive = i
+            running += weights[i]
+            if running > target { return i }
+        }
+        return lastPositive ?? skipping.firstIndex(of: false)!
+    }
+}
