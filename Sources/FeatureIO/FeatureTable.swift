@@ -331,7 +331,7 @@ extension FeatureTable {
 
     /// Reads a 1-D dataset of sample ids (integers or strings, distinct; it may be empty): a list of
     /// samples such as those already labelled. O(count).
-    public static func loadIdentifiers(path: String, dataset name: String) throws(FeatureInputError) -> SampleIDs {
+    public static func loadIdentifiers(path: String, dataset name: String, unique: Bool = true) throws(FeatureInputError) -> SampleIDs {
         guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(file: path) }
         guard FileManager.default.isReadableFile(atPath: path) else { throw .unreadable(file: path) }
         let file: HDF5File
@@ -344,11 +344,11 @@ extension FeatureTable {
             throw .wrongRank(file: path, dataset: name, shape: dataset.shape, expected: 1)
         }
         if dataset.shape[0] == 0 { return .integers([]) }
-        return try readIDs(file, name: name, expectedCount: dataset.shape[0], rowRange: 0..<dataset.shape[0])
+        return try readIDs(file, name: name, expectedCount: dataset.shape[0], rowRange: 0..<dataset.shape[0], unique: unique)
     }
 
     private static func readIDs(_ file: HDF5File, name: String, expectedCount: Int,
-                                rowRange: Range<Int>) throws(FeatureInputError) -> SampleIDs {
+                                rowRange: Range<Int>, unique: Bool = true) throws(FeatureInputError) -> SampleIDs {
         let dataset: HDF5Dataset
         do { dataset = try file.dataset(name) } catch { throw FeatureInputError(error) }
         try checkOneDimensional(dataset, expectedCount: expectedCount, file: file.path)
@@ -356,7 +356,7 @@ extension FeatureTable {
             switch dataset.elementKind {
             case .integer:
                 let ids = try readIntegers(dataset, file: file.path, name: name, rowRange: rowRange)
-                try checkUnique(ids, file: file.path, dataset: name, firstRow: rowRange.lowerBound)
+                if unique { try checkUnique(ids, file: file.path, dataset: name, firstRow: rowRange.lowerBound) }
                 return .integers(ids)
             case .string:
                 let ids = Array(try dataset.readStrings()[rowRange])
@@ -365,7 +365,7 @@ extension FeatureTable {
                     throw FeatureInputError.badStringID(file: file.path, dataset: name, row: rowRange.lowerBound + row,
                                                         problem: "\(ids[row].debugDescription) holds a line break or NUL, which no export format can carry")
                 }
-                try checkUnique(ids, file: file.path, dataset: name, firstRow: rowRange.lowerBound)
+                if unique { try checkUnique(ids, file: file.path, dataset: name, firstRow: rowRange.lowerBound) }
                 return .strings(ids)
             default:
                 throw FeatureInputError.wrongType(file: file.path, dataset: name, found: dataset.elementKind.description,

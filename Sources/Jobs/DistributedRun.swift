@@ -28,6 +28,9 @@ extension JobRunner {
         guard spec.labelled.isEmpty else {
             throw .notDistributable(file: jobPath, reason: "a job with \"labelled\" samples runs in one process (without mpirun)")
         }
+        guard spec.curation.isEmpty else {
+            throw .notDistributable(file: jobPath, reason: "a job with \"filter\", \"dedup\" or \"balance\" runs in one process (without mpirun)")
+        }
         guard spec.features.format == .hdf5 else {
             throw .notDistributable(file: jobPath, reason: "\(spec.features.path): a distributed run reads HDF5 features by row blocks; convert the .npy file to HDF5")
         }

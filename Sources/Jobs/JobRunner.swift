@@ -26,6 +26,8 @@ public struct RunSummary: Sendable {
     public let labelledCount: Int
     /// The method's notes on its selection, as recorded (`runs.notes_json`); nil without.
     public var notesJSON: String? = nil
+    /// The parameters as recorded (`runs.params_json`).
+    public var paramsJSON = "{}"
 }
 
 /// Runs jobs: job file → features → selection → database, in that order, so that a bad job or bad
@@ -224,19 +226,23 @@ public struct JobRunner: Sendable {
                                                           labelled: job.labelled.rows, labelledClasses: job.labelled.classes,
                                                           outcomes: job.outcomes,
                                                           partition: partition)
-        let outcome: Result<SelectionResult, SelectionError>
+        let outcome: Result<(SelectionResult, CuratedSelection?), SelectionError>
         do {
             outcome = .success(try withoutActuallyEscaping(collectiveStop) { stop throws(SelectionError) in
                 try withoutActuallyEscaping(progress) { progress throws(SelectionError) in
                     var context = SelectionContext(seed: spec.seed, threads: threads, group: group,
                                                    shouldStop: { stop() != nil }, progress: isRoot ? progress : { _ in })
-                    return try configured.select(problem.take()!, &context)
+                    if let curation = job.curation {
+                        let curated = try curation.curation.select(problem.take()!, method: configured, context: &context)
+                        return (curated.result, curated)
+                    }
+                    return (try configured.select(problem.take()!, &context), nil)
                 }
             })
         } catch {
             outcome = .failure(error)
         }
-        let result = try agreed { () throws(RunError) in
+        let (result, curated) = try agreed { () throws(RunError) in
             switch outcome {
             case let .success(result): return result
             case .failure(.cancelled):
@@ -260,7 +266,7 @@ public struct JobRunner: Sendable {
         let seconds = finished.timeIntervalSince(started)
         try agreed { () throws(RunError) in
             guard let store, let lock else { return }
-            try commit(result, job: job, runID: runID, store: store, lock: lock, jobPath: jobPath,
+            try commit(result, curated: curated, job: job, runID: runID, store: store, lock: lock, jobPath: jobPath,
                        finished: finished, seconds: seconds)
             logger.debug("committed", metadata: ["run": "\(runID)", "seconds": "\(elapsed())"])
             logger.info("run succeeded", metadata: ["run": "\(runID)", "seconds": "\(String(format: "%.2f", seconds))",
@@ -269,7 +275,8 @@ public struct JobRunner: Sendable {
         return .completed(RunSummary(runID: runID, job: spec.name, method: spec.method.name, n: features.rows,
                                      d: features.columns, budget: job.budget, seconds: seconds, database: databasePath,
                                      finalValue: result.curve.last, curveName: result.curveName, round: job.labelled.round,
-                                     labelledCount: job.labelled.rows.count, notesJSON: result.notesJSON))
+                                     labelledCount: job.labelled.rows.count, notesJSON: result.notesJSON,
+                                     paramsJSON: job.recordedParameters(initialRows: result.initialRows, curated: curated).json()))
     }
 
     /// Reads the whole pool in this one process: the job checked against its data, the pool's values
@@ -297,7 +304,7 @@ public struct JobRunner: Sendable {
     /// Records `result` as run `runID`'s selection, metrics and notes in one transaction, or marks the
     /// run failed: a result with a non-finite number is refused; a commit that waited the whole busy
     /// timeout is recorded as failed once more, else its reason is left in `lock`'s file.
-    private func commit(_ result: SelectionResult, job: ValidatedJob, runID: Int64, store: SelectionStore, lock: JobLock,
+    private func commit(_ result: SelectionResult, curated: CuratedSelection?, job: ValidatedJob, runID: Int64, store: SelectionStore, lock: JobLock,
                         jobPath: String, finished: Date, seconds: Double) throws(RunError) {
         func end(_ message: String) throws(StoreError) {
             try store.endRun(id: runID, status: .failed, error: message, finishedAt: Date(), durationSeconds: seconds)
@@ -311,15 +318,21 @@ public struct JobRunner: Sendable {
             SelectedSample(runID: runID, rank: rank, rowIndex: pick.row, sampleID: features.ids.identifier(ofRow: pick.row),
                            score: pick.score, label: features.labels?[pick.row])
         }
+        let dropped = (curated?.duplicates?.dropped ?? []).map { duplicate in
+            DroppedDuplicate(runID: runID, rowIndex: duplicate.row, sampleID: features.ids.identifier(ofRow: duplicate.row),
+                             representativeRow: duplicate.representative,
+                             representativeID: features.ids.identifier(ofRow: duplicate.representative),
+                             similarity: Double(duplicate.similarity))
+        }
         let metrics = result.curve.enumerated().map { step, value in
             RunMetric(runID: runID, step: step, name: result.curveName, value: value)
         }
         do {
             try store.completeRun(id: runID, selection: selection, metrics: metrics,
-                                  paramsJSON: job.recordedParameters(initialRows: result.initialRows).json(),
+                                  paramsJSON: job.recordedParameters(initialRows: result.initialRows, curated: curated).json(),
                                   finishedAt: finished, durationSeconds: seconds,
                                   poolLabels: features.labels.map { Dictionary($0.map { ($0, 1) }, uniquingKeysWith: +) } ?? [:],
-                                  notesJSON: result.notesJSON)
+                                  notesJSON: result.notesJSON, droppedDuplicates: dropped)
         } catch {
             let reason = error.errorDescription ?? "\(error)"
             if case .busy = error {

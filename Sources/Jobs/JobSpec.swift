@@ -22,6 +22,8 @@ public struct JobSpec: Sendable {
     /// Where the class labels the annotators gave each `labelled` source's samples come from, one per
     /// source (nil: that source gives none); what round methods fit their probe on.
     public var labelledLabels: [LabelSource?] = []
+    /// Which samples may be picked, near-duplicates dropped first, and quotas per group.
+    public var curation = JobCuration()
 
     /// How many samples to select.
     public enum Budget: Sendable, Equatable {
@@ -118,13 +120,16 @@ extension JobSpec {
     /// an input of features a method names); `schemas/job.schema.json` lists the same. A method's own
     /// keys are "name", its parameters and its inputs (``methodKeys(_:)``).
     public static let acceptedKeys: [String: [String]] = [
-        "$": ["name", "features", "method", "budget", "seed", "database", "schedule", "labelled"],
+        "$": ["name", "features", "method", "budget", "seed", "database", "schedule", "labelled", "filter", "dedup", "balance"],
         "features": ["path", "format", "layout", "dataset", "ids", "labels"],
         "method input": ["path", "dataset", "rows"],
         "predictions input": ["path", "dataset", "kind", "ids"],
         "validation input": ["path", "dataset", "labels", "predicted"],
         "labelled": ["job", "run", "path", "dataset", "as", "labels"],
         "budget": ["percent", "count"],
+        "filter": ["path", "dataset", "values"],
+        "dedup": ["threshold"],
+        "balance": ["by", "path", "dataset", "alpha", "probe_c"],
     ]
 
     /// The keys a method's object accepts: "name", its parameters, then its inputs.
@@ -284,10 +289,12 @@ struct JobReader {
             do { schedule = try CronSchedule(text) } catch { throw fail("schedule", "\(error.description), got \(v.quoted)") }
         }
         let labelled = try members["labelled"].map { v throws(JobError) in try self.labelled(v) } ?? []
-        return JobSpec(name: name, features: try features(members["features"]!),
+        let features = try features(members["features"]!)
+        return JobSpec(name: name, features: features,
                        method: try method(members["method"]!), budget: try budget(members["budget"]!),
                        seed: UInt64(seed), database: database, schedule: schedule,
-                       labelled: labelled.map(\.source), labelledLabels: labelled.map(\.labels))
+                       labelled: labelled.map(\.source), labelledLabels: labelled.map(\.labels),
+                       curation: try curation(members, features: features))
     }
 
     func budget(_ value: JSONValue) throws(JobError) -> JobSpec.Budget {

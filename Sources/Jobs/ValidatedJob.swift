@@ -44,6 +44,7 @@ extension JobRunner {
             do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
         }
         var job = ValidatedJob(spec: spec, features: features, inputs: inputs, outcomes: outcomes, budget: budget)
+        if !spec.curation.isEmpty { job.curation = try LoadedCuration.load(spec.curation, features: features, jobPath: jobPath) }
         job.warnings = Self.warnings(spec, features: features, budget: budget)
         return job
     }
@@ -84,6 +85,8 @@ public struct ValidatedJob: Sendable {
     public private(set) var labelled = LabelledSet.none
     /// What is probably a mistake in the job, though it can run (see ``JobRunner/warnings(_:features:budget:)``).
     public internal(set) var warnings: [String] = []
+    /// The job's filter, dedup and balance with their values read; nil when it asks none.
+    var curation: LoadedCuration?
 
     init(spec: JobSpec, features: FeatureTable, inputs: [String: FeatureTable], outcomes: [String: [Bool]], budget: Int) {
         self.spec = spec
@@ -110,7 +113,7 @@ public struct ValidatedJob: Sendable {
     /// The effective parameters of a run, as stored in `runs.params_json`: the method's name, the
     /// budget, the seed, every parameter with its default filled in, each named input with its
     /// fingerprint, and the rows the method started from (`init_rows`) once known.
-    func recordedParameters(initialRows: [Int]) -> JSONValue {
+    func recordedParameters(initialRows: [Int], curated: CuratedSelection? = nil) -> JSONValue {
         var members = spec.method.configured.effective
         members["name"] = .string(spec.method.name)
         members["seed"] = .integer(Int64(spec.seed))
@@ -129,6 +132,7 @@ public struct ValidatedJob: Sendable {
                 return .object(input)
             })
         }
+        if let curation { members["curation"] = curation.recorded(curated) }
         if !initialRows.isEmpty { members["init_rows"] = .array(initialRows.map { .integer(Int64($0)) }) }
         if !spec.labelled.isEmpty {
             members["labelled"] = .object([
@@ -160,7 +164,11 @@ public struct ValidatedJob: Sendable {
                 fingerprints[name] = fingerprint
             }
         }
-        return fingerprints == inputFingerprints
+        var curationFingerprint: String?
+        if case let .object(curation, _)? = members["curation"], case let .string(fingerprint)? = curation["fingerprint"] {
+            curationFingerprint = fingerprint
+        }
+        return fingerprints == inputFingerprints && curationFingerprint == curation?.fingerprint
     }
 }
 

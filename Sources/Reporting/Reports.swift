@@ -93,7 +93,8 @@ public enum Reports {
             "pool       N=\(run.n), d=\(run.d)",
             "budget     K=\(run.budget), seed \(run.seed)",
             "round      \(run.round)" + (run.labelledCount > 0 ? " (\(run.labelledCount) samples labelled before)" : ""),
-        ] + (notesLine(run.notesJSON, budget: run.budget).map { ["notes      \($0)"] } ?? []) + [
+        ] + (notesLine(run.notesJSON, budget: run.budget).map { ["notes      \($0)"] } ?? [])
+            + (curationLine(paramsJSON: run.paramsJSON, poolSize: run.n).map { ["curation   \($0)"] } ?? []) + [
             "started    \(timestamp(run.startedAt)) UTC",
             "finished   " + (run.finishedAt.map { timestamp($0) + " UTC" } ?? "-")
                 + (run.durationS.map { String(format: "  (%.2f s)", $0) } ?? ""),

@@ -193,6 +193,7 @@ extension RunSummary {
             lines.append("final     \(curveName.isEmpty ? "" : curveName.replacingOccurrences(of: "_", with: " ") + " ")\(value)")
         }
         if let notes = Reports.notesLine(notesJSON, budget: budget) { lines.append("notes     \(notes)") }
+        if let curation = Reports.curationLine(paramsJSON: paramsJSON, poolSize: n) { lines.append("curation  \(curation)") }
         lines.append("seconds   \(String(format: "%.2f", seconds))")
         lines.append("database  \(database)")
         return lines.joined(separator: "\n")

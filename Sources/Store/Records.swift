@@ -99,6 +99,32 @@ public struct SelectedSample: Sendable, Equatable, Codable, FetchableRecord, Per
     }
 }
 
+/// A sample a run's `dedup` left out of its candidates: a row of `dropped_duplicates`.
+public struct DroppedDuplicate: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "dropped_duplicates"
+    public var runID: Int64
+    public var rowIndex: Int
+    public var sampleID: SampleIdentifier
+    public var representativeRow: Int
+    public var representativeID: SampleIdentifier
+    public var similarity: Double
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", rowIndex = "row_index", sampleID = "sample_id", representativeRow = "representative_row"
+        case representativeID = "representative_id", similarity
+    }
+
+    public init(runID: Int64, rowIndex: Int, sampleID: SampleIdentifier, representativeRow: Int,
+                representativeID: SampleIdentifier, similarity: Double) {
+        self.runID = runID
+        self.rowIndex = rowIndex
+        self.sampleID = sampleID
+        self.representativeRow = representativeRow
+        self.representativeID = representativeID
+        self.similarity = similarity
+    }
+}
+
 extension SampleIdentifier: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

@@ -123,6 +123,19 @@ enum Schema {
                 t.uniqueKey(["simulation", "strategy", "seed", "round"])
             }
         }
+        migrator.registerMigration("v7: dropped_duplicates") { db in
+            // A job's `dedup`: the samples left out of a run's candidates as near-duplicates, each with
+            // the kept sample it duplicates and their cosine similarity.
+            try db.create(table: "dropped_duplicates") { t in
+                t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("row_index", .integer).notNull()
+                t.column("sample_id").notNull()
+                t.column("representative_row", .integer).notNull()
+                t.column("representative_id").notNull()
+                t.column("similarity", .double).notNull()
+                t.primaryKey(["run_id", "row_index"])
+            }
+        }
         return migrator
     }
 }

@@ -235,9 +235,11 @@ public final class SelectionStore: Sendable {
     /// Records a run's selection and curve and marks it 'succeeded', all in one transaction.
     public func completeRun(id: Int64, selection: [SelectedSample], metrics: [RunMetric], paramsJSON: String,
                             finishedAt: Date, durationSeconds: Double,
-                            poolLabels: [Int64: Int] = [:], notesJSON: String? = nil) throws(StoreError) {
+                            poolLabels: [Int64: Int] = [:], notesJSON: String? = nil,
+                            droppedDuplicates: [DroppedDuplicate] = []) throws(StoreError) {
         try write { db in
             for sample in selection { try sample.insert(db) }
+            for dropped in droppedDuplicates { try dropped.insert(db) }
             for metric in metrics { try metric.insert(db) }
             for (label, count) in poolLabels.sorted(by: { $0.key < $1.key }) {
                 try db.execute(sql: "INSERT INTO pool_labels (run_id, label, count) VALUES (?, ?, ?)",
@@ -372,6 +374,14 @@ public final class SelectionStore: Sendable {
     public func selection(runID: Int64) throws(StoreError) -> [SelectedSample] {
         try read { db in
             try SelectedSample.fetchAll(db, sql: "SELECT * FROM selections WHERE run_id = ? ORDER BY rank", arguments: [runID])
+        }
+    }
+
+    /// The samples a run's `dedup` dropped, by row.
+    public func droppedDuplicates(runID: Int64) throws(StoreError) -> [DroppedDuplicate] {
+        try read { db in
+            try DroppedDuplicate.fetchAll(db, sql: "SELECT * FROM dropped_duplicates WHERE run_id = ? ORDER BY row_index",
+                                          arguments: [runID])
         }
     }
 

@@ -67,6 +67,8 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
     case missingInput(String)
     /// A parameter's value does not fit this pool (e.g. too many neighbours for its clusters).
     case parameterOutOfRange(parameter: String, value: String, reason: String)
+    /// Fewer samples may be picked than the budget, once `after` (the filter, the dedup) removed some.
+    case fewerCandidatesThanBudget(budget: Int, candidates: Int, after: String)
     /// `shouldStop` asked the method to stop.
     case cancelled
     /// The method, with these parameters, cannot run on a pool split over several processes.
@@ -104,6 +106,8 @@ public enum SelectionError: Error, Equatable, Sendable, CustomStringConvertible 
             return "the method needs \(input), which was not given"
         case let .parameterOutOfRange(parameter, value, reason):
             return "\(parameter) \(value) \(reason)"
+        case let .fewerCandidatesThanBudget(budget, candidates, after):
+            return "budget \(budget) is more than the \(candidates) samples left to pick from after \(after)"
         case .cancelled:
             return "cancelled"
         }
