@@ -155,6 +155,42 @@ public let jobSchemaText = #"""
   "additionalProperties": false,
   "description": "One selection job: which features to read, which method to run, how many samples to select, and where to record the result. Relative paths resolve against the job file's folder.",
   "properties": {
+    "balance": {
+      "additionalProperties": false,
+      "description": "Quotas per group, proportional to group size^alpha (at least one each where possible); the method runs within each group with its quota.",
+      "properties": {
+        "alpha": {
+          "default": 1,
+          "description": "1: proportional to group size; 0: equal shares.",
+          "maximum": 4,
+          "minimum": 0,
+          "type": "number"
+        },
+        "by": {
+          "description": "labels: the pool's labels; predicted: the class the probe predicts (needs labelled samples with labels); metadata: a per-sample dataset (path, dataset).",
+          "enum": ["labels", "predicted", "metadata"]
+        },
+        "dataset": {
+          "description": "With by metadata: A dataset (HDF5), array (.npz) or column (CSV) of one value per pool sample; .npy and .txt files hold one array or one value a line.",
+          "minLength": 1,
+          "type": "string"
+        },
+        "path": {
+          "description": "With by metadata: file of the values; default the features file (HDF5 or .npz).",
+          "minLength": 1,
+          "type": "string"
+        },
+        "probe_c": {
+          "default": 10,
+          "description": "With by predicted: C of the probe's logistic regression.",
+          "exclusiveMinimum": 0,
+          "maximum": 1000000,
+          "type": "number"
+        }
+      },
+      "required": ["by"],
+      "type": "object"
+    },
     "budget": {
       "description": "How many samples to select: a percentage of the pool (K = floor(N·p/100)) or a count.",
       "oneOf": [
@@ -187,6 +223,20 @@ public let jobSchemaText = #"""
       "description": "SQLite database to record the run in; overridden by --db.",
       "minLength": 1,
       "type": "string"
+    },
+    "dedup": {
+      "additionalProperties": false,
+      "description": "Near-duplicates (cosine similarity ≥ threshold) are dropped before selection: in row order, labelled samples first, a sample is dropped when a kept one is its near-duplicate (table dropped_duplicates).",
+      "properties": {
+        "threshold": {
+          "description": "Cosine similarity at or above which two samples are near-duplicates.",
+          "exclusiveMaximum": 1,
+          "exclusiveMinimum": 0,
+          "type": "number"
+        }
+      },
+      "required": ["threshold"],
+      "type": "object"
     },
     "features": {
       "additionalProperties": false,
@@ -236,6 +286,32 @@ public let jobSchemaText = #"""
         }
       },
       "required": ["path"],
+      "type": "object"
+    },
+    "filter": {
+      "additionalProperties": false,
+      "description": "Only samples whose value in a per-sample dataset is one of values may be picked (the labelled ones still count for the method).",
+      "properties": {
+        "dataset": {
+          "description": "A dataset (HDF5), array (.npz) or column (CSV) of one value per pool sample; .npy and .txt files hold one array or one value a line.",
+          "minLength": 1,
+          "type": "string"
+        },
+        "path": {
+          "description": "File of the values, relative to the job file's folder (CSV, HDF5, .npz, .npy, .txt); default the features file (HDF5 or .npz).",
+          "minLength": 1,
+          "type": "string"
+        },
+        "values": {
+          "description": "The values kept (strings or integers).",
+          "items": {
+            "type": ["string", "integer"]
+          },
+          "minItems": 1,
+          "type": "array"
+        }
+      },
+      "required": ["dataset", "values"],
       "type": "object"
     },
     "labelled": {

@@ -108,6 +108,15 @@ public struct ValidatedJob: Sendable {
                                  inputs: inputs.mapValues { (rows: $0.rows, columns: $0.columns) },
                                  labelledCount: labelled.rows.count, labelledClassesKnown: labelled.classes != nil)
         do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
+        // The filter's candidates are known before the run starts: too few is refused before it is recorded.
+        if let candidates = curation?.curation.candidates {
+            let labelledRows = Set(labelled.rows)
+            let left = candidates.indices.count { candidates[$0] && !labelledRows.contains($0) }
+            if left < budget {
+                throw .parameters(file: jobPath, .fewerCandidatesThanBudget(
+                    budget: budget, candidates: left, after: labelledRows.isEmpty ? "the filter" : "the filter and the labelled samples"))
+            }
+        }
     }
 
     /// The effective parameters of a run, as stored in `runs.params_json`: the method's name, the

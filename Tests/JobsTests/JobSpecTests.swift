@@ -107,7 +107,7 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
     @Test(arguments: [
         ("{", "not valid JSON"),
         ("[1, 2]", "$: expected an object, got array [1, 2]"),
-        (job(extra: #", "budgets": 3"#), #"budgets: unknown key; expected one of "name", "features", "method", "budget", "seed", "database", "schedule", "labelled""#),
+        (job(extra: #", "budgets": 3"#), #"budgets: unknown key; expected one of "name", "features", "method", "budget", "seed", "database", "schedule", "labelled", "filter", "dedup", "balance""#),
         (job(extra: #", "labelled": []"#), "labelled: expected a source object or a non-empty array of them, got []"),
         (job(extra: #", "labelled": {}"#), #"labelled: expected exactly one of "job", "run" or "path", got none"#),
         (job(extra: #", "labelled": {"job": "a", "run": 3}"#), #"labelled: expected exactly one of "job", "run" or "path", got job and run"#),
@@ -179,6 +179,20 @@ func job(name: String = "\"t\"", features: String = #"{"path": "f.h5"}"#, method
         (job(extra: #", "seed": -1"#), "seed: expected an integer in 0...9007199254740991, got -1"),
         (job(extra: #", "seed": 1.5"#), "seed: expected an integer, got number 1.5"),
         (job(extra: #", "database": false"#), "database: expected a string, got boolean false"),
+        (job(extra: #", "filter": {"dataset": "split"}"#), "filter.values: required key is missing"),
+        (job(extra: #", "filter": {"dataset": "split", "values": []}"#),
+         "filter.values: expected a non-empty list of strings or integers, got array []"),
+        (job(extra: #", "filter": {"dataset": "split", "values": [1.5]}"#), "filter.values[0]: expected a string or an integer, got number 1.5"),
+        (job(extra: #", "filter": {"values": ["a"]}"#), "filter.dataset: required key is missing"),
+        (job(extra: #", "dedup": {"threshold": 1}"#), "dedup.threshold: expected a cosine similarity in (0, 1), got 1"),
+        (job(extra: #", "dedup": {"threshold": 0.9, "k": 2}"#), #"dedup.k: unknown key; expected one of "threshold""#),
+        (job(extra: #", "balance": {"by": "colour"}"#), #"balance.by: expected "labels", "predicted" or "metadata", got "colour""#),
+        (job(extra: #", "balance": {"by": "metadata"}"#), "balance.dataset: required key is missing"),
+        (job(extra: #", "balance": {"by": "predicted", "dataset": "x"}"#), #"balance.dataset: only with "by": "metadata""#),
+        (job(extra: #", "balance": {"by": "labels"}"#),
+         #"balance.by: "labels" groups by the pool's labels, but the job's features give no "labels""#),
+        (job(extra: #", "balance": {"by": "predicted", "alpha": 5}"#), "balance.alpha: expected a number in [0, 4], got 5"),
+        (job(extra: #", "balance": {"by": "metadata", "dataset": "x", "probe_c": 3}"#), #"balance.probe_c: only with "by": "predicted""#),
     ])
     func badJobIsRejectedWithItsMessage(json: String, expected: String) {
         do {

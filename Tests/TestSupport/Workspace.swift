@@ -17,9 +17,10 @@ public final class Workspace {
 
     public func path(_ relative: String) -> String { folder.path(relative) }
 
-    /// Writes a labelled mixture of `rows × dimensions` features with ids 1,000,000 + row.
+    /// Writes a labelled mixture of `rows × dimensions` features with ids 1,000,000 + row, then
+    /// whatever `more` writes to the same file.
     public func writeFeatures(_ relative: String = "data/features.h5", rows: Int = 600, dimensions: Int = 16,
-                       transform: (inout [Float]) -> Void = { _ in }) throws {
+                       transform: (inout [Float]) -> Void = { _ in }, more: (HDF5File) throws -> Void = { _ in }) throws {
         var (features, labels) = GaussianMixture(rows: rows, dimensions: dimensions, classes: 5, subclustersPerClass: 2)
             .generate(seed: 11)
         transform(&features)
@@ -27,6 +28,7 @@ public final class Workspace {
         try file.write(floats: features, shape: [rows, dimensions], to: "features", chunkRows: 128, gzipLevel: 4)
         try file.write(int64s: labels, to: "labels")
         try file.write(int64s: (0..<rows).map { 1_000_000 + Int64($0) }, to: "ids")
+        try more(file)
     }
 
     /// Writes `jobs/NAME.json` with the given method and budget JSON; the database is data/sel.sqlite.
