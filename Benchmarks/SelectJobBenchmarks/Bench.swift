@@ -37,6 +37,7 @@ struct Suite: ParsableCommand {
     @Option(help: "Rows of the `imagenet` and `mpi` parts' pool (0 leaves them out).") var imagenetRows = 1_281_167
     @Option(help: "Rows the `scale` part loads (0 leaves it out).") var loadRows = 1_281_167
     @Option(help: "Rows of the `scale` part's VTL run (0 leaves it out).") var vtlRows = 1_000_000
+    @Option(help: "Rows of the `dedup` part's synthetic pool (0 leaves it out).") var dedupRows = 1_000_000
     @Flag(help: "Leave ActiveFT's cost model out of the `scale` part.") var noCostModel = false
     @Option(help: "A Python with torch, h5py and numpy for the reference rows.") var referencePython: String?
     @Option(help: "A checkout of yichen928/ActiveFT: the reference rows run its own code.") var referenceDir: String?
@@ -230,6 +231,11 @@ struct Suite: ParsableCommand {
                                         including: .mpi, row: row)
             try write(.mpi, "\(takeTable())\n\n\(text)")
         }
+        if parts.contains(.dedup) {
+            let text = try SelectJobBenchmarks.dedupRows(folder: folder, millionRows: dedupRows, repetitions: repetitions,
+                                                         threads: threads, selectjob: selectjob, row: row)
+            try write(.dedup, "\(takeTable())\n\n\(text)")
+        }
         if parts.contains(.scale) {
             let text = try scaleSection(folder: folder, threads: threads, repetitions: repetitions, selectjob: selectjob,
                                         costModel: costModel, loadRowCount: loadRowCount, vtlRowCount: vtlRowCount, row: row)
@@ -266,6 +272,8 @@ enum BenchPart: String, CaseIterable {
     case mpi
     /// The cost model, loading 1.28 M rows, VTL at a million rows.
     case scale
+    /// `dedup` on the real embeddings and on a million synthetic rows.
+    case dedup
 }
 
 func median(_ values: [Double]) -> Double {

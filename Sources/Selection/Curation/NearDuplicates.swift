@@ -8,6 +8,8 @@
 /// sample for a chain of near-duplicates that ends far from it. Pairs come from ``SimilarPairs`` (exact,
 /// pruned by groups). Cost: that search, then O(N + pairs).
 public struct NearDuplicates: Sendable, Equatable {
+    public static func == (a: NearDuplicates, b: NearDuplicates) -> Bool { a.dropped == b.dropped }
+
     /// One dropped sample.
     public struct Dropped: Sendable, Equatable {
         public let row: Int
@@ -17,13 +19,15 @@ public struct NearDuplicates: Sendable, Equatable {
 
     /// The dropped samples, by ascending row.
     public let dropped: [Dropped]
+    /// Row–row similarities the pair search computed (the dense scan: n(n−1)/2 for n rows).
+    public var comparisons = 0
 
     /// Finds the near-duplicates among `rows` of `pool` (any norms; compared as unit rows), where the
     /// `labelled` rows (a subset of `rows`) come first and are never dropped. O(search + N + pairs).
     public static func find(in pool: FeatureMatrix, rows: [Int], labelled: [Int], threshold: Double, threads: Int)
         -> NearDuplicates {
         let unit = pool.selecting(rows: rows).normalizedRows()
-        let pairs = SimilarPairs.find(unit, atLeast: Float(threshold), threads: threads)
+        let (pairs, comparisons) = SimilarPairs.search(unit, atLeast: Float(threshold), threads: threads)
         var neighbours = [[(other: Int32, similarity: Float)]](repeating: [], count: rows.count)
         for pair in pairs {
             neighbours[Int(pair.i)].append((pair.j, pair.similarity))
@@ -47,6 +51,6 @@ public struct NearDuplicates: Sendable, Equatable {
                 dropped.append(Dropped(row: rows[i], representative: rows[Int(first.other)], similarity: first.similarity))
             }
         }
-        return NearDuplicates(dropped: dropped.sorted { $0.row < $1.row })
+        return NearDuplicates(dropped: dropped.sorted { $0.row < $1.row }, comparisons: comparisons)
     }
 }
