@@ -91,10 +91,11 @@ def probe(features, labels, train_rows, test_rows):
     return 100.0 * float((model.predict(features[test_rows]) == labels[test_rows]).mean())
 
 
-def select(binary, folder, pool_file, method, k, seed, index, labelled=None):
-    """Runs `method` for K = `k`; `labelled`: a file of labelled ids, or a whole `labelled` object."""
+def select(binary, folder, pool_file, method, k, seed, index, labelled=None, extra=None):
+    """Runs `method` for K = `k`; `labelled`: a file of labelled ids, or a whole `labelled` object;
+    `extra`: more top-level job keys (`balance`, `filter`, `dedup`)."""
     job = {"name": f"q{index}", "features": {"path": pool_file, "dataset": "features", "labels": "labels"},
-           "method": method, "budget": {"count": k}, "seed": seed}
+           "method": method, "budget": {"count": k}, "seed": seed, **(extra or {})}
     if labelled is not None:
         job["labelled"] = labelled if isinstance(labelled, dict) else {"path": labelled}
     job_path = os.path.join(folder, f"job{index}.json")
@@ -119,6 +120,9 @@ def main():
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--experiments", default="table,rounds")
+    parser.add_argument("--paired-seeds", help="explore: these seeds for PART=paired, not written to the output")
+    parser.add_argument("--paired-strategies", help="explore: these later-round methods, ';'-separated, each NAME or NAME(key=value,…)")
+    parser.add_argument("--paired-plans", help="explore: these plans, e.g. 1:75/25,2:50/50")
     args = parser.parse_args()
     experiments = set(args.experiments.split(","))
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -142,7 +146,12 @@ def main():
         if "rounds" in experiments:
             rounds(args.selectjob, folder, pool_file, features, unit, labels, pool, test, seeds, args.output)
         if "paired" in experiments:
-            paired_rounds(args.selectjob, folder, pool_file, unit, labels, pool, test, args.output)
+            explore = args.paired_seeds or args.paired_strategies or args.paired_plans
+            paired_rounds(args.selectjob, folder, pool_file, unit, labels, pool, test, args.output,
+                          seeds=[int(x) for x in args.paired_seeds.split(",")] if args.paired_seeds else None,
+                          strategies=args.paired_strategies.split(";") if args.paired_strategies else None,
+                          plans=args.paired_plans.split(",") if args.paired_plans else None,
+                          write=not explore)
         if "probe" in experiments:
             probe_c(args.selectjob, folder, pool_file, features, labels, pool, test, args.output)
         if "table" not in experiments:
@@ -238,23 +247,46 @@ def rounds(binary, folder, pool_file, features, unit, labels, pool, test, seeds,
 
 
 PAIRED_SEEDS = [0, 1, 2, 3, 4]
-# Rounds guided by labels, against one-shot k-means at the same total: (total %, rounds).
-PAIRED_PLANS = [(1, 2), (1, 3), (2, 2), (2, 3), (5, 2)]
+# Rounds guided by labels, against one-shot k-means at the same total: (total %, each round's share).
+PAIRED_PLANS = ["1:50/50", "1:33/33/34", "1:75/25", "2:50/50", "2:33/33/34", "5:50/50"]
 # The later rounds' methods: each fits a probe to the labels gathered so far.
-PAIRED_STRATEGIES = ["dropquery", "cluster_margin", "margin"]
+PAIRED_STRATEGIES = ["dropquery", "badge", "cluster_margin", "margin"]
 
 
-def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output):
-    """Round 1 k-means, later rounds dropquery on the labels gathered so far (the pool's labels play the
+def parse_plan(text):
+    """'1:75/25' → (1, [75, 25]): the total in % of the pool and each round's share in %."""
+    total, shares = text.split(":")
+    shares = [int(x) for x in shares.split("/")]
+    assert sum(shares) == 100, text
+    return int(total), shares
+
+
+def parse_strategy(text):
+    """'dropquery(dropout=0.5,passes=5)' → ({"name": "dropquery", "dropout": 0.5, "passes": 5}, {}); a JSON
+    object after '|' adds top-level job keys: 'kmeans|{"balance": {"by": "predicted"}}'."""
+    text, _, extra = text.partition("|")
+    name, _, rest = text.partition("(")
+    method = {"name": name}
+    for item in filter(None, rest.rstrip(")").split(",")):
+        key, value = item.split("=")
+        method[key] = json.loads(value)
+    return method, json.loads(extra) if extra else {}
+
+
+def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output, seeds=None, strategies=None, plans=None,
+                  write=True):
+    """Round 1 k-means, later rounds a strategy on the labels gathered so far (the pool's labels play the
     annotator), against one-shot k-means at the same total; paired per seed."""
+    seeds = seeds or PAIRED_SEEDS
     rows_out = []
     index = 20_000
-    for strategy, (total, rounds_count) in [(m, plan) for m in PAIRED_STRATEGIES for plan in PAIRED_PLANS]:
+    for strategy, plan in [(m, plan) for m in (strategies or PAIRED_STRATEGIES) for plan in (plans or PAIRED_PLANS)]:
+        total, shares = parse_plan(plan)
         k_total = len(pool) * total // 100
-        sizes = [k_total // rounds_count] * rounds_count
+        sizes = [k_total * share // 100 for share in shares]
         sizes[-1] += k_total - sum(sizes)
         deltas, one_shot, guided = [], [], []
-        for seed in PAIRED_SEEDS:
+        for seed in seeds:
             single, _ = select(binary, folder, pool_file, {"name": "kmeans"}, k_total, seed, index)
             index += 1
             picked, _ = select(binary, folder, pool_file, {"name": "kmeans"}, sizes[0], seed, index)
@@ -264,8 +296,9 @@ def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output):
                 with h5py.File(round_file, "w") as f:
                     f["ids"] = np.asarray(picked, dtype=np.int64)
                     f["labels"] = labels[pool[picked]]
-                more, _ = select(binary, folder, pool_file, {"name": strategy}, size, seed, index,
-                                 labelled={"path": round_file, "labels": "labels"})
+                method, extra = parse_strategy(strategy)
+                more, _ = select(binary, folder, pool_file, method, size, seed, index,
+                                 labelled={"path": round_file, "labels": "labels"}, extra=extra)
                 index += 1
                 assert not set(more) & set(picked)
                 picked = picked + more
@@ -274,24 +307,27 @@ def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output):
             one_shot.append(a)
             guided.append(b)
             deltas.append(b - a)
-            print(f"paired {strategy} {total}% in {rounds_count} rounds, seed {seed}: k-means {a:5.1f}, guided {b:5.1f}", flush=True)
+            print(f"paired {strategy} {plan}, seed {seed}: k-means {a:5.1f}, guided {b:5.1f}", flush=True)
         mean = statistics.mean(deltas)
-        spread = statistics.stdev(deltas)
+        spread = statistics.stdev(deltas) if len(deltas) > 1 else 0.0
         wins = sum(d > 0 for d in deltas)
-        rows_out.append(f"| `{strategy}` | {total} % ({k_total}) | {rounds_count} × ~{k_total // rounds_count} | "
+        rounds_text = " + ".join(str(size) for size in sizes)
+        rows_out.append(f"| `{strategy}` | {total} % ({k_total}) | {rounds_text} | "
                         f"{statistics.mean(one_shot):.1f} | {statistics.mean(guided):.1f} | "
                         f"{mean:+.1f} ± {spread:.1f} | {wins} of {len(deltas)} |")
+        print(rows_out[-1], flush=True)
     lines = [
         "Round 1: `kmeans`; each later round: the strategy's method with the samples so far as `labelled` and their",
-        "labels (`\"labels\"`: the pool's labels play the annotator); the rounds split the total evenly.",
+        "labels (`\"labels\"`: the pool's labels play the annotator); the rounds' sizes are in the third column.",
         "Against `kmeans` in one round at the same total; the probe (C = 10) on the total, accuracy on the",
-        "4,000 test rows; seeds " + ", ".join(map(str, PAIRED_SEEDS)) + ", the difference paired per seed.",
+        "4,000 test rows; seeds " + ", ".join(map(str, seeds)) + ", the difference paired per seed.",
         "",
         "| later rounds | total | rounds | one-shot kmeans | in rounds | Δ per seed (mean ± std) | seeds better |",
         "|---|---|---|---|---|---|---|",
     ] + rows_out
     table = "\n".join(lines) + "\n"
-    write_between_markers(output, table, PAIRED_BEGIN, PAIRED_END)
+    if write:
+        write_between_markers(output, table, PAIRED_BEGIN, PAIRED_END)
     print(table)
 
 

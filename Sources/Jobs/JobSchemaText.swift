@@ -904,6 +904,31 @@ public let jobSchemaText = #"""
           "required": ["name"],
           "title": "k-means++ seeding on the probe's gradient embeddings (p − onehot(ŷ)) ⊗ x: uncertain and diverse.",
           "type": "object"
+        },
+        {
+          "additionalProperties": false,
+          "properties": {
+            "name": {
+              "const": "typiclust_switch"
+            },
+            "probe_c": {
+              "default": 10.0,
+              "description": "C of dropquery's probe (its logistic regression on the labelled samples).",
+              "exclusiveMinimum": 0.0,
+              "maximum": 1000000.0,
+              "type": "number"
+            },
+            "switch_per_class": {
+              "default": 2.0,
+              "description": "Labelled samples per class seen from which the round runs dropquery instead of typiclust.",
+              "exclusiveMinimum": 0.0,
+              "maximum": 1000000.0,
+              "type": "number"
+            }
+          },
+          "required": ["name"],
+          "title": "TypiClust while labels per class are few, then DropQuery: the budget-aware switch.",
+          "type": "object"
         }
       ]
     },

@@ -49,6 +49,7 @@ import TestSupport
         ("dropquery", "pool", #"{"name": "dropquery"}"#, 30, #", "labelled": {"job": "kmeans", "labels": "pool"}"#),
         ("cluster_margin", "pool", #"{"name": "cluster_margin"}"#, 30, #", "labelled": {"job": "kmeans", "labels": "pool"}"#),
         ("badge", "pool", #"{"name": "badge"}"#, 30, #", "labelled": {"job": "kmeans", "labels": "pool"}"#),
+        ("typiclust_switch", "pool", #"{"name": "typiclust_switch"}"#, 30, #", "labelled": {"job": "kmeans", "labels": "pool"}"#),
         ("vtl-round1", "pool", #"{"name": "vtl", "normalize": true}"#, 12, ""),
         ("vtl-round2", "pool", #"{"name": "vtl", "normalize": true}"#, 18, #", "labelled": {"job": "vtl-round1"}"#),
         ("kmeans-round2", "pool", #"{"name": "kmeans"}"#, 20, #", "labelled": {"job": "kmeans"}"#),

@@ -27,6 +27,7 @@ public enum MethodRegistry {
         DropQuery.self,
         ClusterMargin.self,
         Badge.self,
+        TypiClustSwitch.self,
     ]
 
     /// The method jobs call `name`, if any.
