@@ -50,6 +50,8 @@ METHODS = {
     "kmeans": {"name": "kmeans"},
     "typiclust": {"name": "typiclust"},
     "probcover": {"name": "probcover"},
+    "probcover choose_delta": {"name": "probcover", "choose_delta": True},
+    "probcover choose_delta, 58 clusters": {"name": "probcover", "choose_delta": True, "purity_clusters": 58},
     "herding": {"name": "herding"},
     "activeft": {"name": "activeft"},
     "activeft kmeans++": {"name": "activeft", "init": "kmeans++"},

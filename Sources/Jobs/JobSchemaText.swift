@@ -436,6 +436,11 @@ public let jobSchemaText = #"""
         {
           "additionalProperties": false,
           "properties": {
+            "choose_delta": {
+              "default": false,
+              "description": "true: δ is chosen by purity as the paper does (purity, purity_clusters) instead of delta.",
+              "type": "boolean"
+            },
             "delta": {
               "default": 0.6,
               "description": "δ, the ball radius (Euclidean distance between normalised features, 0 < δ ≤ 2).",
@@ -452,6 +457,20 @@ public let jobSchemaText = #"""
             },
             "name": {
               "const": "probcover"
+            },
+            "purity": {
+              "default": 0.95,
+              "description": "With choose_delta: the share of samples whose δ-ball must be pure (the paper's α).",
+              "exclusiveMinimum": 0.0,
+              "maximum": 1.0,
+              "type": "number"
+            },
+            "purity_clusters": {
+              "default": 10,
+              "description": "With choose_delta: k-means clusters whose labels purity is measured against (the paper: the number of classes).",
+              "maximum": 1000000,
+              "minimum": 2,
+              "type": "integer"
             }
           },
           "required": ["name"],

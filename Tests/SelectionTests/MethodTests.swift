@@ -181,6 +181,38 @@ import Testing
         for (a, b) in zip(result.picks, result.picks.dropFirst()) { #expect(b.score <= a.score) }
     }
 
+    /// With `choose_delta`: δ is the largest radius whose balls are pure (no sample of another k-means
+    /// cluster closer than δ) for at least `purity` of the samples, checked by counting pure balls in
+    /// double for that δ and one a little larger; the run uses it (its picks are the direct greedy's).
+    @Test func probCoverChoosesTheLargestDeltaOfEnoughPureBalls() throws {
+        let unit = pool.normalizedRows()
+        var generator = SeededGenerator(seed: 1)
+        let kmeans = KMeansClustering(unit: unit, spherical: false, threads: 1)
+        let seeds = kmeans.seed(k: 10, generator: &generator)
+        let assignment = try kmeans.lloyd(initialRows: seeds, maxIterations: 100, tolerance: 1e-4, shouldStop: { false }).assignment
+        let rows = (0..<unit.rows).map { unit.row($0) }
+        func pureShare(_ delta: Double) -> Double {
+            let pure = (0..<unit.rows).filter { i in
+                !(0..<unit.rows).contains { j in assignment[j] != assignment[i] && (2 - 2 * dot(rows[i], rows[j])).squareRoot() < delta }
+            }
+            return Double(pure.count) / Double(unit.rows)
+        }
+        var context = SelectionContext(seed: 1, threads: 2)
+        var parameters = ProbCover.Parameters()
+        parameters.chooseDelta = true
+        parameters.purity = 0.8
+        let result = try ProbCover.select(SelectionProblem(pool: pool, budget: 12), parameters, &context)
+        let delta = try #require(result.notes["delta"])
+        // Each sample's distance to the nearest sample of another cluster; δ is the ⌈0.8·N⌉-th largest.
+        let nearestOther = (0..<unit.rows).map { i in
+            (0..<unit.rows).filter { assignment[$0] != assignment[i] }.map { (2 - 2 * dot(rows[i], rows[$0])).squareRoot() }.min()!
+        }.sorted()
+        let expected = nearestOther[unit.rows - Int((0.8 * Double(unit.rows)).rounded(.up))]
+        #expect(abs(delta - expected) < 1e-5, "δ = \(delta), expected \(expected)")
+        #expect(pureShare(delta) >= 0.8 && pureShare(nearestOther.first { $0 > delta + 1e-5 }!) < 0.8)
+        #expect(result.picks.map(\.row) == directProbCover(unit, delta: delta, count: 12))
+    }
+
     @Test func probCoverRefusesADeltaWhoseGraphIsTooLarge() {
         var parameters = ProbCover.Parameters()
         parameters.delta = 2

@@ -7,9 +7,19 @@
 /// covered fraction after each pick. Once everything is covered, the remaining picks are drawn at
 /// random with the seed (the reference would repeat row 0). Cost: O(N²·d) in blocked sgemm to build
 /// the graph, then O(edges) for all picks together; memory O(edges), never N×N floats.
+///
+/// With `choose_delta`, δ is chosen as the paper does (Sec. 4.1): the largest δ whose balls are pure for
+/// at least `purity` of the samples, purity measured against k-means pseudo-labels
+/// (`purity_clusters` clusters, k-means++ and Lloyd from the job's seed) — a ball is pure when it holds
+/// no sample of another cluster. With each sample's distance to the nearest sample of another
+/// cluster, that δ is an order statistic of those distances (``purityDelta(_:clusters:purity:threads:generator:)``),
+/// found exactly with no grid; another O(N²·d). The δ used is in the run's notes (`delta`).
 public enum ProbCover: SelectionMethod {
     public struct Parameters: MethodParameters {
         public var delta = 0.6
+        public var chooseDelta = false
+        public var purity = 0.95
+        public var purityClusters = 10
         public var maxEdges = 200_000_000
 
         public init() {}
@@ -17,6 +27,12 @@ public enum ProbCover: SelectionMethod {
         public static var parameters: [Parameter<Self>] {
             [.number("delta", \.delta, above: 0, atMost: 2,
                      help: "δ, the ball radius (Euclidean distance between normalised features, 0 < δ ≤ 2)."),
+             .boolean("choose_delta", \.chooseDelta,
+                      help: "true: δ is chosen by purity as the paper does (purity, purity_clusters) instead of delta."),
+             .number("purity", \.purity, above: 0, atMost: 1,
+                     help: "With choose_delta: the share of samples whose δ-ball must be pure (the paper's α)."),
+             .integer("purity_clusters", \.purityClusters, in: 2...1_000_000,
+                      help: "With choose_delta: k-means clusters whose labels purity is measured against (the paper: the number of classes)."),
              .integer("max_edges", \.maxEdges, in: 1...Int64(Int32.max),
                       help: "Refuse a δ whose graph has more edges than this (4 bytes each).")]
         }
@@ -37,7 +53,13 @@ public enum ProbCover: SelectionMethod {
         throws(SelectionError) -> SelectionResult {
         let unit = problem.pool.normalizedRows()
         let n = unit.rows
-        let balls = try ballGraph(unit, delta: parameters.delta, maxEdges: parameters.maxEdges, threads: context.threads)
+        var delta = parameters.delta
+        if parameters.chooseDelta {
+            delta = try purityDelta(unit, clusters: min(parameters.purityClusters, n), purity: parameters.purity,
+                                    threads: context.threads, generator: &context.generator, shouldStop: context.shouldStop)
+            try context.checkStop()
+        }
+        let balls = try ballGraph(unit, delta: delta, maxEdges: parameters.maxEdges, threads: context.threads)
         var degree = balls.map(\.count)
         var isCovered = [Bool](repeating: false, count: n)
         var isPicked = [Bool](repeating: false, count: n)
@@ -71,7 +93,28 @@ public enum ProbCover: SelectionMethod {
                 curve.append(1)
             }
         }
-        return SelectionResult(picks: picks, curveName: "coverage", curve: curve, initialRows: [])
+        return SelectionResult(picks: picks, curveName: "coverage", curve: curve, initialRows: [],
+                               notes: parameters.chooseDelta ? ["delta": delta] : [:])
+    }
+
+    /// The largest δ for which at least `purity` of the rows have a pure δ-ball — no row of another
+    /// k-means cluster (`clusters`, seeded from `generator`) at distance < δ. With dₓ the distance from
+    /// x to the nearest row of another cluster, x's ball is pure iff dₓ ≥ δ, so δ is the ⌈purity·N⌉-th
+    /// largest dₓ. O(k-means + N²·d).
+    static func purityDelta(_ unit: FeatureMatrix, clusters: Int, purity: Double, threads: Int,
+                            generator: inout SeededGenerator, shouldStop: @escaping () -> Bool) throws(SelectionError) -> Double {
+        let kmeans = KMeansClustering(unit: unit, spherical: false, threads: threads,
+                                      partition: RowPartition(totalRows: unit.rows), group: SingleProcess())
+        let seeds = kmeans.seed(k: clusters, generator: &generator)
+        let assignment = try kmeans.lloyd(initialRows: seeds, maxIterations: 100, tolerance: 1e-4, shouldStop: shouldStop).assignment
+        let nearestOther = BlockedSimilarity.rowwise(unit, unit, threads: threads) { i, similarity -> Float in
+            var best: Float = -1
+            for j in 0..<similarity.count where assignment[j] != assignment[i] && similarity[j] > best { best = similarity[j] }
+            return best
+        }
+        let distances = nearestOther.map { (max(0, 2 - 2 * Double($0))).squareRoot() }.sorted()
+        let pure = Int((purity * Double(distances.count)).rounded(.up))
+        return max(distances[distances.count - pure], 1e-6)
     }
 
     /// For each row, the rows within δ (itself included), ascending. O(N²·d) time, O(edges) memory.
