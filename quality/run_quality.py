@@ -51,7 +51,7 @@ METHODS = {
     "typiclust": {"name": "typiclust"},
     "probcover": {"name": "probcover"},
     "probcover choose_delta": {"name": "probcover", "choose_delta": True},
-    "probcover choose_delta, 58 clusters": {"name": "probcover", "choose_delta": True, "purity_clusters": 58},
+    "probcover choose_delta 58 clusters": {"name": "probcover", "choose_delta": True, "purity_clusters": 58},
     "herding": {"name": "herding"},
     "activeft": {"name": "activeft"},
     "activeft kmeans++": {"name": "activeft", "init": "kmeans++"},
@@ -250,9 +250,13 @@ def rounds(binary, folder, pool_file, features, unit, labels, pool, test, seeds,
 
 PAIRED_SEEDS = [0, 1, 2, 3, 4]
 # Rounds guided by labels, against one-shot k-means at the same total: (total %, each round's share).
-PAIRED_PLANS = ["1:50/50", "1:33/33/34", "1:75/25", "2:50/50", "2:33/33/34", "5:50/50"]
-# The later rounds' methods: each fits a probe to the labels gathered so far.
-PAIRED_STRATEGIES = ["dropquery", "badge", "cluster_margin", "margin"]
+PAIRED_PLANS = ["1:50/50", "1:33/33/34", "1:75/25", "2:50/50", "2:33/33/34", "5:50/50", "5:33/33/34"]
+# The later rounds' methods: each but typiclust fits a probe to the labels gathered so far.
+PAIRED_STRATEGIES = ["dropquery", "typiclust_switch", "badge", "cluster_margin", "margin", "typiclust"]
+# The strategy the table recommends, checked on seeds it was not chosen on.
+PAIRED_CHECK = ("dropquery", [5, 6, 7, 8, 9])
+# The row `selectjob simulate` reproduces through the binary: (strategy, plan with equal rounds).
+SIMULATE_CHECK = ("dropquery", "2:50/50")
 
 
 def parse_plan(text):
@@ -282,13 +286,17 @@ def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output, s
     seeds = seeds or PAIRED_SEEDS
     rows_out = []
     index = 20_000
-    for strategy, plan in [(m, plan) for m in (strategies or PAIRED_STRATEGIES) for plan in (plans or PAIRED_PLANS)]:
+    guided_by_seed = {}
+    cells = [(m, plan, seeds) for m in (strategies or PAIRED_STRATEGIES) for plan in (plans or PAIRED_PLANS)]
+    if write:
+        cells += [(PAIRED_CHECK[0], plan, PAIRED_CHECK[1]) for plan in PAIRED_PLANS]
+    for strategy, plan, cell_seeds in cells:
         total, shares = parse_plan(plan)
         k_total = len(pool) * total // 100
         sizes = [k_total * share // 100 for share in shares]
         sizes[-1] += k_total - sum(sizes)
         deltas, one_shot, guided = [], [], []
-        for seed in seeds:
+        for seed in cell_seeds:
             single, _ = select(binary, folder, pool_file, {"name": "kmeans"}, k_total, seed, index)
             index += 1
             picked, _ = select(binary, folder, pool_file, {"name": "kmeans"}, sizes[0], seed, index)
@@ -309,12 +317,14 @@ def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output, s
             one_shot.append(a)
             guided.append(b)
             deltas.append(b - a)
+            guided_by_seed[(strategy, plan, seed)] = b
             print(f"paired {strategy} {plan}, seed {seed}: k-means {a:5.1f}, guided {b:5.1f}", flush=True)
         mean = statistics.mean(deltas)
         spread = statistics.stdev(deltas) if len(deltas) > 1 else 0.0
         wins = sum(d > 0 for d in deltas)
         rounds_text = " + ".join(str(size) for size in sizes)
-        rows_out.append(f"| `{strategy}` | {total} % ({k_total}) | {rounds_text} | "
+        checked = "" if cell_seeds == seeds else f" (seeds {cell_seeds[0]}–{cell_seeds[-1]})"
+        rows_out.append(f"| `{strategy}`{checked} | {total} % ({k_total}) | {rounds_text} | "
                         f"{statistics.mean(one_shot):.1f} | {statistics.mean(guided):.1f} | "
                         f"{mean:+.1f} ± {spread:.1f} | {wins} of {len(deltas)} |")
         print(rows_out[-1], flush=True)
@@ -322,15 +332,51 @@ def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output, s
         "Round 1: `kmeans`; each later round: the strategy's method with the samples so far as `labelled` and their",
         "labels (`\"labels\"`: the pool's labels play the annotator); the rounds' sizes are in the third column.",
         "Against `kmeans` in one round at the same total; the probe (C = 10) on the total, accuracy on the",
-        "4,000 test rows; seeds " + ", ".join(map(str, seeds)) + ", the difference paired per seed.",
+        "4,000 test rows; seeds " + ", ".join(map(str, seeds)) + ", the difference paired per seed; the rows",
+        f"marked with other seeds check `{PAIRED_CHECK[0]}` on seeds it was not chosen on.",
         "",
         "| later rounds | total | rounds | one-shot kmeans | in rounds | Δ per seed (mean ± std) | seeds better |",
         "|---|---|---|---|---|---|---|",
     ] + rows_out
+    if write:
+        lines += ["", simulate_check(binary, folder, pool_file, unit, labels, pool, test, seeds, guided_by_seed)]
     table = "\n".join(lines) + "\n"
     if write:
         write_between_markers(output, table, PAIRED_BEGIN, PAIRED_END)
     print(table)
+    return guided_by_seed
+
+
+def simulate_check(binary, folder, pool_file, unit, labels, pool, test, seeds, guided_by_seed):
+    """`selectjob simulate` on the same pool, test rows and seeds as one row of the table: its last
+    round's accuracy per seed (selectjob's own probe) beside the table's (scikit-learn's)."""
+    strategy, plan = SIMULATE_CHECK
+    total, shares = parse_plan(plan)
+    per_round = len(pool) * total // 100 // len(shares)
+    test_file = os.path.join(folder, "simulate-test.h5")
+    with h5py.File(test_file, "w") as f:
+        f["features"] = unit[test]
+        f["labels"] = labels[test]
+    job_path = os.path.join(folder, "simulate-job.json")
+    with open(job_path, "w") as f:
+        json.dump({"name": "simulate-check", "features": {"path": pool_file, "dataset": "features", "labels": "labels"},
+                   "method": {"name": strategy}, "budget": {"count": per_round}}, f)
+    done = subprocess.run([binary, "simulate", job_path, "--rounds", str(len(shares)), "--per-round", str(per_round),
+                           "--seeds", ",".join(map(str, seeds)), "--test", f"{test_file}:features", "--json", "--quiet",
+                           "--db", os.path.join(folder, "simulate.sqlite")], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"selectjob simulate failed:\n{done.stderr}")
+    last = {}
+    for line in done.stdout.splitlines():
+        record = json.loads(line)
+        if record["round"] == len(shares):
+            last[record["seed"]] = 100 * record["accuracy"]
+    pairs = [(guided_by_seed[(strategy, plan, seed)], last[seed]) for seed in seeds]
+    return (f"`selectjob simulate` reproduces the `{strategy}` {total} % row in {len(shares)} rounds through the binary "
+            f"(`--rounds {len(shares)} --per-round {per_round}`, seeds {seeds[0]}–{seeds[-1]}): its last round scores "
+            + ", ".join(f"{b:.1f}" for _, b in pairs) + " with selectjob's probe, the table "
+            + ", ".join(f"{a:.1f}" for a, _ in pairs) + " with scikit-learn's; largest difference "
+            + f"{max(abs(a - b) for a, b in pairs):.2f} points.")
 
 
 def write_report(path, labels_wanted, results, seeds):

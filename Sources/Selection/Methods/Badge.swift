@@ -49,33 +49,49 @@ public enum Badge: SelectionMethod {
         try context.checkStop()
         let isLabelled = problem.isLabelled
         let unlabelled = (0..<unit.rows).filter { !isLabelled[$0] }
-        let a = gradientFactors(model.probabilities(unit, rows: unlabelled), classes: model.classes)
-        let c = model.classes
-        let squaredNorm = unlabelled.indices.map { i in a[(i * c)..<((i + 1) * c)].reduce(0) { $0 + $1 * $1 } }
-        // Invariant: nearest[i] is the squared distance from unlabelled[i]'s embedding to the nearest
-        // pick so far, 0 for a pick (a picked row is never drawn again: its weight is 0, and it is skipped).
-        var nearest = [Double](repeating: .infinity, count: unlabelled.count)
-        var isPicked = [Bool](repeating: false, count: unlabelled.count)
+        let picks = try seeding(unit, rows: unlabelled, probabilities: model.probabilities(unit, rows: unlabelled),
+                                classes: model.classes, count: problem.budget, threads: context.threads,
+                                choose: { weights, picked in drawProportional(weights, skipping: picked, generator: &context.generator) },
+                                progress: context.progress, shouldStop: context.shouldStop)
+        return SelectionResult(picks: picks, curveName: "gradient_distance", curve: picks.map(\.score), initialRows: [])
+    }
+
+    /// k-means++ seeding on the gradient embeddings of `rows` of `unit` (the probe's `probabilities`,
+    /// rows × `classes`): the first pick the longest embedding (ties to the lower row), each next one
+    /// `choose(weights, picked)` — weights the squared distance of each row's embedding to the nearest
+    /// pick so far, 0 for a pick. Returns `count` picks (pool rows), each scored with its weight when
+    /// chosen. The seam the reference fixture drives with the reference's own choices. O(count·N·(d + C)).
+    static func seeding(_ unit: FeatureMatrix, rows: [Int], probabilities: [Double], classes c: Int, count: Int, threads: Int,
+                        choose: (_ weights: [Double], _ picked: [Bool]) -> Int,
+                        progress: (SelectionProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false })
+        throws(SelectionError) -> [Pick] {
+        let a = gradientFactors(probabilities, classes: c)
+        let squaredNorm = rows.indices.map { i in a[(i * c)..<((i + 1) * c)].reduce(0) { $0 + $1 * $1 } }
+        // Invariant: nearest[i] is the squared distance from rows[i]'s embedding to the nearest pick so
+        // far, 0 for a pick (a picked row is never chosen again: its weight is 0, and it is skipped).
+        var nearest = [Double](repeating: .infinity, count: rows.count)
+        var isPicked = [Bool](repeating: false, count: rows.count)
         var picks: [Pick] = []
         var next = squaredNorm.indices.max { (squaredNorm[$0], -$0) < (squaredNorm[$1], -$1) }!
         var score = squaredNorm[next]
         while true {
-            picks.append(Pick(row: unlabelled[next], score: score))
+            picks.append(Pick(row: rows[next], score: score))
             isPicked[next] = true
-            context.progress(SelectionProgress(step: picks.count, total: problem.budget, value: score))
-            if picks.count == problem.budget { break }
-            try context.checkStop()
-            let similarity = BlockedSimilarity.similarities(unit, to: unit.row(unlabelled[next]), threads: context.threads)
-            for i in unlabelled.indices where !isPicked[i] {
+            nearest[next] = 0
+            progress(SelectionProgress(step: picks.count, total: count, value: score))
+            if picks.count == count { break }
+            if shouldStop() { throw .cancelled }
+            let similarity = BlockedSimilarity.similarities(unit, to: unit.row(rows[next]), threads: threads)
+            for i in rows.indices where !isPicked[i] {
                 var ab = 0.0
                 for k in 0..<c { ab += a[i * c + k] * a[next * c + k] }
-                let distance = max(0, squaredNorm[i] + squaredNorm[next] - 2 * ab * Double(similarity[unlabelled[i]]))
+                let distance = max(0, squaredNorm[i] + squaredNorm[next] - 2 * ab * Double(similarity[rows[i]]))
                 nearest[i] = min(nearest[i], distance)
             }
-            next = drawProportional(nearest, skipping: isPicked, generator: &context.generator)
+            next = choose(nearest, isPicked)
             score = nearest[next]
         }
-        return SelectionResult(picks: picks, curveName: "gradient_distance", curve: picks.map(\.score), initialRows: [])
+        return picks
     }
 
     /// a = p − onehot(ŷ) for each row of `probabilities` (rows × `classes`), ŷ its most probable class
@@ -93,16 +109,21 @@ public enum Badge: SelectionMethod {
     /// An index drawn with probability proportional to `weights` among those not `skipping` — one
     /// uniform draw u in [0, 1), the first index whose running total exceeds u·total (the last one of
     /// positive weight, should rounding leave u·total unreached). When every weight is 0 (every
-    /// embedding equal to a pick's), the lowest index not skipped. O(count).
+    /// embedding equal to a pick's), uniformly among those not skipped, as the reference does. O(count).
     static func drawProportional(_ weights: [Double], skipping: [Bool], generator: inout SeededGenerator) -> Int {
         let total = weights.indices.reduce(0.0) { skipping[$1] ? $0 : $0 + weights[$1] }
-        let target = Double(generator.next() >> 11) * 0x1p-53 * total
+        let u = Double(generator.next() >> 11) * 0x1p-53
+        guard total > 0 else {
+            let open = skipping.indices.filter { !skipping[$0] }
+            return open[min(open.count - 1, Int(u * Double(open.count)))]
+        }
+        let target = u * total
         var running = 0.0, lastPositive: Int?
         for i in weights.indices where !skipping[i] && weights[i] > 0 {
             lastPositive = i
             running += weights[i]
             if running > target { return i }
         }
-        return lastPositive ?? skipping.firstIndex(of: false)!
+        return lastPositive!
     }
 }
