@@ -932,7 +932,7 @@ public let jobSchemaText = #"""
             },
             "probe_c": {
               "default": 10.0,
-              "description": "C of dropquery's probe (its logistic regression on the labelled samples).",
+              "description": "C, the probe's inverse L2 regularisation (its logistic regression on the labelled samples).",
               "exclusiveMinimum": 0.0,
               "maximum": 1000000.0,
               "type": "number"

@@ -126,13 +126,9 @@ extension Curation {
     /// labelled classes, sorted). O(probe fit + rows·d·C).
     private func predictedClasses(_ problem: SelectionProblem, rows: [Int], c: Double, threads: Int)
         throws(SelectionError) -> (index: [Int], names: [String]) {
-        guard let classes = problem.labelledClasses else {
-            throw .needsLabelledSamples(method: "balance by predicted class", withClasses: true)
-        }
-        let unit = problem.pool.normalizedRows()
-        let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: classes, c: c, threads: threads)
-        let names = Array(Set(classes)).sorted()
-        let p = model.probabilities(unit, rows: rows), k = model.classes
+        let probed = try ProbedPool(problem, c: c, method: "balance by predicted class", threads: threads)
+        let names = Array(Set(problem.labelledClasses!)).sorted()
+        let p = probed.model.probabilities(probed.unit, rows: rows), k = probed.model.classes
         var index = [Int](repeating: 0, count: problem.pool.rows)
         for (i, row) in rows.enumerated() {
             var best = 0

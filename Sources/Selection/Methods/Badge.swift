@@ -24,8 +24,7 @@ public enum Badge: SelectionMethod {
         public init() {}
 
         public static var parameters: [Parameter<Self>] {
-            [.number("probe_c", \.probeC, above: 0, atMost: 1e6,
-                     help: "C, the probe's inverse L2 regularisation (its logistic regression on the labelled samples).")]
+            [.probeC(\.probeC)]
         }
     }
 
@@ -37,20 +36,15 @@ public enum Badge: SelectionMethod {
 
     public static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError) {
         try shape.checkPoolAndBudget()
-        guard shape.labelledClassesKnown else { throw .needsLabelledSamples(method: name, withClasses: true) }
+        try shape.checkLabelledClasses(method: name)
     }
 
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
-        guard let classes = problem.labelledClasses else { throw .needsLabelledSamples(method: name, withClasses: true) }
-        let unit = problem.pool.normalizedRows()
-        let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: classes, c: parameters.probeC,
-                                                 threads: context.threads)
+        let probed = try ProbedPool(problem, c: parameters.probeC, method: name, threads: context.threads)
         try context.checkStop()
-        let isLabelled = problem.isLabelled
-        let unlabelled = (0..<unit.rows).filter { !isLabelled[$0] }
-        let picks = try seeding(unit, rows: unlabelled, probabilities: model.probabilities(unit, rows: unlabelled),
-                                classes: model.classes, count: problem.budget, threads: context.threads,
+        let picks = try seeding(probed.unit, rows: probed.unlabelled, probabilities: probed.unlabelledProbabilities,
+                                classes: probed.model.classes, count: problem.budget, threads: context.threads,
                                 choose: { weights, picked in drawProportional(weights, skipping: picked, generator: &context.generator) },
                                 progress: context.progress, shouldStop: context.shouldStop)
         return SelectionResult(picks: picks, curveName: "gradient_distance", curve: picks.map(\.score), initialRows: [])

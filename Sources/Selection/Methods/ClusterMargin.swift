@@ -26,8 +26,7 @@ public enum ClusterMargin: SelectionMethod {
                       help: "The candidates are this many times K samples of smallest margin (the paper's k_m / k_t)."),
              .integer("clusters", \.clusters, in: 1...1_000_000,
                       help: "Clusters of the pool the candidates are spread over; default K."),
-             .number("probe_c", \.probeC, above: 0, atMost: 1e6,
-                     help: "C, the probe's inverse L2 regularisation (its logistic regression on the labelled samples).")]
+             .probeC(\.probeC)]
         }
     }
 
@@ -39,7 +38,7 @@ public enum ClusterMargin: SelectionMethod {
 
     public static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError) {
         try shape.checkPoolAndBudget()
-        guard shape.labelledClassesKnown else { throw .needsLabelledSamples(method: name, withClasses: true) }
+        try shape.checkLabelledClasses(method: name)
         if let clusters = parameters.clusters, clusters > shape.poolSize {
             throw .parameterOutOfRange(parameter: "clusters", value: "\(clusters)", reason: "the pool has \(shape.poolSize) samples")
         }
@@ -47,11 +46,9 @@ public enum ClusterMargin: SelectionMethod {
 
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
-        guard let classes = problem.labelledClasses else { throw .needsLabelledSamples(method: name, withClasses: true) }
-        let unit = problem.pool.normalizedRows()
+        let probed = try ProbedPool(problem, c: parameters.probeC, method: name, threads: context.threads)
+        let unit = probed.unit, model = probed.model, unlabelled = probed.unlabelled
         let k = problem.budget
-        let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: classes, c: parameters.probeC,
-                                                 threads: context.threads)
         try context.checkStop()
         // The pool's clusters, once.
         let clusterCount = min(parameters.clusters ?? k, unit.rows)
@@ -60,9 +57,7 @@ public enum ClusterMargin: SelectionMethod {
         let seeds = kmeans.seed(k: clusterCount, generator: &context.generator)
         let clustering = try kmeans.lloyd(initialRows: seeds, maxIterations: 100, tolerance: 1e-4, shouldStop: context.shouldStop)
         // Margins of the unlabelled rows; the candidate_factor·K smallest (ties to the lower row).
-        let isLabelled = problem.isLabelled
-        let unlabelled = (0..<unit.rows).filter { !isLabelled[$0] }
-        let p = model.probabilities(unit, rows: unlabelled), c = model.classes
+        let p = probed.unlabelledProbabilities, c = model.classes
         let margins = unlabelled.indices.map { i -> Double in
             var first = -Double.infinity, second = -Double.infinity
             for value in p[(i * c)..<((i + 1) * c)] {

@@ -29,8 +29,7 @@ public enum DropQuery: SelectionMethod {
         public static var parameters: [Parameter<Self>] {
             [.integer("passes", \.passes, in: 1...100, help: "Dropout passes M: a candidate's prediction changes in more than M/2 of them."),
              .number("dropout", \.dropout, above: 0, atMost: 0.99, help: "The probability each feature entry is dropped in a pass."),
-             .number("probe_c", \.probeC, above: 0, atMost: 1e6,
-                     help: "C, the probe's inverse L2 regularisation (its logistic regression on the labelled samples).")]
+             .probeC(\.probeC)]
         }
     }
 
@@ -46,18 +45,14 @@ public enum DropQuery: SelectionMethod {
 
     public static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError) {
         try shape.checkPoolAndBudget()
-        guard shape.labelledClassesKnown else { throw .needsLabelledSamples(method: name, withClasses: true) }
+        try shape.checkLabelledClasses(method: name)
     }
 
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
-        guard let classes = problem.labelledClasses else { throw .needsLabelledSamples(method: name, withClasses: true) }
-        let unit = problem.pool.normalizedRows()
-        let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: classes, c: parameters.probeC,
-                                                 threads: context.threads)
+        let probed = try ProbedPool(problem, c: parameters.probeC, method: name, threads: context.threads)
+        let unit = probed.unit, model = probed.model, unlabelled = probed.unlabelled
         try context.checkStop()
-        let isLabelled = problem.isLabelled
-        let unlabelled = (0..<unit.rows).filter { !isLabelled[$0] }
         let flips = flipCounts(unit, rows: unlabelled, model: model, passes: parameters.passes, dropout: parameters.dropout,
                                generator: &context.generator)
         try context.checkStop()

@@ -20,8 +20,7 @@ public enum TypiClustSwitch: SelectionMethod {
         public static var parameters: [Parameter<Self>] {
             [.number("switch_per_class", \.switchPerClass, above: 0, atMost: 1e6,
                      help: "Labelled samples per class seen from which the round runs dropquery instead of typiclust."),
-             .number("probe_c", \.probeC, above: 0, atMost: 1e6,
-                     help: "C of dropquery's probe (its logistic regression on the labelled samples).")]
+             .probeC(\.probeC)]
         }
     }
 
@@ -33,7 +32,7 @@ public enum TypiClustSwitch: SelectionMethod {
 
     public static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError) {
         try shape.checkPoolAndBudget()
-        guard shape.labelledClassesKnown else { throw .needsLabelledSamples(method: name, withClasses: true) }
+        try shape.checkLabelledClasses(method: name)
     }
 
     /// Labelled samples per class seen among them.

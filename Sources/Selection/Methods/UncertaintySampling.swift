@@ -85,12 +85,10 @@ public enum UncertaintySampling {
         if let predictions = problem.inputs["predictions"] {
             probabilities = predictions
         } else {
-            guard let classes = problem.labelledClasses else { throw .missingInput("predictions") }
-            let unit = problem.pool.normalizedRows()
-            let model = try LogisticRegression.probe(unit, rows: problem.labelled, classes: classes, c: probeC,
-                                                     threads: context.threads)
-            probabilities = FeatureMatrix(rows: unit.rows, columns: model.classes,
-                                          values: model.probabilities(unit).map(Float.init))
+            guard problem.labelledClasses != nil else { throw .missingInput("predictions") }
+            let probed = try ProbedPool(problem, c: probeC, method: "uncertainty sampling", threads: context.threads)
+            probabilities = FeatureMatrix(rows: probed.unit.rows, columns: probed.model.classes,
+                                          values: probed.model.probabilities(probed.unit).map(Float.init))
         }
         let c = probabilities.columns
         let isLabelled = problem.isLabelled
