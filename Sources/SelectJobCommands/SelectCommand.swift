@@ -130,12 +130,48 @@ struct JobOptions: ParsableArguments {
     @Option(help: "The seed of the method's randomness.")
     var seed: Int64 = 0
 
+    @Option(help: ArgumentHelp("Only samples whose value in a dataset of the features file is one of these: DATASET=VALUE[,VALUE…].",
+                               valueName: "dataset=values"))
+    var filter: String?
+
+    @Option(help: ArgumentHelp("Drop near-duplicates (cosine similarity ≥ threshold) before selecting.", valueName: "threshold"))
+    var dedup: Double?
+
+    @Option(help: ArgumentHelp("Quotas per group: labels (the pool's), predicted (the probe's class), or a dataset of the features file.",
+                               valueName: "groups"))
+    var balance: String?
+
+    @Option(help: ArgumentHelp("With --balance: quotas ∝ group size^alpha (1 proportional, 0 equal).", valueName: "alpha"))
+    var alpha: Double?
+
     @Option(help: ArgumentHelp("The job's name in the database (default: FEATURES-METHOD-BUDGET).", valueName: "name"))
     var name: String?
 
     func validate() throws {
         _ = try parsedBudget()
         _ = try parsedSettings()
+        _ = try curation()
+        if alpha != nil, balance == nil { throw ValidationError("--alpha goes with --balance") }
+    }
+
+    /// `--filter`, `--dedup` and `--balance` as the job's top-level members.
+    func curation() throws -> [String: ParameterValue] {
+        var members: [String: ParameterValue] = [:]
+        if let filter {
+            guard let equals = filter.firstIndex(of: "="), equals != filter.startIndex, filter.index(after: equals) != filter.endIndex else {
+                throw ValidationError("--filter: expected DATASET=VALUE[,VALUE…], got \"\(filter)\"")
+            }
+            let values = filter[filter.index(after: equals)...].split(separator: ",").map { ParameterValue.string(String($0)) }
+            members["filter"] = ["dataset": .string(String(filter[..<equals])), "values": .array(values)]
+        }
+        if let dedup { members["dedup"] = ["threshold": .number(dedup)] }
+        if let balance {
+            var object: [String: ParameterValue] = ["labels", "predicted"].contains(balance)
+                ? ["by": .string(balance)] : ["by": "metadata", "dataset": .string(balance)]
+            if let alpha { object["alpha"] = .number(alpha) }
+            members["balance"] = .object(object)
+        }
+        return members
     }
 
     /// The job file these options stand for, as pretty JSON: absolute paths, the method's settings (and
@@ -171,6 +207,7 @@ struct JobOptions: ParsableArguments {
             "features": .object(source), "method": .object(methodObject), "budget": budgetObject, "seed": .integer(seed),
         ]
         if let db { job["database"] = .string(URL(fileURLWithPath: db).standardizedFileURL.path) }
+        job.merge(try curation()) { given, _ in given }
         return ParameterValue.object(job).json(pretty: true)
     }
 

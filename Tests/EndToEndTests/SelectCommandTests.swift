@@ -16,6 +16,26 @@ import TestSupport
         try selectjob(["select"] + arguments, in: workspace.url, timeout: 120)
     }
 
+    /// `--dedup`, `--balance` and `--alpha` become the job's `dedup` and `balance`: the printed job says
+    /// so, the run records and shows them, and the quotas are met; a malformed `--filter` is exit 64.
+    @Test func curationOptionsBecomeTheJobsKeys() throws {
+        let job = try select(["data/pool.h5", "--method", "random", "--budget", "25", "--labels", "labels",
+                              "--dedup", "0.999", "--balance", "labels", "--alpha", "0", "--print-job"])
+        #expect(job.status == 0, "\(job.stderr)")
+        #expect(job.stdout.contains(#""dedup": {"#) && job.stdout.contains(#""threshold": 0.999"#), "\(job.stdout)")
+        #expect(job.stdout.contains(#""by": "labels""#) && job.stdout.contains(#""alpha": 0"#), "\(job.stdout)")
+        let outcome = try select(["data/pool.h5", "--method", "random", "--budget", "25", "--labels", "labels",
+                                  "--dedup", "0.999", "--balance", "labels", "--alpha", "0", "--db", "data/sel.sqlite", "--quiet"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("balance by labels (alpha 0): 0 5/"), "\(outcome.stdout)")
+        let perClass = try workspace.database().read { db in
+            try Int.fetchAll(db, sql: "SELECT COUNT(*) FROM selections GROUP BY label")
+        }
+        #expect(perClass == [5, 5, 5, 5, 5])
+        let bad = try select(["data/pool.h5", "--method", "random", "--budget", "25", "--filter", "split"])
+        #expect(bad.status == 64 && bad.stderr.contains(#"--filter: expected DATASET=VALUE[,VALUE…], got "split""#), "\(bad.stderr)")
+    }
+
     @Test func selectsRecordsAndExportsUnderADerivedName() throws {
         let outcome = try select(["data/pool.h5", "--method", "kmeans", "--budget", "5%", "--ids", "ids", "--labels", "labels",
                                   "--set", "max_iterations=50", "--db", "data/sel.sqlite", "-o", "data/subset.json", "--quiet"])
