@@ -44,7 +44,13 @@ extension JobRunner {
             do { try spec.method.configured.validate(shape) } catch { throw .parameters(file: jobPath, error) }
         }
         var job = ValidatedJob(spec: spec, features: features, inputs: inputs, outcomes: outcomes, budget: budget)
-        if !spec.curation.isEmpty { job.curation = try LoadedCuration.load(spec.curation, features: features, jobPath: jobPath) }
+        if !spec.curation.isEmpty {
+            if let parameter = spec.method.configured.poolRowParameter {
+                throw .job(.invalid(file: jobPath, path: "method.\(parameter)",
+                                    problem: "names pool rows, which \"filter\", \"dedup\" and \"balance\" renumber; leave one of them out"))
+            }
+            job.curation = try LoadedCuration.load(spec.curation, features: features, jobPath: jobPath)
+        }
         job.warnings = Self.warnings(spec, features: features, budget: budget)
         return job
     }

@@ -93,6 +93,9 @@ import TestSupport
         let predicted = try run("predicted", #""balance": {"by": "predicted"}"#)
         #expect(predicted.status == 64)
         #expect(predicted.stderr.contains(#"balance by predicted class needs samples labelled in earlier rounds, with their class labels (give the job's "labelled" with "labels")"#), "\(predicted.stderr)")
+        let rowsNamed = try run("first-row", #""dedup": {"threshold": 0.99}"#, method: #"{"name": "kcenter", "first_row": 3}"#)
+        #expect(rowsNamed.status == 64)
+        #expect(rowsNamed.stderr.contains(#"method.first_row: names pool rows, which "filter", "dedup" and "balance" renumber; leave one of them out"#), "\(rowsNamed.stderr)")
         #expect(try rows("SELECT COUNT(*) AS n FROM runs WHERE status = 'succeeded'")[0]["n"] as Int == 0)
         #expect(try rows("SELECT COUNT(*) AS n FROM runs WHERE job != 'predicted'")[0]["n"] as Int == 0)
     }

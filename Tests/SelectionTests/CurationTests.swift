@@ -122,6 +122,15 @@ import Testing
         }
     }
 
+    /// A parameter naming pool rows would point at other rows in a restricted problem: refused.
+    @Test func parametersNamingPoolRowsAreRefused() throws {
+        let problem = SelectionProblem(pool: Self.poolWithCopies(), budget: 5)
+        #expect(throws: SelectionError.self) {
+            try Self.run(Curation(dedupThreshold: 0.99), problem, method: KCenterGreedy.configure(["first_row": .integer(3)]))
+        }
+        #expect(try Self.run(Curation(dedupThreshold: 0.99), problem, method: KCenterGreedy.withDefaults).result.picks.count == 5)
+    }
+
     /// Balance: each group's picks equal its quota exactly, ranks go round-robin over the groups, and
     /// the labelled rows stay in each group's problem (never picked).
     @Test func balanceMeetsTheQuotasExactly() throws {

@@ -69,6 +69,10 @@ extension Curation {
     /// when the filter and dedup leave fewer candidates than the budget.
     public func select(_ problem: SelectionProblem, method: ConfiguredMethod, context: inout SelectionContext)
         throws(SelectionError) -> CuratedSelection {
+        if let parameter = method.poolRowParameter {
+            throw .parameterOutOfRange(parameter: parameter, value: "rows",
+                                       reason: "names pool rows, which a filter, dedup or balance renumbers; leave it out")
+        }
         let n = problem.pool.rows, isLabelled = problem.isLabelled
         var eligible = (0..<n).filter { !isLabelled[$0] && (candidates?[$0] ?? true) }
         var duplicates: NearDuplicates?

@@ -186,6 +186,10 @@ public protocol SelectionMethod: Sendable {
     /// (``SelectionProblem/partition``), or `nil` when it can: then its selection is the same, bit
     /// for bit, for any number of processes, through ``SelectionContext/group``.
     static func distributionObstacle(_ parameters: Parameters) -> String?
+    /// The parameter that names rows of the pool (ActiveFT's explicit `init` rows, k-center's
+    /// `first_row`), when these parameters give one: a problem restricted to some rows (a job's filter,
+    /// dedup or balance) renumbers them, so such a run is refused. `nil` when none is given.
+    static func poolRowParameter(_ parameters: Parameters) -> String?
     /// Checks the parameters against the problem's sizes before any work.
     static func validate(_ shape: ProblemShape, _ parameters: Parameters) throws(SelectionError)
     /// Selects `problem.budget` rows of the pool, ranked, with scores and a curve.
@@ -203,6 +207,7 @@ extension SelectionMethod {
     public static func distributionObstacle(_ parameters: Parameters) -> String? {
         "it needs every row of the pool in one process"
     }
+    public static func poolRowParameter(_ parameters: Parameters) -> String? { nil }
 
     /// The parameters jobs may give, with kinds, defaults and help.
     public static var parameterFields: [ParameterField] { Parameters.fields }
@@ -231,6 +236,10 @@ extension SelectionMethod {
         distributionObstacle(parameters as! Parameters)
     }
 
+    static func erasedPoolRowParameter(_ parameters: any MethodParameters) -> String? {
+        poolRowParameter(parameters as! Parameters)
+    }
+
     static func erasedValidate(_ shape: ProblemShape, _ parameters: any MethodParameters) throws(SelectionError) {
         try validate(shape, parameters as! Parameters)
     }
@@ -255,6 +264,9 @@ public struct ConfiguredMethod: Sendable {
 
     /// Why the method cannot run distributed with these parameters (``SelectionMethod/distributionObstacle(_:)``).
     public var distributionObstacle: String? { method.erasedDistributionObstacle(parameters) }
+
+    /// The parameter naming pool rows these parameters give, if any (``SelectionMethod/poolRowParameter(_:)``).
+    public var poolRowParameter: String? { method.erasedPoolRowParameter(parameters) }
 
     /// Throws ``SelectionError/notDistributable(method:processes:reason:)`` when `processes` > 1 and
     /// the method cannot run on a split pool.

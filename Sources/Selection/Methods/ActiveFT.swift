@@ -332,6 +332,11 @@ extension ActiveFT: SelectionMethod {
                           group: context.group, shouldStop: context.shouldStop, progress: context.progress)
     }
 
+    public static func poolRowParameter(_ parameters: ActiveFTParameters) -> String? {
+        if case .rows = parameters.initialization { return "init" }
+        return nil
+    }
+
     /// Distributed with random or explicit initial rows; farthest-point and k-means++ seeding are not.
     public static func distributionObstacle(_ parameters: ActiveFTParameters) -> String? {
         switch parameters.initialization {

@@ -39,6 +39,8 @@ public enum KCenterGreedy: SelectionMethod {
         }
     }
 
+    public static func poolRowParameter(_ parameters: Parameters) -> String? { parameters.firstRow.map { _ in "first_row" } }
+
     public static func select(_ problem: SelectionProblem, _ parameters: Parameters, _ context: inout SelectionContext)
         throws(SelectionError) -> SelectionResult {
         let x = parameters.metric == .cosine ? problem.pool.normalizedRows() : problem.pool
