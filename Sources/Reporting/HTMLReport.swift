@@ -140,6 +140,9 @@ extension Reports {
         if runs.contains(where: { $0.run.notesJSON != nil }) {
             row("notes", { notesLine($0.notesJSON, budget: $0.budget) ?? "-" })
         }
+        if runs.contains(where: { curationLine(paramsJSON: $0.run.paramsJSON, poolSize: $0.run.n) != nil }) {
+            row("curation", { curationLine(paramsJSON: $0.paramsJSON, poolSize: $0.n) ?? "-" })
+        }
         row("features", \.featuresPath, mono: true)
         row("fingerprint", \.featuresFingerprint, mono: true)
         row("started", { timestamp($0.startedAt) + " UTC" })

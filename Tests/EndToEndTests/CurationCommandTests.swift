@@ -53,6 +53,10 @@ import TestSupport
         let bySource = Dictionary(grouping: picks) { $0 < 450 ? "web" : ($0 < 570 ? "scan" : "phone") }.mapValues(\.count)
         #expect(bySource == ["web": 10, "scan": 10, "phone": 10])
         #expect(outcome.stdout.contains("curation  \(400 - dropped.count) of 600 samples were candidates; filter split in {train} kept 400; dedup at cosine ≥ 0.999 dropped \(dropped.count) (table dropped_duplicates); balance by source (alpha 0): phone 10/20, scan 10/80, web 10/\(300 - dropped.count)"), "\(outcome.stdout)")
+        let report = try selectjob(["report", "--db", "data/sel.sqlite", "1", "-o", "data/report.html"], in: workspace.url)
+        #expect(report.status == 0, "\(report.stderr)")
+        let page = try String(contentsOfFile: workspace.path("data/report.html"), encoding: .utf8)
+        #expect(page.contains("\(400 - dropped.count) of 600 samples were candidates"))
         // Unchanged when nothing changed; a changed metadata file is a change.
         #expect(try run("curated", #""filter": {"dataset": "split", "values": ["train"]}, "dedup": {"threshold": 0.999}, "balance": {"by": "metadata", "path": "../data/meta.csv", "dataset": "source", "alpha": 0}"#).stdout.contains("unchanged"))
         let csv = try String(contentsOfFile: workspace.path("data/meta.csv"), encoding: .utf8).replacingOccurrences(of: ",phone", with: ",scan")
