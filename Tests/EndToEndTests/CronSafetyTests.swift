@@ -145,14 +145,17 @@ func eventually(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -
     }
 
     @Test func fullDiskDuringTheWriteExits74AndLeavesTheDatabaseIntact() throws {
-        // A file-size limit (with SIGXFSZ ignored, so writes fail with EFBIG) plays a full disk.
+        // A file-size limit (with SIGXFSZ ignored, so writes fail with EFBIG) plays a full disk: 128
+        // blocks leave room to record the failure but not the 500 picks (measured: 72–192 blocks
+        // work; 64 stopped leaving room for the failure once migration v7 added a table; 400 fits all).
         let job = try workspace.writeJob("big", method: #"{"name": "activeft", "iterations": 3}"#, budget: #"{"count": 500}"#)
         #expect(try selectjob(["run", "--quiet", job], in: workspace.url).status == 0)
-        let limited = try selectjob(["-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" run --quiet --force \(job)",
+        let limited = try selectjob(["-c", "trap '' XFSZ; ulimit -f 128; exec \"$0\" run --quiet --force \(job)",
                                      selectjobBinary.path], in: workspace.url, executable: URL(fileURLWithPath: "/bin/sh"))
         #expect(limited.status == 74, "\(limited.stderr)")
         #expect(limited.stderr.contains("I/O error") || limited.stderr.contains("disk full"))
-        #expect(try statuses() == ["succeeded", "failed"])
+        let recorded = try statuses()
+        #expect(recorded == ["succeeded", "failed"], "\(recorded)")
         try integrityAndNoPartialSelections()
     }
 

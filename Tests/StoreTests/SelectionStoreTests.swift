@@ -25,10 +25,11 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
         let path = folder.path("db.sqlite")
         let store = try SelectionStore(path: path)
         #expect(try store.appliedMigrations() == ["v1: runs, selections, run_metrics, latest_selections", "v2: pool_labels",
-                                                 "v3: rounds", "v4: evaluations", "v5: runs.notes_json", "v6: simulations"])
+                                                 "v3: rounds", "v4: evaluations", "v5: runs.notes_json", "v6: simulations",
+                                                 "v7: dropped_duplicates"])
         let queue = try DatabaseQueue(path: path)
         try queue.read { db in
-            for table in ["runs", "selections", "run_metrics", "pool_labels", "evaluations", "simulations"] { #expect(try db.tableExists(table)) }
+            for table in ["runs", "selections", "run_metrics", "pool_labels", "evaluations", "simulations", "dropped_duplicates"] { #expect(try db.tableExists(table)) }
             #expect(try db.viewExists("latest_selections"))
             #expect(try db.viewExists("round_selections"))
             let runColumns = Set(try db.columns(in: "runs").map(\.name))
@@ -41,7 +42,7 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
         }
         // Opening again migrates nothing new.
-        #expect(try SelectionStore(path: path).appliedMigrations().count == 6)
+        #expect(try SelectionStore(path: path).appliedMigrations().count == 7)
     }
 
     /// A database written before rounds existed upgrades in place: its runs are round 1 with nothing labelled.
@@ -58,7 +59,7 @@ func selection(runID: Int64, rows: [Int]) -> [SelectedSample] {
         }
         try queue.close()
         let store = try SelectionStore(path: path)
-        #expect(try store.appliedMigrations().last == "v6: simulations")
+        #expect(try store.appliedMigrations().last == "v7: dropped_duplicates")
         let run = try store.latestSucceededRun(job: "old")
         #expect(run.round == 1 && run.labelledCount == 0 && run.labelledFingerprint == nil && run.notesJSON == nil)
         // New runs record their round.
