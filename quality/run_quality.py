@@ -282,12 +282,12 @@ def parse_strategy(text):
 
 
 def paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output, seeds=None, strategies=None, plans=None,
-                  write=True):
+                  write=True, first_index=20_000):
     """Round 1 k-means, later rounds a strategy on the labels gathered so far (the pool's labels play the
     annotator), against one-shot k-means at the same total; paired per seed."""
     seeds = seeds or PAIRED_SEEDS
     rows_out = []
-    index = 20_000
+    index = first_index  # each job its own name and database file
     guided_by_seed, deltas_by_seed = {}, {}
     cells = [(m, plan, seeds) for m in (strategies or PAIRED_STRATEGIES) for plan in (plans or PAIRED_PLANS)]
     if write:
@@ -371,7 +371,8 @@ def tuning(binary, folder, pool_file, unit, labels, pool, test, output):
     best = max(sorted(cells), key=lambda cell: statistics.mean(chosen[(cell[0], cell[1], s)] for s in TUNING_CHOOSE))
     check = ["dropquery"] + ([best[0]] if best[0] != "dropquery" else [])
     _, _, rows_check = paired_rounds(binary, folder, pool_file, unit, labels, pool, test, output,
-                                     seeds=TUNING_CHECK, strategies=check, plans=[best[1]], write=False)
+                                     seeds=TUNING_CHECK, strategies=check, plans=[best[1]], write=False,
+                                     first_index=60_000)
     lines = [
         "Every variant on seeds " + ", ".join(map(str, TUNING_CHOOSE)) + " (chosen on), at 1 % in two and three equal rounds;",
         f"the best, `{best[0]}` in {best[1].split(':')[1]} rounds, then checked beside the default on seeds "
