@@ -188,8 +188,9 @@ clean:
 
 ## quality: every method x 1/2/5 % on real data, probed with a linear classifier; rewrites QUALITY.md's
 ## tables. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.
-## PART=table|rounds|paired|probe (comma-separated) refreshes only those tables (paired: rounds guided by labels
-## against one-shot k-means at the same total).
+## PART=table|rounds|paired|tuning|probe (comma-separated) refreshes only those tables (paired: rounds guided
+## by labels against one-shot k-means at the same total; tuning: settings at 1 % chosen on seeds 0-1, checked
+## on 2-9). Not part of the default run: paired (about 45 minutes) and tuning (about 10).
 QUALITY_VENV := .venv-quality
 quality: deps python-venv
 	@[ -x $(QUALITY_VENV)/bin/python ] || python3 -m venv $(QUALITY_VENV)
