@@ -200,7 +200,7 @@ quality: deps python-venv
 
 ## bench: the benchmark suite in release mode (CIFAR-scale synthetic data); writes BENCHMARKS.md's
 ## generated sections, keeping its hand-written conclusions. The whole suite takes about three hours:
-## PART=core|reference|large|imagenet|mpi|scale (comma-separated) measures and rewrites only those.
+## PART=core|reference|large|imagenet|mpi|scale|dedup (comma-separated) measures and rewrites only those.
 ## The PyTorch reference rows need torch: installed (CPU build) into $(REFERENCE_VENV); if pip cannot
 ## reach an index, the suite runs without them and says so. ACTIVEFT_REFERENCE_DIR=path/to/ActiveFT
 ## (a checkout of yichen928/ActiveFT) runs the reference's own code instead of its restatement.
