@@ -190,7 +190,7 @@ clean:
 ## tables. Python (numpy, h5py, scikit-learn) is installed into .venv-quality for the probe only.
 ## PART=table|rounds|paired|tuning|probe (comma-separated) refreshes only those tables (paired: rounds guided
 ## by labels against one-shot k-means at the same total; tuning: settings at 1 % chosen on seeds 0-1, checked
-## on 2-9). Not part of the default run: paired (about 45 minutes) and tuning (about 10).
+## on 2-9). Not part of the default run: paired (about 40 minutes) and tuning (about 10).
 QUALITY_VENV := .venv-quality
 quality: deps python-venv
 	@[ -x $(QUALITY_VENV)/bin/python ] || python3 -m venv $(QUALITY_VENV)
