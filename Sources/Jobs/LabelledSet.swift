@@ -40,9 +40,8 @@ public struct LabelledSet: Sendable, Equatable {
         var identifiers: [(Entry, String)] = []
         var earlierRound = 0
         var runIDs: [Int64] = []
-        func add(_ run: RunRecord, labels: LabelSource?) throws(RunError) {
-            let selection: [SelectedSample]
-            do { selection = try store!.selection(runID: run.id) } catch { throw .store(error) }
+        func add(_ run: RunRecord, from store: SelectionStore, labels: LabelSource?) throws(RunError) {
+            let selection = try Self.selection(of: run, in: store)
             identifiers += selection.map { (.id($0.sampleID), "run \(run.id) of job \(run.job)") }
             given += [Given](repeating: labels == nil ? .none : .pool, count: selection.count)
             earlierRound = max(earlierRound, run.round)
@@ -58,7 +57,7 @@ public struct LabelledSet: Sendable, Equatable {
                     if let before { runs.removeAll { $0.id >= before } }
                 }
                 if runs.isEmpty, name != job { throw .labelled(.noSucceededRun(job: name, database: database)) }
-                for run in runs { try add(run, labels: labelSource) }
+                if let store { for run in runs { try add(run, from: store, labels: labelSource) } }
             case let .run(id):
                 guard let store else { throw .store(.unknownRun(database: database, id: id)) }
                 let run: RunRecord
@@ -69,7 +68,7 @@ public struct LabelledSet: Sendable, Equatable {
                 guard run.status == .succeeded else {
                     throw .labelled(.runNotSucceeded(id: id, status: run.status.rawValue, database: database))
                 }
-                try add(run, labels: labelSource)
+                try add(run, from: store, labels: labelSource)
             case let .file(path, dataset, asRows):
                 let list: IdentifierList
                 do { list = try IdentifierList.load(path: path, dataset: dataset, rows: asRows) } catch { throw .input(error) }
@@ -142,6 +141,11 @@ public struct LabelledSet: Sendable, Equatable {
                               fingerprint: "sha256:" + digest.map { String(format: "%02x", $0) }.joined(), runIDs: runIDs)
         set.classes = classes
         return set
+    }
+
+    /// `run`'s selection from `store`, its error in run terms. O(selected).
+    private static func selection(of run: RunRecord, in store: SelectionStore) throws(RunError) -> [SelectedSample] {
+        do { return try store.selection(runID: run.id) } catch { throw .store(error) }
     }
 }
 

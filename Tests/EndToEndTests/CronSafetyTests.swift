@@ -8,7 +8,7 @@ import TestSupport
 func startSelectjob(_ arguments: [String], in folder: URL) throws -> (Process, URL) {
     let process = prepareProcess(selectjobBinary, arguments, in: folder)
     let errURL = folder.appendingPathComponent("stderr-\(UUID().uuidString).txt")
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     process.standardError = try FileHandle(forWritingTo: errURL)
     process.standardOutput = FileHandle.nullDevice
     try process.run()

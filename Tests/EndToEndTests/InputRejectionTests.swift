@@ -29,7 +29,7 @@ import TestSupport
     /// features scaled by 1e30 (k-center picked rows 0–3 with score 0; VTL stored inf) are exit 65.
     @Test(arguments: ["kmeans", "typiclust", "activeft", "kcenter", "vtl", "herding"])
     func rowsOutsideFloat32sRangeAreRefused(method: String) throws {
-        try workspace.writeFeatures("data/tiny.h5") { values in for c in 0..<16 { values[5 * 16 + c] = 1e-40 } }
+        try workspace.writeFeatures("data/tiny.h5") { values in for c in 0..<16 { values[5 * 16 + c] = Float.leastNormalMagnitude / 4 } }
         let tiny = try run("tiny-\(method)", method: "{\"name\": \"\(method)\"}", features: "../data/tiny.h5")
         #expect(tiny.status == 65, "\(tiny.stderr)")
         #expect(tiny.stderr.contains("dataset 'features' row 5 has squared norm"), "\(tiny.stderr)")

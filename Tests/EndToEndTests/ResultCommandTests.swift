@@ -133,7 +133,7 @@ func writeActiveFTDump(_ path: String, rows: Int, dimensions: Int, header: Strin
 
     @Test func activeFTNpyDumpsAreReadAsFeatures() throws {
         try writeActiveFTDump(workspace.path("data/dump.npy"), rows: 200, dimensions: 12)
-        let job = try Data(#"""
+        let job = Data(#"""
             {"name": "npy", "features": {"path": "../data/dump.npy", "layout": "activeft"}, "method": {"name": "activeft", "iterations": 10},
              "budget": {"count": 8}, "database": "../data/sel.sqlite"}
             """#.utf8)
@@ -149,7 +149,7 @@ func writeActiveFTDump(_ path: String, rows: Int, dimensions: Int, header: Strin
 
         try writeActiveFTDump(workspace.path("data/bad.npy"), rows: 5, dimensions: 3,
                      header: "{'descr': '<i8', 'fortran_order': False, 'shape': (5, 4), }")
-        let badJob = try Data(#"""
+        let badJob = Data(#"""
             {"name": "badnpy", "features": {"path": "../data/bad.npy", "layout": "activeft"}, "method": {"name": "activeft"}, "budget": {"count": 2}}
             """#.utf8)
         try badJob.write(to: workspace.url.appendingPathComponent("jobs/badnpy.json"))
