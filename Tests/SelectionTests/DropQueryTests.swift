@@ -50,6 +50,58 @@ import Testing
         #expect(flips.contains { $0 > 0 }, "dropout at 0.5 changes some predictions")
     }
 
+    /// The authors' code (`record_dropquery_authors.py`): their classifier's dropout forward, run 4,000
+    /// times, changes each row's prediction as often as selectjob's flip counts do with the same model
+    /// (their BatchNorm folded into the linear layer). Binomial noise on a rate over 4,000 passes is at
+    /// most 0.011 per side; 0.05 is 4.5 of its standard deviations. A mask that kept entries with the
+    /// dropout probability, or no 1/(1 − p) rescale, moved 37 and 34 of the 40 rows beyond it when tried.
+    @Test func flipRatesAgreeWithTheAuthorsCode() throws {
+        struct Recorded: Decodable {
+            struct Dropout: Decodable {
+                let features: [[Double]]
+                let dropout: Double
+                let passes: Int
+                let weights: [[Double]]
+                let intercepts: [Double]
+                let predicted: [Int]
+                let flip_rates: [Double]
+            }
+            let dropout: Dropout
+        }
+        let recorded = try Fixtures.json("methods/dropquery_authors.json", as: Recorded.self).dropout
+        let n = recorded.features.count, d = recorded.features[0].count, classes = recorded.intercepts.count
+        let unit = FeatureMatrix(rows: n, columns: d, values: recorded.features.flatMap { $0.map(Float.init) })
+        let model = LogisticRegression(classes: classes, dimensions: d, weights: recorded.weights.flatMap { $0 },
+                                       intercepts: recorded.intercepts, iterations: 0, gradientNorm: 0, converged: true)
+        let predicted = (0..<n).map { row in DropQuery.argmax(model, (0..<d).map { Double(unit.values[row * d + $0]) }) }
+        #expect(predicted == recorded.predicted)
+        var generator = SeededGenerator(seed: 3)
+        let flips = DropQuery.flipCounts(unit, rows: Array(0..<n), model: model, passes: recorded.passes,
+                                         dropout: recorded.dropout, generator: &generator)
+        for (row, (count, rate)) in zip(flips, recorded.flip_rates).enumerated() {
+            #expect(abs(Double(count) / Double(recorded.passes) - rate) <= 0.05, "row \(row)")
+        }
+        #expect(recorded.flip_rates.max()! - recorded.flip_rates.min()! > 0.3, "the fixture's rows differ")
+    }
+
+    /// The candidate rule is the authors' `_get_candidates`, fed fixed mismatch counts: the same rows for
+    /// every recorded (passes, budget), among them cases where the threshold is lowered to 0.
+    @Test func candidateRuleIsTheAuthors() throws {
+        struct Case: Decodable {
+            let passes: Int
+            let budget: Int
+            let mismatches: [Int]
+            let candidates: [Int]
+        }
+        struct Recorded: Decodable { let candidates: [Case] }
+        let cases = try Fixtures.json("methods/dropquery_authors.json", as: Recorded.self).candidates
+        #expect(cases.count == 7)
+        for recorded in cases {
+            #expect(DropQuery.candidates(flips: recorded.mismatches, passes: recorded.passes, budget: recorded.budget)
+                    == recorded.candidates, "passes \(recorded.passes), budget \(recorded.budget)")
+        }
+    }
+
     @Test func picksTheBudgetAmongTheUnlabelledTheSameForEveryThreadCount() throws {
         let problem = Self.problem()
         let one = try Self.run(problem, threads: 1), three = try Self.run(problem, threads: 3)

@@ -7,15 +7,17 @@ import Foundation
 /// TMLR 2024; sanketx/AL-foundation-models, `query_strategies/dropout.py`. A probe — here selectjob's
 /// multinomial logistic regression (L2, C = `probe_c`, deterministic L-BFGS) on the L2-normalised
 /// features of the labelled samples and their class labels, where the authors train a linear layer
-/// with SGD — predicts each unlabelled sample's class, then `passes` more times with each feature
-/// entry dropped with probability `dropout` (the rest scaled by 1/(1 − dropout), as `nn.Dropout`
-/// does). A sample is a candidate when its prediction changes in more than ⌊passes/2⌋ passes; the
-/// threshold is lowered while fewer than ``candidateFactor``·K samples qualify (the authors' rule).
-/// More than K candidates are clustered by k-means (k-means++ seeding, Lloyd) into K clusters, and
-/// the candidate nearest each centre is picked, largest cluster first (its score: the cluster's
-/// size); with K or fewer, every candidate is taken (most flips first) and seeded random samples of
-/// the rest fill the budget (score 0). The curve is each pick's flip count. All draws come from the
-/// job's seed.
+/// behind a BatchNorm without affine parameters with AdamW — predicts each unlabelled sample's class,
+/// then `passes` more times with each feature entry dropped with probability `dropout` (the rest
+/// scaled by 1/(1 − dropout), as `nn.Dropout` does). A sample is a candidate when its prediction
+/// changes in more than ⌊passes/2⌋ passes; the threshold is lowered while fewer than
+/// ``candidateFactor``·K samples qualify (the authors' rule). More than K candidates are clustered by
+/// k-means (k-means++ seeding, Lloyd) into K clusters on the probe's input, the L2-normalised features
+/// (the authors: their BatchNorm's output, L2-normalised), and the candidate nearest each centre is
+/// picked, largest cluster first (its score: the cluster's size); with K or fewer, every candidate is
+/// taken (most flips first) and seeded random samples of the rest fill the budget (score 0). The curve
+/// is each pick's flip count. All draws come from the job's seed. The flip rates and the candidate
+/// rule are checked against the authors' code on a recorded fixture (`dropquery_authors.json`).
 ///
 /// Cost: the probe's fit, O(passes·N·d·C) for the predictions, and k-means on the candidates.
 public enum DropQuery: SelectionMethod {
@@ -57,9 +59,7 @@ public enum DropQuery: SelectionMethod {
                                generator: &context.generator)
         try context.checkStop()
         let k = problem.budget
-        var threshold = parameters.passes / 2
-        while threshold > 0, flips.filter({ $0 > threshold }).count < candidateFactor * k { threshold -= 1 }
-        let candidates = unlabelled.indices.filter { flips[$0] > threshold }
+        let candidates = candidates(flips: flips, passes: parameters.passes, budget: k)
         var picks: [Pick]
         if candidates.count <= k {
             // Every candidate, most flips first; seeded random samples of the rest fill the budget.
@@ -79,6 +79,16 @@ public enum DropQuery: SelectionMethod {
         }
         let flipsOf = Dictionary(uniqueKeysWithValues: zip(unlabelled, flips))
         return SelectionResult(picks: picks, curveName: "flips", curve: picks.map { Double(flipsOf[$0.row]!) }, initialRows: [])
+    }
+
+    /// The candidates among rows with these flip counts, in row order: those whose prediction changed
+    /// in more than ⌊passes/2⌋ passes, the threshold lowered one pass at a time (not below 0) while
+    /// fewer than ``candidateFactor``·`budget` qualify — the authors' `_get_candidates`, checked
+    /// against it on a recorded fixture. O(passes·rows).
+    static func candidates(flips: [Int], passes: Int, budget k: Int) -> [Int] {
+        var threshold = passes / 2
+        while threshold > 0, flips.filter({ $0 > threshold }).count < candidateFactor * k { threshold -= 1 }
+        return flips.indices.filter { flips[$0] > threshold }
     }
 
     /// For each of `rows` of `unit`, in how many of `passes` dropout passes the probe's predicted class
