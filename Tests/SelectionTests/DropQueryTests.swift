@@ -96,6 +96,8 @@ import Testing
         struct Recorded: Decodable { let candidates: [Case] }
         let cases = try Fixtures.json("methods/dropquery_authors.json", as: Recorded.self).candidates
         #expect(cases.count == 7)
+        let loweredToZero = cases.filter { c in c.candidates == c.mismatches.indices.filter { c.mismatches[$0] > 0 } }
+        #expect(!loweredToZero.isEmpty && loweredToZero.count < cases.count, "cases on both sides of the lowest threshold")
         for recorded in cases {
             #expect(DropQuery.candidates(flips: recorded.mismatches, passes: recorded.passes, budget: recorded.budget)
                     == recorded.candidates, "passes \(recorded.passes), budget \(recorded.budget)")

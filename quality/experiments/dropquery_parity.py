@@ -11,7 +11,7 @@ stages so a difference in code would show and seed noise would not:
 Run from this folder with the quality venv and a release build:
     ../../.venv-quality/bin/python dropquery_parity.py ../../.build/release/selectjob
 """
-import json, os, sqlite3, subprocess, sys, tempfile
+import itertools, os, sys, tempfile
 
 import h5py
 import numpy as np
@@ -20,9 +20,13 @@ from sklearn.linear_model import LogisticRegression
 
 from common import P, Y, X, pool, probe, nearest_distinct
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import run_quality as rq  # noqa: E402  the table's selectjob runner
+
 binary = sys.argv[1]
 labels = Y[pool]
 folder = tempfile.mkdtemp()
+run_index = itertools.count()
 pool_file = os.path.join(folder, "pool.h5")
 with h5py.File(pool_file, "w") as f:
     f["features"] = X[pool].astype(np.float32)
@@ -30,22 +34,16 @@ with h5py.File(pool_file, "w") as f:
 
 
 def selectjob(method, k, seed, labelled=None):
-    job = {"name": "parity", "features": {"path": pool_file, "dataset": "features", "labels": "labels"},
-           "method": {"name": method}, "budget": {"count": k}, "seed": seed}
+    """selectjob's `method` for K = `k` on the pool, through the table's runner; `labelled`: pool rows
+    already labelled, given with their labels."""
     if labelled is not None:
         labelled_file = os.path.join(folder, "labelled.h5")
         with h5py.File(labelled_file, "w") as f:
             f["ids"] = np.asarray(labelled, dtype=np.int64)
             f["labels"] = labels[labelled]
-        job["labelled"] = {"path": labelled_file, "labels": "labels"}
-    job_path, db = os.path.join(folder, "job.json"), os.path.join(folder, "parity.sqlite")
-    with open(job_path, "w") as f:
-        json.dump(job, f)
-    if os.path.exists(db):
-        os.remove(db)
-    subprocess.run([binary, "run", "--quiet", "--db", db, job_path], check=True, capture_output=True)
-    with sqlite3.connect(db) as conn:
-        return [r for (r,) in conn.execute("SELECT row_index FROM selections ORDER BY rank")]
+        labelled = {"path": labelled_file, "labels": "labels"}
+    rows, _ = rq.select(binary, folder, pool_file, {"name": method}, k, seed, next(run_index), labelled=labelled)
+    return rows
 
 
 def sklearn_kmeans(rows, k, seed):

@@ -87,7 +87,7 @@ public enum DropQuery: SelectionMethod {
     /// against it on a recorded fixture. O(passes·rows).
     static func candidates(flips: [Int], passes: Int, budget k: Int) -> [Int] {
         var threshold = passes / 2
-        while threshold > 0, flips.filter({ $0 > threshold }).count < candidateFactor * k { threshold -= 1 }
+        while threshold > 0, flips.count(where: { $0 > threshold }) < candidateFactor * k { threshold -= 1 }
         return flips.indices.filter { flips[$0] > threshold }
     }
 
